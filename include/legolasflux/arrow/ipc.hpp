@@ -1,0 +1,79 @@
+// Arrow IPC: the file format ("ARROW1" … footer … "ARROW1") and the stream format (a sequence of
+// encapsulated messages ending with an end-of-stream marker).
+//
+// Readers validate every message before trusting a byte of it: flatbuffer verification, bounds of
+// every buffer inside the body, then (by default) a full validation of every array. Every failure
+// is a FormatError (or UnsupportedError for a valid feature we do not implement) that names the
+// message, the field path and the buffer.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <iosfwd>
+#include <vector>
+
+#include "legolasflux/arrow/array.hpp"
+
+namespace legolasflux::arrow {
+
+// Limits applied to untrusted input. Everything a file could use to make us allocate or recurse is
+// bounded here, and checked before any allocation it sizes.
+struct IpcLimits {
+    int max_nesting_depth = 64;
+    int64_t max_metadata_size = int64_t{64} << 20;  // one message's flatbuffer
+    int64_t max_fields = 100'000;                     // fields in a schema, all levels
+    int64_t max_buffers = 1'000'000;                  // buffers in one record batch
+    int64_t max_decompressed_buffer = int64_t{16} << 30;  // bytes a compressed buffer may claim
+};
+
+struct ReadOptions {
+    IpcLimits limits;
+    // Validate every array fully (offsets, UTF-8 is not checked, union ids, run ends…). Structural
+    // checks (buffer bounds and sizes) are always made.
+    bool validate_full = true;
+};
+
+enum class Compression : uint8_t { None, Lz4Frame, Zstd };
+enum class MetadataVersion : int16_t { V1 = 0, V2 = 1, V3 = 2, V4 = 3, V5 = 4 };
+
+struct WriteOptions {
+    // Every buffer starts at a multiple of this within the body (8, 16, 32 or 64).
+    int32_t alignment = 64;
+    Compression compression = Compression::None;
+    // Codec level; 0 means the codec's default.
+    int compression_level = 0;
+    MetadataVersion metadata_version = MetadataVersion::V5;
+};
+
+// What a read returns besides the table.
+struct IpcFileInfo {
+    MetadataVersion metadata_version = MetadataVersion::V5;  // of the schema message / footer
+    bool is_file_format = true;
+    int64_t num_dictionary_batches = 0;
+};
+
+// --- reading ---------------------------------------------------------------------------------
+// The bytes must stay valid as long as the returned table: arrays may be views into them.
+Table read_file(const Buffer& bytes, const ReadOptions& options = {}, IpcFileInfo* info = nullptr);
+Table read_stream(const Buffer& bytes, const ReadOptions& options = {}, IpcFileInfo* info = nullptr);
+// File or stream, told apart by the leading "ARROW1" magic.
+Table read_any(const Buffer& bytes, const ReadOptions& options = {}, IpcFileInfo* info = nullptr);
+Table read_file(const std::filesystem::path& path, const ReadOptions& options = {}, IpcFileInfo* info = nullptr);
+Table read_any(const std::filesystem::path& path, const ReadOptions& options = {}, IpcFileInfo* info = nullptr);
+Table read_stream(std::istream& in, const ReadOptions& options = {}, IpcFileInfo* info = nullptr);
+
+// The whole content of a file as a Buffer.
+Buffer read_whole_file(const std::filesystem::path& path);
+
+// --- writing ---------------------------------------------------------------------------------
+// The file format as Arrow.jl reads it: schema message first, every message with the FF FF FF FF
+// continuation marker, dictionaries before the batches that use them, no end-of-stream marker
+// before the footer.
+std::vector<uint8_t> write_file(const Table& table, const WriteOptions& options = {});
+void write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options = {});
+void write_file(std::ostream& out, const Table& table, const WriteOptions& options = {});
+// The stream format, ending with the end-of-stream marker.
+std::vector<uint8_t> write_stream(const Table& table, const WriteOptions& options = {});
+void write_stream(std::ostream& out, const Table& table, const WriteOptions& options = {});
+
+}  // namespace legolasflux::arrow
