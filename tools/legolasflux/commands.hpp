@@ -1,0 +1,19 @@
+// The legolasflux command-line tool: one binary, one group of subcommands per layer.
+//
+// Exit codes (docs/cli.md):
+//   0  success (for `validate`: the file is valid)
+//   1  the input is invalid, corrupt or unsupported, or an I/O error occurred (message on stderr)
+//   2  the command line is wrong (usage on stderr)
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace legolasflux::cli {
+
+enum ExitCode : int { kOk = 0, kInvalidInput = 1, kUsage = 2 };
+
+// Each group adds its subcommands to `app`; the callback of the chosen subcommand sets the exit code.
+void add_arrow_commands(CLI::App& app, int& exit_code);
+
+}  // namespace legolasflux::cli

@@ -1,0 +1,26 @@
+#include <iostream>
+
+#include "commands.hpp"
+#include "legolasflux/errors.hpp"
+
+int main(int argc, char** argv) {
+    using namespace legolasflux::cli;
+    CLI::App app{"legolasflux: inspect, validate and convert LegolasFlux model files and Arrow files"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "legolasflux 0.1.0");
+    int exit_code = kOk;
+    add_arrow_commands(app, exit_code);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? kOk : kUsage;
+    } catch (const legolasflux::Error& e) {
+        std::cerr << "legolasflux: error: " << e.what() << "\n";
+        return kInvalidInput;
+    } catch (const std::exception& e) {
+        std::cerr << "legolasflux: error: " << e.what() << "\n";
+        return kInvalidInput;
+    }
+    return exit_code;
+}
