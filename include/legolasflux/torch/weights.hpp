@@ -1,0 +1,74 @@
+// The LibTorch adapter: a module's numbers as Weights, and Weights back into a module.
+//
+// Order. fetch_weights walks the module tree depth-first, pre-order, as LegolasFlux.jl's
+// fetch_weights walks a Flux model: for each module, first its own parameters in registration
+// order, then its own buffers in registration order (BatchNorm's running_mean, running_var and
+// num_batches_tracked), then each child module in registration order. A module reached twice (a
+// shared layer) is walked once, at its first place; a tensor reached twice (tied weights) is kept
+// once, at its first place. Undefined tensors (e.g. a Linear without bias) are skipped.
+//
+// Layout. A row-major tensor of shape (d1, …, dn) is stored as the Julia array of size
+// (dn, …, d1): the same bytes, no transpose. Julia readers see the dimensions reversed.
+//
+// Element type. All arrays of one Weights share an element type: the promotion of the tensors'
+// dtypes, as Julia's Weights constructor promotes (a float32 model with an int64 counter stores
+// Float32). bfloat16 has no Arrow type and is stored as Float32 (lossless); load_weights converts
+// every array back to its tensor's dtype.
+//
+// Copies. fetch_weights copies nothing when the tensors are contiguous CPU tensors of the
+// promoted element type: the FlatArrays view the tensors' memory and keep the tensors alive.
+// load_weights checks everything first (count, every shape, names when asked, exact conversion of
+// values into integer tensors) and only then copies each array once into its tensor, converting
+// dtype in the same pass; on any error the module is left exactly as it was.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "legolasflux/weights.hpp"
+
+namespace legolasflux::torch {
+
+// A tensor of the module with its path, e.g. "features.0.weight", "bn.running_mean".
+struct NamedTensor {
+    std::string name;
+    at::Tensor tensor;
+};
+
+struct FetchOptions {
+    bool include_buffers = true;  // BatchNorm statistics and counters; LegolasFlux needs them
+};
+
+// The tensors fetch_weights stores, in its order (see above).
+std::vector<NamedTensor> named_weights(const ::torch::nn::Module& module, const FetchOptions& options = {});
+
+// The module's numbers. When `names` is given it receives each array's module path.
+Weights fetch_weights(const ::torch::nn::Module& module, std::vector<std::string>* names = nullptr,
+                      const FetchOptions& options = {});
+
+struct LoadOptions {
+    FetchOptions fetch;
+    // Stored names (e.g. a row's weight_names column). When given they must match the module's
+    // names, index by index, unless by_name is set, in which case arrays are matched by name and
+    // the order may differ (every module tensor must have exactly one array).
+    const std::vector<std::string>* names = nullptr;
+    bool by_name = false;
+};
+
+// Loads `weights` into `module` (see above). Throws ShapeError, naming the index, the module path
+// and both shapes, when the weights do not fit; the module is then unchanged.
+void load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options = {});
+
+// One array <-> one tensor, in the layout described above (no copy when the dtype matches).
+FlatArray to_flat_array(const at::Tensor& tensor);
+// A tensor of `shape`'s reverse holding the array's values (a view when the element type has a
+// torch dtype; a copy otherwise: torch 1.13 has no uint16/32/64).
+at::Tensor to_tensor(const FlatArray& array);
+
+// The torch dtype that stores an element type, and back.
+at::ScalarType to_dtype(ElementType type);
+ElementType to_element_type(at::ScalarType dtype);
+
+}  // namespace legolasflux::torch

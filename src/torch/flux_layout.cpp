@@ -1,0 +1,150 @@
+#include "legolasflux/torch/flux_layout.hpp"
+
+#include <unordered_set>
+
+#include "legolasflux/errors.hpp"
+#include "legolasflux/torch/weights.hpp"
+
+namespace legolasflux::torch {
+namespace {
+
+namespace nn = ::torch::nn;
+
+template <class Impl>
+const Impl* as(const nn::Module& m) {
+    return dynamic_cast<const Impl*>(&m);
+}
+
+void add(std::vector<FluxTensor>& out, const std::string& prefix, const char* name, const at::Tensor& t,
+         FluxTransform transform = FluxTransform::Same) {
+    if (t.defined()) out.push_back({prefix + name, t, transform});
+}
+
+// Adds the layer's own tensors in Flux's order; false if the layer type is not one we know.
+bool add_layer(const nn::Module& m, const std::string& p, std::vector<FluxTensor>& out) {
+    if (auto* l = as<nn::LinearImpl>(m)) {
+        add(out, p, "weight", l->weight, FluxTransform::Transpose);
+        add(out, p, "bias", l->bias);
+    } else if (auto* c1 = as<nn::Conv1dImpl>(m)) {
+        add(out, p, "weight", c1->weight, FluxTransform::Flip);
+        add(out, p, "bias", c1->bias);
+    } else if (auto* c2 = as<nn::Conv2dImpl>(m)) {
+        add(out, p, "weight", c2->weight, FluxTransform::Flip);
+        add(out, p, "bias", c2->bias);
+    } else if (auto* c3 = as<nn::Conv3dImpl>(m)) {
+        add(out, p, "weight", c3->weight, FluxTransform::Flip);
+        add(out, p, "bias", c3->bias);
+    } else if (auto* b1 = as<nn::BatchNorm1dImpl>(m)) {
+        add(out, p, "bias", b1->bias), add(out, p, "weight", b1->weight);
+        add(out, p, "running_mean", b1->running_mean), add(out, p, "running_var", b1->running_var);
+    } else if (auto* b2 = as<nn::BatchNorm2dImpl>(m)) {
+        add(out, p, "bias", b2->bias), add(out, p, "weight", b2->weight);
+        add(out, p, "running_mean", b2->running_mean), add(out, p, "running_var", b2->running_var);
+    } else if (auto* b3 = as<nn::BatchNorm3dImpl>(m)) {
+        add(out, p, "bias", b3->bias), add(out, p, "weight", b3->weight);
+        add(out, p, "running_mean", b3->running_mean), add(out, p, "running_var", b3->running_var);
+    } else if (auto* i1 = as<nn::InstanceNorm1dImpl>(m)) {
+        add(out, p, "bias", i1->bias), add(out, p, "weight", i1->weight);
+        add(out, p, "running_mean", i1->running_mean), add(out, p, "running_var", i1->running_var);
+    } else if (auto* i2 = as<nn::InstanceNorm2dImpl>(m)) {
+        add(out, p, "bias", i2->bias), add(out, p, "weight", i2->weight);
+        add(out, p, "running_mean", i2->running_mean), add(out, p, "running_var", i2->running_var);
+    } else if (auto* i3 = as<nn::InstanceNorm3dImpl>(m)) {
+        add(out, p, "bias", i3->bias), add(out, p, "weight", i3->weight);
+        add(out, p, "running_mean", i3->running_mean), add(out, p, "running_var", i3->running_var);
+    } else if (auto* g = as<nn::GroupNormImpl>(m)) {
+        add(out, p, "bias", g->bias), add(out, p, "weight", g->weight);
+    } else if (auto* ln = as<nn::LayerNormImpl>(m)) {
+        add(out, p, "weight", ln->weight), add(out, p, "bias", ln->bias);
+    } else if (auto* e = as<nn::EmbeddingImpl>(m)) {
+        add(out, p, "weight", e->weight);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void walk(const nn::Module& m, const std::string& prefix, std::unordered_set<const nn::Module*>& seen,
+          std::vector<FluxTensor>& out) {
+    if (!seen.insert(&m).second) return;
+    if (!add_layer(m, prefix, out) &&
+        (!m.named_parameters(false).is_empty() || !m.named_buffers(false).is_empty()))
+        throw UnsupportedError("module '" + (prefix.empty() ? std::string("(root)") : prefix.substr(0, prefix.size() - 1)) +
+                               "' (" + m.name() + ") holds tensors but has no known Flux layout");
+    for (const auto& c : m.named_children()) walk(*c.value(), prefix + c.key() + ".", seen, out);
+}
+
+std::vector<int64_t> spatial_axes(const at::Tensor& t) {
+    std::vector<int64_t> axes;
+    for (int64_t d = 2; d < t.dim(); ++d) axes.push_back(d);
+    return axes;
+}
+
+// The row-major tensor whose bytes are the Flux array of `ft`.
+at::Tensor to_flux(const FluxTensor& ft) {
+    const at::Tensor t = ft.tensor.detach();
+    switch (ft.transform) {
+        case FluxTransform::Same: return t;
+        case FluxTransform::Transpose: return t.t().contiguous();
+        case FluxTransform::Flip: return t.flip(spatial_axes(t)).contiguous();
+    }
+    return t;
+}
+
+// The Julia size the Flux array of `ft` has.
+std::vector<int64_t> flux_size(const FluxTensor& ft) {
+    std::vector<int64_t> shape = ft.tensor.sizes().vec();
+    if (ft.transform == FluxTransform::Transpose && shape.size() == 2) std::swap(shape[0], shape[1]);
+    return {shape.rbegin(), shape.rend()};
+}
+
+}  // namespace
+
+std::vector<FluxTensor> flux_tensors(const nn::Module& module) {
+    std::unordered_set<const nn::Module*> seen;
+    std::vector<FluxTensor> out;
+    walk(module, "", seen, out);
+    return out;
+}
+
+Weights fetch_flux_weights(const nn::Module& module, std::vector<std::string>* names) {
+    const std::vector<FluxTensor> tensors = flux_tensors(module);
+    if (tensors.empty()) throw InvalidArgument("the module has no tensors in a Flux layout");
+    std::vector<FlatArray> arrays;
+    for (const auto& ft : tensors) arrays.push_back(to_flat_array(to_flux(ft)));
+    if (names) {
+        names->clear();
+        for (const auto& ft : tensors) names->push_back(ft.name);
+    }
+    return Weights(std::move(arrays));
+}
+
+void load_flux_weights(nn::Module& module, const Weights& weights) {
+    const std::vector<FluxTensor> targets = flux_tensors(module);
+    if (weights.size() != targets.size())
+        throw ShapeError("Number of weights given (" + std::to_string(weights.size()) +
+                         ") does not match number of weights the model expects in Flux's layout (" +
+                         std::to_string(targets.size()) + ")");
+    for (size_t i = 0; i < targets.size(); ++i) {
+        const std::vector<int64_t> expected = flux_size(targets[i]);
+        if (weights[i].size != expected)
+            throw ShapeError("For array " + std::to_string(i) + " ('" + targets[i].name + "') the model expects Julia size " +
+                             format_julia_size(expected) + ", got " + format_julia_size(weights[i].size));
+        if (!at::isFloatingType(targets[i].tensor.scalar_type()))
+            throw UnsupportedError("Flux layout loads floating-point tensors only; '" + targets[i].name + "' is " +
+                                   c10::toString(targets[i].tensor.scalar_type()));
+    }
+    ::torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < targets.size(); ++i) {
+        at::Tensor src = to_tensor(weights[i]);  // row-major, the Flux array's bytes
+        switch (targets[i].transform) {
+            case FluxTransform::Same: break;
+            case FluxTransform::Transpose: src = src.t(); break;
+            case FluxTransform::Flip: src = src.flip(spatial_axes(src)); break;
+        }
+        at::Tensor target = targets[i].tensor;
+        target.copy_(src);
+    }
+}
+
+}  // namespace legolasflux::torch

@@ -1,0 +1,220 @@
+#include "legolasflux/torch/weights.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include "legolasflux/errors.hpp"
+
+namespace legolasflux::torch {
+namespace {
+
+std::string torch_shape(at::IntArrayRef sizes) {
+    std::string s = "[";
+    for (size_t i = 0; i < sizes.size(); ++i) {
+        if (i) s += ", ";
+        s += std::to_string(sizes[i]);
+    }
+    return s + "]";
+}
+
+std::vector<int64_t> reversed(at::IntArrayRef sizes) { return {sizes.rbegin(), sizes.rend()}; }
+
+// Two tensor handles are the same model tensor when they share an implementation, or view the same
+// memory the same way (tied weights re-registered through another handle).
+struct TensorKey {
+    const void* impl;
+    const void* data;
+    std::vector<int64_t> sizes, strides;
+    at::ScalarType dtype;
+    bool operator<(const TensorKey& o) const {
+        return std::tie(data, sizes, strides, dtype) < std::tie(o.data, o.sizes, o.strides, o.dtype);
+    }
+};
+
+void walk(const ::torch::nn::Module& module, const std::string& prefix, const FetchOptions& options,
+          std::unordered_set<const ::torch::nn::Module*>& seen_modules, std::unordered_set<const void*>& seen_impls,
+          std::set<TensorKey>& seen_views, std::vector<NamedTensor>& out) {
+    if (!seen_modules.insert(&module).second) return;
+    auto visit = [&](const std::string& name, const at::Tensor& t) {
+        if (!t.defined()) return;
+        if (!seen_impls.insert(t.unsafeGetTensorImpl()).second) return;
+        if (t.numel() > 0 && t.has_storage()) {
+            TensorKey key{t.unsafeGetTensorImpl(), t.data_ptr(), t.sizes().vec(), t.strides().vec(), t.scalar_type()};
+            if (!seen_views.insert(std::move(key)).second) return;
+        }
+        out.push_back({prefix + name, t});
+    };
+    for (const auto& p : module.named_parameters(/*recurse=*/false)) visit(p.key(), p.value());
+    if (options.include_buffers)
+        for (const auto& b : module.named_buffers(/*recurse=*/false)) visit(b.key(), b.value());
+    for (const auto& c : module.named_children())
+        walk(*c.value(), prefix + c.key() + ".", options, seen_modules, seen_impls, seen_views, out);
+}
+
+ElementType stored_type(at::ScalarType dtype) {
+    return dtype == at::kBFloat16 ? ElementType::Float32 : to_element_type(dtype);
+}
+
+// Whether every value of `array` converts exactly into a tensor of `dtype` (integers and bool
+// cannot take fractions or out-of-range values; floats take anything).
+std::optional<std::string> inexact_value(const FlatArray& array, at::ScalarType dtype) {
+    if (at::isFloatingType(dtype) || at::isComplexType(dtype)) return std::nullopt;
+    const ElementType target = to_element_type(dtype);
+    if (array.element_type == target) return std::nullopt;
+    try {
+        (void)array.converted_to(target);
+    } catch (const InvalidArgument& e) {
+        return std::string(e.what());
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+at::ScalarType to_dtype(ElementType type) {
+    switch (type) {
+        case ElementType::Bool: return at::kBool;
+        case ElementType::Int8: return at::kChar;
+        case ElementType::Int16: return at::kShort;
+        case ElementType::Int32: return at::kInt;
+        case ElementType::Int64: return at::kLong;
+        case ElementType::UInt8: return at::kByte;
+        case ElementType::Float16: return at::kHalf;
+        case ElementType::Float32: return at::kFloat;
+        case ElementType::Float64: return at::kDouble;
+        case ElementType::UInt16:
+        case ElementType::UInt32:
+        case ElementType::UInt64: break;
+    }
+    throw UnsupportedError("LibTorch has no dtype for " + std::string(element_type_name(type)));
+}
+
+ElementType to_element_type(at::ScalarType dtype) {
+    switch (dtype) {
+        case at::kBool: return ElementType::Bool;
+        case at::kChar: return ElementType::Int8;
+        case at::kShort: return ElementType::Int16;
+        case at::kInt: return ElementType::Int32;
+        case at::kLong: return ElementType::Int64;
+        case at::kByte: return ElementType::UInt8;
+        case at::kHalf: return ElementType::Float16;
+        case at::kFloat: return ElementType::Float32;
+        case at::kDouble: return ElementType::Float64;
+        case at::kBFloat16: return ElementType::Float32;
+        default: break;
+    }
+    throw UnsupportedError(std::string("no LegolasFlux element type for torch dtype ") + c10::toString(dtype));
+}
+
+std::vector<NamedTensor> named_weights(const ::torch::nn::Module& module, const FetchOptions& options) {
+    std::unordered_set<const ::torch::nn::Module*> seen_modules;
+    std::unordered_set<const void*> seen_impls;
+    std::set<TensorKey> seen_views;
+    std::vector<NamedTensor> out;
+    walk(module, "", options, seen_modules, seen_impls, seen_views, out);
+    return out;
+}
+
+FlatArray to_flat_array(const at::Tensor& tensor) {
+    at::Tensor t = tensor.detach();
+    const ElementType type = stored_type(t.scalar_type());
+    if (!t.device().is_cpu() || !t.is_contiguous() || t.scalar_type() != to_dtype(type))
+        t = t.to(at::kCPU, to_dtype(type)).contiguous();
+    auto owner = std::make_shared<at::Tensor>(t);
+    const auto* data = static_cast<const uint8_t*>(t.data_ptr());
+    return FlatArray(type, reversed(t.sizes()),
+                     arrow::Buffer(std::shared_ptr<const void>(owner, data), data, static_cast<int64_t>(t.nbytes())));
+}
+
+at::Tensor to_tensor(const FlatArray& array) {
+    if (array.element_type == ElementType::UInt16 || array.element_type == ElementType::UInt32)
+        return to_tensor(array.converted_to(ElementType::Int64));
+    if (array.element_type == ElementType::UInt64) {
+        try {
+            return to_tensor(array.converted_to(ElementType::Int64));
+        } catch (const InvalidArgument&) {
+            return to_tensor(array.converted_to(ElementType::Float64));
+        }
+    }
+    const std::vector<int64_t> shape(array.size.rbegin(), array.size.rend());
+    arrow::Buffer keep = array.values;  // the deleter keeps the values alive as long as the tensor
+    return ::torch::from_blob(const_cast<uint8_t*>(keep.data()), shape, [keep](void*) mutable { keep = {}; },
+                              at::TensorOptions().dtype(to_dtype(array.element_type)));
+}
+
+Weights fetch_weights(const ::torch::nn::Module& module, std::vector<std::string>* names, const FetchOptions& options) {
+    const std::vector<NamedTensor> tensors = named_weights(module, options);
+    if (tensors.empty()) throw InvalidArgument("the module has no parameters or buffers to fetch");
+    std::vector<FlatArray> arrays;
+    arrays.reserve(tensors.size());
+    for (const auto& nt : tensors) arrays.push_back(to_flat_array(nt.tensor));
+    if (names) {
+        names->clear();
+        for (const auto& nt : tensors) names->push_back(nt.name);
+    }
+    return Weights(std::move(arrays));  // promotes to one element type, as Julia does
+}
+
+void load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options) {
+    const std::vector<NamedTensor> targets = named_weights(module, options.fetch);
+    const auto* names = options.names;
+    if (names && names->size() != weights.size())
+        throw ShapeError("the weights have " + std::to_string(weights.size()) + " arrays but " +
+                         std::to_string(names->size()) + " names");
+    if (weights.size() != targets.size())
+        throw ShapeError("Number of weights given (" + std::to_string(weights.size()) +
+                         ") does not match number of weights the model expects (" + std::to_string(targets.size()) + ")");
+
+    // Which array goes into which tensor.
+    std::vector<size_t> source(targets.size());
+    if (options.by_name) {
+        if (!names) throw InvalidArgument("load_weights by name needs the stored names");
+        std::map<std::string, size_t> by_name;
+        for (size_t i = 0; i < names->size(); ++i)
+            if (!by_name.emplace((*names)[i], i).second)
+                throw ShapeError("the name '" + (*names)[i] + "' is stored for more than one array");
+        for (size_t t = 0; t < targets.size(); ++t) {
+            auto it = by_name.find(targets[t].name);
+            if (it == by_name.end())
+                throw ShapeError("the model's tensor '" + targets[t].name + "' has no array in the weights");
+            source[t] = it->second;
+        }
+    } else {
+        for (size_t t = 0; t < targets.size(); ++t) {
+            source[t] = t;
+            if (names && (*names)[t] != targets[t].name)
+                throw ShapeError("array " + std::to_string(t) + " is stored as '" + (*names)[t] +
+                                 "' but the model's tensor " + std::to_string(t) + " is '" + targets[t].name + "'");
+        }
+    }
+
+    // Check everything before touching the model.
+    for (size_t t = 0; t < targets.size(); ++t) {
+        const FlatArray& array = weights[source[t]];
+        const at::Tensor& tensor = targets[t].tensor;
+        const std::vector<int64_t> expected = reversed(tensor.sizes());
+        if (array.size != expected)
+            throw ShapeError("For array " + std::to_string(source[t]) + " ('" + targets[t].name + "') the model expects torch shape " +
+                             torch_shape(tensor.sizes()) + " (Julia size " + format_julia_size(expected) +
+                             "), got Julia size " + format_julia_size(array.size) + " (torch shape " +
+                             torch_shape(std::vector<int64_t>(array.size.rbegin(), array.size.rend())) + ")");
+        if (auto why = inexact_value(array, tensor.scalar_type()))
+            throw ShapeError("array " + std::to_string(source[t]) + " ('" + targets[t].name + "') cannot be stored in a " +
+                             c10::toString(tensor.scalar_type()) + " tensor: " + *why);
+        if (array.element_type == ElementType::UInt64 || array.element_type == ElementType::UInt32 ||
+            array.element_type == ElementType::UInt16)
+            (void)to_tensor(array);  // converts now, so that nothing can fail below
+    }
+
+    // One copy per array, straight into the tensor, converting dtype on the way.
+    ::torch::NoGradGuard no_grad;
+    for (size_t t = 0; t < targets.size(); ++t) {
+        at::Tensor target = targets[t].tensor;
+        target.copy_(to_tensor(weights[source[t]]));
+    }
+}
+
+}  // namespace legolasflux::torch
