@@ -67,18 +67,8 @@ std::string read_text(const fs::path& path) {
     return s.str();
 }
 
-// Reads an Arrow file or stream; the CLI names the file in every error.
-Table read_arrow(const fs::path& path, IpcFileInfo* info = nullptr) {
-    try {
-        return read_any(path, {}, info);
-    } catch (const IoError&) {
-        throw;
-    } catch (const FormatError& e) {
-        throw FormatError(path.string() + ": " + e.what());
-    } catch (const UnsupportedError& e) {
-        throw UnsupportedError(path.string() + ": " + e.what());
-    }
-}
+// Reads an Arrow file or stream (the reader names the path in its errors).
+Table read_arrow(const fs::path& path, IpcFileInfo* info = nullptr) { return read_any(path, {}, info); }
 
 void write_text(const std::string& out, const std::string& text) {
     if (out.empty() || out == "-") {

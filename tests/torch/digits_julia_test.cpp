@@ -1,0 +1,51 @@
+// The Julia-trained digits model, run in LibTorch: the same outputs as Julia within 1e-6.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "../../examples/digits/digits_model.hpp"
+#include "legolasflux/arrow/ipc.hpp"
+#include "legolasflux/torch/flux_layout.hpp"
+#include "legolasflux/weights.hpp"
+
+namespace {
+
+const char* kFixture = LEGOLASFLUX_SHARED_DIR "/fixtures/julia/test.digits-model.arrow";
+const char* kInput = LEGOLASFLUX_SHARED_DIR "/fixtures/julia/digits-input.f32";
+
+// From fixtures/julia/README.md (the hard-coded test of examples/digits.jl).
+const float kJuliaOutput[10] = {0.096030906f, 0.105671346f, 0.09510324f, 0.117868274f, 0.112540945f,
+                                0.08980863f,  0.062402092f, 0.09776583f, 0.11317684f,  0.109631866f};
+
+at::Tensor julia_input() {
+    std::ifstream in(kInput, std::ios::binary);
+    std::vector<float> v(784);
+    in.read(reinterpret_cast<char*>(v.data()), 784 * 4);
+    EXPECT_TRUE(in.good());
+    // 28×28×1×1 column-major (x fastest) is row-major N×C×H×W = 1×1×28×28 with W = Julia's x.
+    return ::torch::from_blob(v.data(), {1, 1, 28, 28}, ::torch::kFloat).clone();
+}
+
+}  // namespace
+
+TEST(DigitsJulia, TheJuliaFileRunsInLibTorchWithJuliasOutputs) {
+    const auto table = legolasflux::arrow::read_file(std::filesystem::path(kFixture));
+    const auto weights = legolasflux::weights_from_arrow(table.schema->fields[0], *table.batches[0].columns[0], 0);
+    ASSERT_TRUE(weights.has_value());
+    digits::DigitsModel model;
+    legolasflux::torch::load_flux_weights(*model, *weights);
+    model->eval();
+    const at::Tensor out = model->forward(julia_input());
+    ASSERT_EQ(out.sizes(), (std::vector<int64_t>{1, 10}));
+    for (int i = 0; i < 10; ++i) EXPECT_NEAR(out[0][i].item<float>(), kJuliaOutput[i], 1e-6) << "class " << i;
+}
+
+TEST(DigitsJulia, FluxLayoutOfTheTorchModelHasTheJuliaSizes) {
+    digits::DigitsModel model;
+    const auto w = legolasflux::torch::fetch_flux_weights(*model);
+    const std::vector<std::vector<int64_t>> sizes = {{3, 3, 1, 32}, {32}, {32}, {32}, {32}, {32}, {3, 3, 32, 16},
+                                                     {16}, {3, 3, 16, 10}, {10}, {10, 90}, {10}, {10, 10}, {10}};
+    ASSERT_EQ(w.size(), sizes.size());
+    for (size_t i = 0; i < sizes.size(); ++i) EXPECT_EQ(w[i].size, sizes[i]) << i;
+}
