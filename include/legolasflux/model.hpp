@@ -1,0 +1,100 @@
+// Model rows: the weights of a model, and any columns a team adds, as one row of a Legolas table.
+//
+// `legolas-flux.model@1` (ModelV1) declares `weights` (Weights, may be missing) and
+// `architecture_version` (Int64, may be missing). Teams extend it:
+//
+//   struct DigitsRowV1 : legolasflux::ModelV1 {
+//       DigitsConfigV1 config;
+//       std::optional<int64_t> epoch;
+//       std::optional<float> accuracy;
+//   };
+//   LEGOLAS_RECORD_EXTENDS(DigitsRowV1, "digits.model", 1, legolasflux::ModelV1, config, epoch, accuracy);
+//
+// write_model_row writes exactly one row, labelled with the row type's schema version (or an
+// ancestor's, when asked); read_model_row reads exactly one row back, validated.
+#pragma once
+
+#include <any>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "legolasflux/legolas/record.hpp"
+#include "legolasflux/legolas/table_io.hpp"
+#include "legolasflux/weights.hpp"
+
+namespace legolasflux::legolas {
+
+// Weights as a record field: written exactly as Julia writes LegolasFlux.Weights; a column in which
+// every row is missing is written as Julia writes it, an Arrow Null column without extension.
+template <>
+struct ValueTraits<Weights> {
+    static FieldConstraint constraint();
+    static arrow::Field field(std::string name);
+    static arrow::ArrayPtr build(const std::vector<const Weights*>& values, const std::vector<bool>& valid);
+    static Weights read(const arrow::Field& field, const arrow::Array& array, int64_t i);
+};
+
+}  // namespace legolasflux::legolas
+
+namespace legolasflux {
+
+struct ModelV1 {
+    std::optional<Weights> weights;
+    std::optional<int64_t> architecture_version;
+};
+LEGOLAS_RECORD(ModelV1, "legolas-flux.model", 1, weights, architecture_version);
+
+// The column that holds each weight's module path, when a row is written with names. Legolas allows
+// undeclared columns, so Julia reads such files as usual.
+inline constexpr std::string_view kWeightNamesColumn = "weight_names";
+
+struct ModelWriteOptions {
+    // Label the file with this schema version instead of the row type's own; it must be the row
+    // type's or one of its ancestors' (as Julia's write_model_row(path, row, sv)).
+    std::optional<legolas::SchemaVersion> schema_version;
+    // Written as the extra `weight_names` column (list<utf8>) when not empty; one per array.
+    std::vector<std::string> weight_names;
+    arrow::WriteOptions ipc;
+};
+
+// A row read without naming its type.
+struct ModelRow {
+    legolas::SchemaVersion schema_version;  // the most derived registered schema of the file
+    std::string qualified_identifier;       // as the file names it
+    std::optional<Weights> weights;
+    std::optional<int64_t> architecture_version;
+    std::optional<std::vector<std::string>> weight_names;
+    arrow::Table table;  // the whole one-row table, every column included
+};
+
+namespace detail {
+void write_model_table(const std::filesystem::path& path, arrow::Table table, const legolas::SchemaVersion& own,
+                       const ModelWriteOptions& options);
+// Reads the one-row table and picks the most derived registered schema named by the file; checks
+// that `wanted` (when given) is that schema or one of its ancestors; validates.
+ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted);
+}  // namespace detail
+
+// Writes `row` (after its custom assignments and checks) as a one-row model file.
+template <legolas::Record R>
+void write_model_row(const std::filesystem::path& path, const R& row, const ModelWriteOptions& options = {}) {
+    static_assert(std::is_base_of_v<ModelV1, R>, "a model row extends legolasflux::ModelV1");
+    const R checked = legolas::make(row);
+    detail::write_model_table(path, legolas::to_table(std::vector<R>{checked}), legolas::schema_version_of<R>(), options);
+}
+
+// Reads a one-row model file whose schema is the most derived one registered for its identifier.
+ModelRow read_model_row(const std::filesystem::path& path);
+
+// Reads a one-row model file as R; the file's schema must be R's or descend from it.
+template <legolas::Record R>
+R read_model_row(const std::filesystem::path& path, std::vector<std::string>* weight_names = nullptr) {
+    legolas::ensure_declared<R>();
+    ModelRow row = detail::read_model_table(path, legolas::schema_version_of<R>());
+    if (weight_names) *weight_names = row.weight_names.value_or(std::vector<std::string>{});
+    return legolas::from_row<R>(row.table, 0);
+}
+
+}  // namespace legolasflux

@@ -1,0 +1,149 @@
+#include "legolasflux/model.hpp"
+
+#include "legolasflux/arrow/builder.hpp"
+#include "legolasflux/errors.hpp"
+
+namespace legolasflux {
+
+namespace legolas {
+
+FieldConstraint ValueTraits<Weights>::constraint() {
+    // Julia checks the extension name (the type Arrow.jl rebuilds); the storage is the struct of
+    // FlatArrays in any element type.
+    return extension(std::string(kWeightsExtension), any_type());
+}
+
+arrow::Field ValueTraits<Weights>::field(std::string name) {
+    return weights_field(std::move(name), ElementType::Float32, false);
+}
+
+arrow::ArrayPtr ValueTraits<Weights>::build(const std::vector<const Weights*>& values, const std::vector<bool>& valid) {
+    std::vector<const Weights*> rows(values.size(), nullptr);
+    bool any = false;
+    for (size_t i = 0; i < values.size(); ++i)
+        if (values[i] && (valid.empty() || valid[i])) rows[i] = values[i], any = true;
+    if (!any) return arrow::make_null(static_cast<int64_t>(values.size()));
+    return weights_to_arrow(rows);
+}
+
+Weights ValueTraits<Weights>::read(const arrow::Field& field, const arrow::Array& array, int64_t i) {
+    auto w = weights_from_arrow(field, array, i);
+    if (!w) throw SchemaError("weights: a missing value where one is required");
+    return std::move(*w);
+}
+
+}  // namespace legolas
+
+namespace detail {
+
+namespace {
+
+// The field of each column follows the array that was built for it: Weights take their element
+// type from the values, and an all-missing Weights column is Julia's plain Null column.
+void match_fields_to_columns(arrow::Table& table) {
+    auto schema = std::make_shared<arrow::Schema>(*table.schema);
+    const auto& columns = table.batches.at(0).columns;
+    for (size_t k = 0; k < schema->fields.size(); ++k) {
+        arrow::Field& f = schema->fields[k];
+        if (columns[k]->type == f.type) continue;
+        if (columns[k]->type.id == arrow::TypeId::Null)
+            f = arrow::field(f.name, arrow::null(), true);
+        else
+            f.type = columns[k]->type;
+    }
+    table.schema = schema;
+    for (auto& b : table.batches) b.schema = schema;
+}
+
+void add_weight_names(arrow::Table& table, const std::vector<std::string>& names) {
+    const arrow::DataType type = arrow::list(arrow::field("", arrow::utf8(), false));
+    auto schema = std::make_shared<arrow::Schema>(*table.schema);
+    for (const auto& f : schema->fields)
+        if (f.name == kWeightNamesColumn)
+            throw InvalidArgument("the row already has a column named " + std::string(kWeightNamesColumn));
+    schema->fields.push_back(arrow::field(std::string(kWeightNamesColumn), type, false));
+    auto column = arrow::make_list(type, {static_cast<int64_t>(names.size())}, arrow::make_strings(names));
+    auto& batch = table.batches.at(0);
+    batch.columns.push_back(column);
+    table.schema = schema;
+    batch.schema = schema;
+}
+
+std::optional<std::vector<std::string>> read_weight_names(const arrow::Table& table) {
+    const auto& fields = table.schema->fields;
+    for (size_t k = 0; k < fields.size(); ++k) {
+        if (fields[k].name != kWeightNamesColumn) continue;
+        const arrow::DataType& t = fields[k].type;
+        if ((t.id != arrow::TypeId::List && t.id != arrow::TypeId::LargeList) ||
+            (t.children[0].type.id != arrow::TypeId::Utf8 && t.children[0].type.id != arrow::TypeId::LargeUtf8))
+            throw SchemaError("column weight_names must be a list of strings, found " + arrow::to_string(t));
+        const arrow::Array& list = *table.batches.at(0).columns[k];
+        if (list.is_null(0)) return std::nullopt;
+        const auto [begin, end] = list.list_range(0);
+        std::vector<std::string> names;
+        for (int64_t i = begin; i < end; ++i) names.emplace_back(list.children[0]->bytes_value(i));
+        return names;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+void write_model_table(const std::filesystem::path& path, arrow::Table table, const legolas::SchemaVersion& own,
+                       const ModelWriteOptions& options) {
+    match_fields_to_columns(table);
+    legolas::SchemaVersion sv = options.schema_version.value_or(own);
+    if (!legolas::default_registry().descends_from(own, sv))
+        throw InvalidArgument("cannot label a " + legolas::to_string(own) + " row as " + legolas::to_string(sv) +
+                              ": it is not that schema or one of its ancestors");
+    if (!options.weight_names.empty()) add_weight_names(table, options.weight_names);
+    legolas::WriteOptions wo;
+    wo.ipc = options.ipc;
+    legolas::write(path, table, sv, wo);
+}
+
+ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted) {
+    ModelRow row;
+    row.table = arrow::read_any(path);
+    const auto& metadata = row.table.schema->metadata;
+    const auto qualified = arrow::find_metadata(metadata, "legolas_schema_qualified");
+    const legolas::SchemaVersion named = legolas::schema_version_from_metadata(*row.table.schema);
+    row.qualified_identifier = std::string(qualified.value_or(""));
+
+    // The most derived schema of the file's chain that this program has registered.
+    const auto& registry = legolas::default_registry();
+    std::optional<legolas::SchemaVersion> known;
+    for (const auto& sv : legolas::parse_identifier(row.qualified_identifier))
+        if (registry.is_declared(sv)) {
+            known = sv;
+            break;
+        }
+    if (!known) (void)legolas::check_table(row.table);  // throws UnknownSchemaVersionError for `named`
+    row.schema_version = *known;
+    if (wanted && !registry.descends_from(*known, *wanted)) {
+        // The file may name ancestors this program has not registered; the chain it states counts.
+        bool in_chain = false;
+        for (const auto& sv : legolas::parse_identifier(row.qualified_identifier)) in_chain |= sv == *wanted;
+        if (!in_chain)
+            throw SchemaError(path.string() + ": the file holds a " + legolas::to_string(named) + " row, which is not a " +
+                              legolas::to_string(*wanted) + " row");
+    }
+    legolas::validate(*row.table.schema, wanted ? *wanted : *known);
+    if (row.table.num_rows() != 1)
+        throw SchemaError(path.string() + ": a model file holds exactly one row; this one holds " +
+                          std::to_string(row.table.num_rows()));
+    // One batch of one row, whatever the writer did.
+    while (!row.table.batches.empty() && row.table.batches.front().length == 0)
+        row.table.batches.erase(row.table.batches.begin());
+    const ModelV1 base = legolas::from_row<ModelV1>(row.table, 0);
+    row.weights = base.weights;
+    row.architecture_version = base.architecture_version;
+    row.weight_names = read_weight_names(row.table);
+    return row;
+}
+
+}  // namespace detail
+
+ModelRow read_model_row(const std::filesystem::path& path) { return detail::read_model_table(path, std::nullopt); }
+
+}  // namespace legolasflux
