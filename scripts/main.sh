@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
-# The main job: builds the project, then writes an Arrow file and reads it back, and reads the
-# Julia-written model file from ../shared/fixtures.
+# The main job: the digits example end to end — train a LibTorch model, save it as a
+# digits.model@1 row, rebuild it from the row, then run the Julia-written model file and compare
+# its output with Julia's numbers. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target legolasflux arrow_roundtrip
+cmake --build build -j "$(nproc)" --target digits legolasflux
 mkdir -p build/out
-./build/examples/arrow_roundtrip build/out/example.arrow
-fixture=../shared/fixtures/julia/test.digits-model.arrow
-if [ -f "$fixture" ]; then
-  echo
-  echo "== the Julia-written model file $fixture"
-  ./build/tools/legolasflux/legolasflux arrow validate "$fixture"
-  ./build/tools/legolasflux/legolasflux arrow print --max-rows 1 "$fixture"
-fi
+shared=../shared/fixtures/julia
+./build/examples/digits --out build/out/digits.model.arrow \
+  --julia-file "$shared/test.digits-model.arrow" --julia-input "$shared/digits-input.f32"
+echo
+./build/tools/legolasflux/legolasflux arrow validate build/out/digits.model.arrow
