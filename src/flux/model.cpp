@@ -45,6 +45,9 @@ void match_fields_to_columns(arrow::Table& table) {
     const auto& columns = table.batches.at(0).columns;
     for (size_t k = 0; k < schema->fields.size(); ++k) {
         arrow::Field& f = schema->fields[k];
+        // Julia's `weights` field is a type parameter of the record: a column of present Weights
+        // is written non-nullable (Weights{T}), an all-missing one as Null (Missing).
+        if (f.name == "weights" && columns[k]->null_count == 0 && is_weights_field(f)) f.nullable = false;
         if (columns[k]->type == f.type) continue;
         if (columns[k]->type.id == arrow::TypeId::Null)
             f = arrow::field(f.name, arrow::null(), true);

@@ -49,3 +49,27 @@ TEST(DigitsJulia, FluxLayoutOfTheTorchModelHasTheJuliaSizes) {
     ASSERT_EQ(w.size(), sizes.size());
     for (size_t i = 0; i < sizes.size(); ++i) EXPECT_EQ(w[i].size, sizes[i]) << i;
 }
+
+#include "../../examples/digits/digits_row.hpp"
+
+// A digits model written from C++ in Flux's layout has the Julia file's schema exactly.
+TEST(DigitsJulia, RowWrittenFromCppHasTheJuliaFilesSchema) {
+    digits::DigitsModel model;
+    digits::DigitsRowV1 row;
+    row.weights = legolasflux::torch::fetch_flux_weights(*model);
+    row.config = model->config;
+    row.epoch = 1;
+    row.accuracy = 0.06f;
+    const auto path = std::filesystem::temp_directory_path() / ("legolasflux_digits_schema_" + std::to_string(::getpid()) + ".arrow");
+    legolasflux::write_model_row(path, row);
+    const auto ours = legolasflux::arrow::read_file(path);
+    const auto julia = legolasflux::arrow::read_file(std::filesystem::path(kFixture));
+    std::filesystem::remove(path);
+    // Type tree, nullability, extension names, column order and the identifier, all at once.
+    EXPECT_EQ(*ours.schema, *julia.schema) << "ours:\n" << legolasflux::arrow::to_string(*ours.schema) << "julia:\n"
+                                            << legolasflux::arrow::to_string(*julia.schema);
+    const auto w_ours = legolasflux::weights_from_arrow(ours.schema->fields[0], *ours.batches[0].columns[0], 0);
+    const auto w_julia = legolasflux::weights_from_arrow(julia.schema->fields[0], *julia.batches[0].columns[0], 0);
+    ASSERT_EQ(w_ours->size(), w_julia->size());
+    for (size_t i = 0; i < w_ours->size(); ++i) EXPECT_EQ((*w_ours)[i].size, (*w_julia)[i].size) << i;
+}

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "legolasflux/errors.hpp"
+#include "legolasflux/model.hpp"
 #include "legolasflux/torch/weights.hpp"
 
 using legolasflux::ElementType;
@@ -32,6 +33,18 @@ void expect_same(const std::map<std::string, at::Tensor>& a, const std::map<std:
         ASSERT_TRUE(b.count(name)) << name;
         EXPECT_TRUE(t.equal(b.at(name))) << name;
     }
+}
+
+// Weights through a model file and back, as a user saves and loads them.
+Weights through_file(const Weights& w, std::vector<std::string>* names = nullptr) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("legolasflux_torch_" + std::to_string(::getpid()) + "_row.arrow");
+    legolasflux::ModelWriteOptions options;
+    if (names) options.weight_names = *names;
+    legolasflux::write_model_row(path, legolasflux::ModelV1{w, 1}, options);
+    const auto row = legolasflux::read_model_row<legolasflux::ModelV1>(path, names);
+    std::filesystem::remove(path);
+    return *row.weights;
 }
 
 }  // namespace
@@ -68,7 +81,7 @@ TEST(LoadWeights, RoundTripsTheSimpleModel) {
     const Weights w = lt::fetch_weights(*model);
     ::torch::manual_seed(2);
     auto fresh = make_my_model();
-    lt::load_weights(*fresh, w);
+    lt::load_weights(*fresh, through_file(w));
     expect_same(snapshot(*model), snapshot(*fresh));
     const auto x = ::torch::randn({4, 1});
     EXPECT_TRUE(model->forward(x).equal(fresh->forward(x)));
@@ -122,7 +135,8 @@ TEST(LoadWeights, NamesAreCheckedAndCanDriveTheOrder) {
     ::torch::manual_seed(4);
     auto model = make_my_model();
     std::vector<std::string> names;
-    Weights w = lt::fetch_weights(*model, &names);
+    Weights w = through_file(lt::fetch_weights(*model, &names), &names);
+    ASSERT_EQ(names.size(), 6u);
     auto fresh = make_my_model();
 
     std::vector<std::string> bad = names;
@@ -185,7 +199,7 @@ TEST_P(NormLayers, TrainedStatisticsSurviveFetchAndLoad) {
 
     ::torch::manual_seed(99);
     auto fresh = norm_model(kind);
-    lt::load_weights(*fresh, w);
+    lt::load_weights(*fresh, through_file(w));
     fresh->eval();
     EXPECT_TRUE(fresh->forward(x).equal(expected)) << kind;
     expect_same(snapshot(*model), snapshot(*fresh));
@@ -226,7 +240,7 @@ TEST(FetchWeights, SharedModuleIsStoredOnceAndStaysShared) {
     EXPECT_EQ(names, (std::vector<std::string>{"first.weight", "first.bias", "shared.weight", "shared.bias"}));
     ::torch::manual_seed(6);
     Shared fresh;
-    lt::load_weights(*fresh, w);
+    lt::load_weights(*fresh, through_file(w));
     const auto x = ::torch::randn({2, 3});
     EXPECT_TRUE(model->forward(x).equal(fresh->forward(x)));
     EXPECT_EQ(fresh->shared.get(), std::dynamic_pointer_cast<nn::LinearImpl>(fresh->named_children()["again"]).get());
@@ -240,7 +254,7 @@ TEST(FetchWeights, TiedWeightsAreStoredOnceAndStayTied) {
     EXPECT_EQ(names, std::vector<std::string>{"decoder_weight"});  // its first place in the walk
     ::torch::manual_seed(8);
     Tied fresh;
-    lt::load_weights(*fresh, w);
+    lt::load_weights(*fresh, through_file(w));
     EXPECT_EQ(fresh->decoder_weight.data_ptr(), fresh->encoder->weight.data_ptr());
     const auto ids = ::torch::tensor({0, 3, 4}, ::torch::kLong);
     EXPECT_TRUE(model->forward(ids).equal(fresh->forward(ids)));
@@ -254,7 +268,7 @@ TEST(FetchWeights, BFloat16IsStoredAsFloat32AndComesBack) {
     EXPECT_EQ(w.element_type, ElementType::Float32);
     auto fresh = make_my_model();
     fresh->to(::torch::kBFloat16);
-    lt::load_weights(*fresh, w);
+    lt::load_weights(*fresh, through_file(w));
     expect_same(snapshot(*model), snapshot(*fresh));
     EXPECT_EQ(fresh->parameters()[0].scalar_type(), ::torch::kBFloat16);
 }
@@ -266,7 +280,26 @@ TEST(FetchWeights, MixedPrecisionPromotesAndConvertsBack) {
     EXPECT_EQ(w.element_type, ElementType::Float64);
     nn::Sequential fresh(nn::Linear(2, 2), nn::Linear(2, 2));
     fresh[1]->to(::torch::kDouble);
-    lt::load_weights(*fresh, w);
+    lt::load_weights(*fresh, through_file(w));
     expect_same(snapshot(*m), snapshot(*fresh));
     EXPECT_EQ(fresh->parameters()[0].scalar_type(), ::torch::kFloat);
+}
+
+// LegolasFlux.jl "Roundtripping simple model": a row with missing weights round trips too, and a
+// file's weights that do not fit raise and leave the model unchanged.
+TEST(ModelFile, MissingWeightsAndMismatchesFromAFile) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("legolasflux_torch_" + std::to_string(::getpid()) + "_missing.arrow");
+    legolasflux::write_model_row(path, legolasflux::ModelV1{});
+    EXPECT_FALSE(legolasflux::read_model_row<legolasflux::ModelV1>(path).weights.has_value());
+
+    ::torch::manual_seed(11);
+    nn::Sequential bigger(nn::Linear(1, 10), nn::Linear(10, 10), nn::Linear(10, 2));
+    legolasflux::write_model_row(path, legolasflux::ModelV1{lt::fetch_weights(*bigger), 1});
+    auto model = make_my_model();
+    const auto before = snapshot(*model);
+    const auto row = legolasflux::read_model_row<legolasflux::ModelV1>(path);
+    EXPECT_THROW(lt::load_weights(*model, *row.weights), ShapeError);
+    expect_same(before, snapshot(*model));
+    std::filesystem::remove(path);
 }
