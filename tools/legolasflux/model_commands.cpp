@@ -1,0 +1,140 @@
+// `legolasflux inspect FILE [--json]`: the schema, the other columns, and a table of the weights.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "legolasflux/arrow/pretty_print.hpp"
+#include "legolasflux/model.hpp"
+
+namespace legolasflux::cli {
+namespace {
+
+std::string torch_shape(const std::vector<int64_t>& julia_size) {
+    std::string s = "[";
+    for (size_t i = julia_size.size(); i-- > 0;) {
+        s += std::to_string(julia_size[i]);
+        if (i) s += ", ";
+    }
+    return s + "]";
+}
+
+struct WeightRow {
+    size_t index;
+    std::string name;
+    std::string dtype;
+    std::vector<int64_t> size;
+    int64_t count;
+    int64_t bytes;
+};
+
+std::vector<WeightRow> weight_rows(const ModelRow& row) {
+    std::vector<WeightRow> out;
+    if (!row.weights) return out;
+    for (size_t i = 0; i < row.weights->size(); ++i) {
+        const FlatArray& a = (*row.weights)[i];
+        std::string name;
+        if (row.weight_names && i < row.weight_names->size()) name = (*row.weight_names)[i];
+        out.push_back({i, name, std::string(element_type_name(a.element_type)), a.size, a.element_count(), a.byte_count()});
+    }
+    return out;
+}
+
+// Every column but the weights (and their names), with its value.
+std::vector<std::pair<std::string, std::string>> other_columns(const ModelRow& row) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto& fields = row.table.schema->fields;
+    const auto& batch = row.table.batches.at(0);
+    for (size_t k = 0; k < fields.size(); ++k) {
+        if (fields[k].name == "weights" || fields[k].name == kWeightNamesColumn) continue;
+        out.emplace_back(fields[k].name, arrow::format_value(*batch.columns[k], 0, 8));
+    }
+    return out;
+}
+
+void print_text(const std::string& path, const ModelRow& row) {
+    fmt::print("{}\n", path);
+    fmt::print("schema      {} (read as {})\n", row.qualified_identifier, legolas::to_string(row.schema_version));
+    for (const auto& [name, value] : other_columns(row)) fmt::print("{:<11} {}\n", name, value);
+    if (!row.weights) {
+        fmt::print("weights     missing\n");
+        return;
+    }
+    const auto rows = weight_rows(row);
+    size_t name_width = 4;
+    for (const auto& r : rows) name_width = std::max(name_width, r.name.size());
+    const bool names = row.weight_names.has_value();
+    fmt::print("\nweights: {} arrays of {}\n", rows.size(), element_type_name(row.weights->element_type));
+    if (names)
+        fmt::print("{:>5}  {:<{}}  {:<8}  {:<18}  {:<18}  {:>10}  {:>12}\n", "index", "name", name_width, "dtype",
+                   "julia size", "torch shape", "count", "bytes");
+    else
+        fmt::print("{:>5}  {:<8}  {:<18}  {:<18}  {:>10}  {:>12}\n", "index", "dtype", "julia size", "torch shape",
+                   "count", "bytes");
+    int64_t count = 0, bytes = 0;
+    for (const auto& r : rows) {
+        count += r.count;
+        bytes += r.bytes;
+        if (names)
+            fmt::print("{:>5}  {:<{}}  {:<8}  {:<18}  {:<18}  {:>10}  {:>12}\n", r.index, r.name, name_width, r.dtype,
+                       format_julia_size(r.size), torch_shape(r.size), r.count, r.bytes);
+        else
+            fmt::print("{:>5}  {:<8}  {:<18}  {:<18}  {:>10}  {:>12}\n", r.index, r.dtype, format_julia_size(r.size),
+                       torch_shape(r.size), r.count, r.bytes);
+    }
+    fmt::print("total: {} arrays, {} values, {} bytes\n", rows.size(), count, bytes);
+}
+
+void print_json(const std::string& path, const ModelRow& row) {
+    nlohmann::ordered_json j;
+    j["file"] = path;
+    j["schema"] = row.qualified_identifier;
+    j["schema_version"] = legolas::to_string(row.schema_version);
+    nlohmann::ordered_json columns = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : other_columns(row)) columns[name] = value;
+    j["columns"] = columns;
+    if (!row.weights) {
+        j["weights"] = nullptr;
+    } else {
+        nlohmann::ordered_json arrays = nlohmann::ordered_json::array();
+        int64_t count = 0, bytes = 0;
+        for (const auto& r : weight_rows(row)) {
+            nlohmann::ordered_json a;
+            a["index"] = r.index;
+            if (row.weight_names) a["name"] = r.name;
+            a["dtype"] = r.dtype;
+            a["julia_size"] = r.size;
+            a["torch_shape"] = std::vector<int64_t>(r.size.rbegin(), r.size.rend());
+            a["count"] = r.count;
+            a["bytes"] = r.bytes;
+            count += r.count;
+            bytes += r.bytes;
+            arrays.push_back(a);
+        }
+        j["weights"] = {{"element_type", std::string(element_type_name(row.weights->element_type))},
+                        {"arrays", arrays},
+                        {"total_arrays", row.weights->size()},
+                        {"total_values", count},
+                        {"total_bytes", bytes}};
+    }
+    std::cout << j.dump(2) << "\n";
+}
+
+}  // namespace
+
+void add_model_commands(CLI::App& app, int& exit_code) {
+    auto* cmd = app.add_subcommand("inspect", "Show a model file: its schema, its columns and a table of its weights");
+    static std::string in;
+    static bool json = false;
+    cmd->add_option("FILE", in, "LegolasFlux model file (.arrow)")->required();
+    cmd->add_flag("--json", json, "Print JSON instead of text");
+    cmd->callback([&exit_code] {
+        const ModelRow row = read_model_row(in);
+        if (json) print_json(in, row);
+        else print_text(in, row);
+        exit_code = kOk;
+    });
+}
+
+}  // namespace legolasflux::cli
