@@ -1,0 +1,6 @@
+// LegolasFlux for C++: everything but the optional LibTorch adapter (legolasflux/torch/…).
+#pragma once
+
+#include "legolasflux/errors.hpp"
+#include "legolasflux/model.hpp"
+#include "legolasflux/weights.hpp"
