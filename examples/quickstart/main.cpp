@@ -1,19 +1,32 @@
-// The README's usage section, compiled and run in CI: the C++ twin of LegolasFlux.jl's README.
+// The README's usage and extensibility sections, compiled and run in CI: the C++ twins of
+// LegolasFlux.jl's README. The regions between "// [name]" and "// [/name]" are the README's code
+// blocks, word for word (tests/docs checks it).
 #include <legolasflux/legolasflux.hpp>
 #include <legolasflux/torch/weights.hpp>
 
 #include <iostream>
 
+// [usage-model]
 torch::nn::Sequential make_my_model() {
     return torch::nn::Sequential(torch::nn::Linear(1, 10), torch::nn::Linear(10, 10), torch::nn::Linear(10, 1));
 }
+// [/usage-model]
+
+// [extensibility]
+struct DigitsRowV1 : legolasflux::ModelV1 {
+    std::optional<int64_t> epoch;
+    std::optional<float> accuracy;
+    std::optional<std::string> commit_sha;
+};
+LEGOLAS_RECORD_EXTENDS(DigitsRowV1, "digits.model", 1, legolasflux::ModelV1, epoch, accuracy, commit_sha);
+// [/extensibility]
 
 int main() {
+    // [usage]
     auto my_model = make_my_model();
     // train it? that part is optional ;)
 
-    // Now, let's save it! We can save whatever other columns we'd like to as well as the weights
-    // (see the extensibility section); ModelV1 has `weights` and `architecture_version`.
+    // Now, let's save it!
     legolasflux::ModelV1 model_row{.weights = legolasflux::torch::fetch_weights(*my_model),
                                    .architecture_version = 1};
     legolasflux::write_model_row("my_model.model.arrow", model_row);
@@ -23,10 +36,27 @@ int main() {
     auto loaded = legolasflux::read_model_row<legolasflux::ModelV1>("my_model.model.arrow");
     legolasflux::torch::load_weights(*fresh_model, *loaded.weights);
     // Now our weights have been loaded back into `fresh_model`.
+    // [/usage]
 
     const auto x = torch::randn({4, 1});
     const bool same = my_model->forward(x).equal(fresh_model->forward(x));
-    std::cout << "architecture_version " << *loaded.architecture_version << "; outputs "
+    std::cout << "usage: architecture_version " << *loaded.architecture_version << ", outputs "
               << (same ? "identical" : "DIFFERENT") << "\n";
-    return same ? 0 : 1;
+
+    // [extensibility-use]
+    DigitsRowV1 row;
+    row.weights = legolasflux::torch::fetch_weights(*my_model);
+    row.epoch = 3;
+    row.accuracy = 0.94f;
+    row.commit_sha = "1a2b3c4";
+    legolasflux::write_model_row("training_run.digits.model.arrow", row);  // digits.model@1>legolas-flux.model@1
+
+    auto digits = legolasflux::read_model_row<DigitsRowV1>("training_run.digits.model.arrow");
+    auto any_row = legolasflux::read_model_row("training_run.digits.model.arrow");  // untyped: weights + the table
+    // [/extensibility-use]
+
+    const bool extended = digits.commit_sha == "1a2b3c4" && digits.epoch == 3 &&
+                          any_row.qualified_identifier == "digits.model@1>legolas-flux.model@1";
+    std::cout << "extensibility: " << any_row.qualified_identifier << ", commit_sha " << *digits.commit_sha << "\n";
+    return same && extended ? 0 : 1;
 }
