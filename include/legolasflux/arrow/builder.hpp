@@ -21,6 +21,20 @@ ArrayPtr make_primitive(DataType type, const std::vector<T>& values, const std::
     return make_fixed_width(std::move(type), values.data(), static_cast<int64_t>(values.size()), valid);
 }
 
+// Convenience: std::nullopt entries become nulls (their slots hold zero).
+template <class T>
+ArrayPtr make_primitive(DataType type, const std::vector<std::optional<T>>& values) {
+    std::vector<T> plain(values.size());
+    std::vector<bool> valid(values.size());
+    bool any_null = false;
+    for (size_t i = 0; i < values.size(); ++i) {
+        valid[i] = values[i].has_value();
+        any_null |= !valid[i];
+        if (valid[i]) plain[i] = *values[i];
+    }
+    return make_primitive(std::move(type), plain, any_null ? valid : std::vector<bool>{});
+}
+
 ArrayPtr make_null(int64_t length);
 ArrayPtr make_bool(const std::vector<bool>& values, const std::vector<bool>& valid = {});
 // Utf8 / LargeUtf8 / Binary / LargeBinary / FixedSizeBinary / Utf8View / BinaryView, by `type`.
