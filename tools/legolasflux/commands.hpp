@@ -15,5 +15,9 @@ enum ExitCode : int { kOk = 0, kInvalidInput = 1, kUsage = 2 };
 
 // Each group adds its subcommands to `app`; the callback of the chosen subcommand sets the exit code.
 void add_arrow_commands(CLI::App& app, int& exit_code);
+// `validate` and `schema`: Legolas schema versions of schema-tagged Arrow files.
+void add_legolas_commands(CLI::App& app, int& exit_code);
+// `inspect`: what a LegolasFlux model file holds.
+void add_model_commands(CLI::App& app, int& exit_code);
 
 }  // namespace legolasflux::cli

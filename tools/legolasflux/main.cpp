@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "legolasflux 0.1.0");
     int exit_code = kOk;
     add_arrow_commands(app, exit_code);
+    add_legolas_commands(app, exit_code);
+    add_model_commands(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
