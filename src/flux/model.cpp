@@ -38,21 +38,14 @@ namespace detail {
 
 namespace {
 
-// The field of each column follows the array that was built for it: Weights take their element
-// type from the values, and an all-missing Weights column is Julia's plain Null column.
-void match_fields_to_columns(arrow::Table& table) {
+// Julia's `weights` field is a type parameter of the record: a column of present Weights is
+// written non-nullable (Weights{T}); an all-missing one is a Null column (to_table does that part).
+void mark_weights_non_nullable(arrow::Table& table) {
     auto schema = std::make_shared<arrow::Schema>(*table.schema);
     const auto& columns = table.batches.at(0).columns;
     for (size_t k = 0; k < schema->fields.size(); ++k) {
         arrow::Field& f = schema->fields[k];
-        // Julia's `weights` field is a type parameter of the record: a column of present Weights
-        // is written non-nullable (Weights{T}), an all-missing one as Null (Missing).
-        if (f.name == "weights" && columns[k]->null_count == 0 && is_weights_field(f)) f.nullable = false;
-        if (columns[k]->type == f.type) continue;
-        if (columns[k]->type.id == arrow::TypeId::Null)
-            f = arrow::field(f.name, arrow::null(), true);
-        else
-            f.type = columns[k]->type;
+        if (f.name == "weights" && f.type.id != arrow::TypeId::Null && columns[k]->null_count == 0) f.nullable = false;
     }
     table.schema = schema;
     for (auto& b : table.batches) b.schema = schema;
@@ -94,7 +87,7 @@ std::optional<std::vector<std::string>> read_weight_names(const arrow::Table& ta
 
 void write_model_table(const std::filesystem::path& path, arrow::Table table, const legolas::SchemaVersion& own,
                        const ModelWriteOptions& options) {
-    match_fields_to_columns(table);
+    mark_weights_non_nullable(table);
     legolas::SchemaVersion sv = options.schema_version.value_or(own);
     if (!legolas::default_registry().descends_from(own, sv))
         throw InvalidArgument("cannot label a " + legolas::to_string(own) + " row as " + legolas::to_string(sv) +
