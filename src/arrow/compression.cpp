@@ -52,11 +52,23 @@ Buffer lz4_decompress(std::span<const uint8_t> frame, int64_t expected) {
     if (LZ4F_isError(rc)) throw Error(std::string("LZ4 context: ") + LZ4F_getErrorName(rc));
     std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> ctx(raw, &LZ4F_freeDecompressionContext);
 
+    // Check the claim before allocating for it: against the size the frame header declares, and
+    // against the most an LZ4 frame of this size can expand to (a match byte adds at most 255).
+    LZ4F_frameInfo_t info{};
+    size_t header = frame.size();
+    const size_t hr = LZ4F_getFrameInfo(ctx.get(), &info, frame.data(), &header);
+    if (LZ4F_isError(hr)) throw FormatError(std::string("corrupt LZ4 frame header: ") + LZ4F_getErrorName(hr));
+    if (info.contentSize != 0 && info.contentSize != static_cast<unsigned long long>(expected))
+        throw FormatError(size_lie(expected) + " (its frame declares " + std::to_string(info.contentSize) + ")");
+    if (static_cast<uint64_t>(expected) > static_cast<uint64_t>(frame.size()) * 255 + 64)
+        throw FormatError(size_lie(expected) + " (more than an LZ4 frame of " + std::to_string(frame.size()) +
+                          " bytes can hold)");
+
     Buffer out = Buffer::allocate(expected);
     uint8_t* dst = out.mutable_data();
     const auto total = static_cast<size_t>(expected);
     size_t produced = 0;
-    size_t consumed = 0;
+    size_t consumed = header;
     uint8_t overflow[64];  // catches output beyond `expected` without writing past `out`
     for (;;) {
         const bool full = produced == total;
@@ -84,6 +96,12 @@ Buffer zstd_decompress(std::span<const uint8_t> frame, int64_t expected) {
     if (declared == ZSTD_CONTENTSIZE_ERROR) throw FormatError("corrupt ZSTD frame header");
     if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != static_cast<unsigned long long>(expected))
         throw FormatError(size_lie(expected) + " (its frame declares " + std::to_string(declared) + ")");
+    // A frame that does not declare its size can still expand by at most the ratio of an RLE block
+    // (a 4-byte block for 128 KiB): check the claim before allocating for it.
+    if (declared == ZSTD_CONTENTSIZE_UNKNOWN &&
+        static_cast<uint64_t>(expected) > static_cast<uint64_t>(frame.size()) * 32768 + (uint64_t{1} << 17))
+        throw FormatError(size_lie(expected) + " (more than a ZSTD frame of " + std::to_string(frame.size()) +
+                          " bytes can hold)");
     // Exactly one frame: anything after it would be decoded as further frames.
     const size_t frame_size = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
     if (ZSTD_isError(frame_size)) throw FormatError(std::string("corrupt ZSTD frame: ") + ZSTD_getErrorName(frame_size));

@@ -11,9 +11,11 @@
 
 #include "legolasflux/arrow/buffer.hpp"
 #include "legolasflux/arrow/ipc.hpp"
+#include "fbs_access.hpp"
 #include "legolasflux_fbs/File_generated.h"
 
 namespace legolasflux::arrow::detail {
+
 
 inline constexpr char kMagic[6] = {'A', 'R', 'R', 'O', 'W', '1'};
 inline constexpr uint32_t kContinuation = 0xFFFFFFFFu;

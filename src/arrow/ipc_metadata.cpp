@@ -1,5 +1,7 @@
 #include "ipc_metadata.hpp"
 
+#include "fbs_access.hpp"
+
 #include <set>
 #include <utility>
 
@@ -245,7 +247,8 @@ struct SchemaReader {
                         throw FormatError("Union " + where(path) + " has " + std::to_string(p->typeIds()->size()) +
                                           " type ids for " + std::to_string(children.size()) + " children");
                     std::set<int32_t> seen;
-                    for (int32_t id : *p->typeIds()) {
+                    for (flatbuffers::uoffset_t k = 0; k < p->typeIds()->size(); ++k) {
+                        const int32_t id = load_element(p->typeIds(), k);
                         if (id < 0 || id > 127 || !seen.insert(id).second)
                             throw FormatError("Union " + where(path) + " has an invalid or repeated type id " + std::to_string(id));
                         t.type_ids.push_back(id);
@@ -360,8 +363,8 @@ Schema schema_from_fbs(const fbs::Schema& schema, const IpcLimits& limits) {
     if (enum_value(schema.endianness()) != enum_value(fbs::Endianness::Little))
         throw FormatError("unknown endianness " + std::to_string(enum_value(schema.endianness())));
     if (const auto* features = schema.features()) {
-        for (const auto feature : *features) {
-            const auto v = static_cast<int64_t>(feature);
+        for (flatbuffers::uoffset_t k = 0; k < features->size(); ++k) {
+            const auto v = static_cast<int64_t>(load_element(features, k));
             if (v != 0 && v != 1 && v != 2)
                 throw UnsupportedError("unknown schema feature " + std::to_string(v) + " is not supported");
         }

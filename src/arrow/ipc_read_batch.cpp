@@ -60,10 +60,10 @@ private:
     int64_t num_nodes_ = 0, num_buffers_ = 0, num_variadic_ = 0;
     int64_t node_ = 0, buffer_ = 0, variadic_ = 0;
 
-    const fbs::FieldNode& next_node(const std::string& path) {
+    fbs::FieldNode next_node(const std::string& path) {
         if (node_ >= num_nodes_)
             throw FormatError("too few field nodes: none left for field " + (path.empty() ? std::string("(unnamed)") : path));
-        const fbs::FieldNode& n = *batch_.nodes()->Get(static_cast<flatbuffers::uoffset_t>(node_));
+        const fbs::FieldNode n = load_element(batch_.nodes(), static_cast<flatbuffers::uoffset_t>(node_));
         if (n.length() < 0 || n.null_count() < 0 || n.null_count() > n.length())
             throw FormatError("field node " + std::to_string(node_) + in_field(path) + " has length " +
                               std::to_string(n.length()) + " and null count " + std::to_string(n.null_count()));
@@ -74,7 +74,7 @@ private:
     // The next buffer of the body: bounds-checked, decompressed, aligned to `align` bytes.
     Buffer next_buffer(const std::string& path, const char* name, int align) {
         if (buffer_ >= num_buffers_) throw FormatError("too few buffers: no " + std::string(name) + " buffer" + in_field(path));
-        const fbs::Buffer& b = *batch_.buffers()->Get(static_cast<flatbuffers::uoffset_t>(buffer_));
+        const fbs::Buffer b = load_element(batch_.buffers(), static_cast<flatbuffers::uoffset_t>(buffer_));
         const std::string which = "buffer " + std::to_string(buffer_) + " (" + name + in_field(path) + ")";
         ++buffer_;
         const int64_t body = message_.body.size();
@@ -176,7 +176,7 @@ private:
                 buffers.push_back(validity(node, path));
                 buffers.push_back(next_buffer(path, "views", 8));
                 if (variadic_ >= num_variadic_) throw FormatError("no variadicBufferCounts entry for view field " + path);
-                const int64_t count = batch_.variadicBufferCounts()->Get(static_cast<flatbuffers::uoffset_t>(variadic_++));
+                const int64_t count = load_element(batch_.variadicBufferCounts(), static_cast<flatbuffers::uoffset_t>(variadic_++));
                 if (count < 0 || count > num_buffers_ - buffer_)
                     throw FormatError("view field " + path + " claims " + std::to_string(count) + " data buffers, " +
                                       std::to_string(num_buffers_ - buffer_) + " remain");

@@ -238,7 +238,7 @@ Table read_file(const Buffer& bytes, const ReadOptions& options, IpcFileInfo* in
     const auto read_blocks = [&](const flatbuffers::Vector<const fbs::Block*>* blocks, fbs::MessageHeader kind, const char* what) {
         if (blocks == nullptr) return;
         for (flatbuffers::uoffset_t i = 0; i < blocks->size(); ++i) {
-            const fbs::Block& block = *blocks->Get(i);
+            const fbs::Block block = detail::load_element(blocks, i);
             const std::string name = "message at offset " + std::to_string(block.offset()) + ", " + what + " block " +
                                      std::to_string(i);
             const RawMessage m = block_message(region, block, kind, name, options.limits);

@@ -36,6 +36,10 @@ T load(const uint8_t* p, int64_t i) {
 // Offsets [start, start + length] of an offsets buffer, rebased to begin at 0.
 template <class T>
 Buffer rebased_offsets(const Buffer& offsets, int64_t start, int64_t length, int64_t& first, int64_t& last) {
+    if (length == 0) {  // nothing addresses an empty array's offsets (its buffer may even be empty)
+        first = last = 0;
+        return Buffer::allocate(sizeof(T));
+    }
     first = load<T>(offsets.data(), start);
     last = load<T>(offsets.data(), start + length);
     const auto bytes = (length + 1) * static_cast<int64_t>(sizeof(T));
@@ -74,7 +78,9 @@ private:
     MetadataVersion version_;
 
     void node(int64_t length, int64_t nulls) { out_.nodes.push_back({length, nulls}); }
-    void fixed(const Buffer& b, int64_t byte_start, int64_t bytes) { out_.buffers.push_back(b.slice(byte_start, bytes)); }
+    void fixed(const Buffer& b, int64_t byte_start, int64_t bytes) {
+        out_.buffers.push_back(bytes == 0 ? Buffer() : b.slice(byte_start, bytes));
+    }
 
     // Node plus validity buffer for slots [start, start + length) of `a`.
     void validity(const Array& a, int64_t start, int64_t length) {

@@ -113,7 +113,7 @@ struct Writer {
     // Offsets of slots [offset, offset + length], as stored (offsets are int32 or int64).
     static std::vector<int64_t> raw_offsets(const Array& a, bool large) {
         std::vector<int64_t> out;
-        if (a.length == 0 && a.buffers[1].empty()) return {0};
+        if (a.length == 0) return {0};  // nothing addresses the offsets of an empty array
         for (int64_t k = 0; k <= a.length; ++k)
             out.push_back(large ? load<int64_t>(a.buffers[1].data(), a.offset + k) : load<int32_t>(a.buffers[1].data(), a.offset + k));
         return out;
