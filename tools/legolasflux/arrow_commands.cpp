@@ -141,7 +141,8 @@ void add_arrow_commands(CLI::App& app, int& exit_code) {
             if (!quiet)
                 std::cout << in << ": valid Arrow " << (info.is_file_format ? "file" : "stream") << ", "
                           << table.schema->fields.size() << " columns, " << table.batches.size()
-                          << " record batches, " << table.num_rows() << " rows\n";
+                          << (table.batches.size() == 1 ? " record batch, " : " record batches, ") << table.num_rows()
+                          << (table.num_rows() == 1 ? " row\n" : " rows\n");
             exit_code = kOk;
         });
     }

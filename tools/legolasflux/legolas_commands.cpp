@@ -27,8 +27,22 @@ arrow::Table read_table(const fs::path& path) {
     }
 }
 
-// The file's schema version, declared (UnknownSchemaVersionError naming any provider otherwise).
-SchemaVersion declared_schema_version(const arrow::Table& table) {
+// The schema version to check a file against: its own when declared here, otherwise the nearest
+// ancestor its qualified identifier names that is declared here (a file written by a team's
+// extension is still a valid `legolas-flux.model@1` table). `note` says when an ancestor stands in.
+// UnknownSchemaVersionError (naming any provider) when nothing of the chain is declared.
+SchemaVersion checkable_schema_version(const arrow::Table& table, std::string& note) {
+    const auto qualified = arrow::find_metadata(table.schema->metadata, kSchemaQualifiedKey);
+    if (qualified) {
+        const auto chain = parse_identifier(*qualified);
+        for (size_t i = 0; i < chain.size(); ++i)
+            if (default_registry().is_declared(chain[i])) {
+                if (i > 0)
+                    note = "`" + to_string(chain.front()) + "` is not declared in this program; checked as its ancestor `" +
+                           to_string(chain[i]) + "`";
+                return chain[i];
+            }
+    }
     ReadOptions options;
     options.validate = false;
     return check_table(table, options);
@@ -46,16 +60,19 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
         cmd->callback([&exit_code] {
             const arrow::Table table = read_table(in);
             SchemaVersion sv;
+            std::string note;
             if (schema_id.empty()) {
-                sv = declared_schema_version(table);
+                sv = checkable_schema_version(table, note);
             } else {
                 sv = parse_schema_version(schema_id);
                 if (!default_registry().is_declared(sv)) throw UnknownSchemaVersionError(sv);
             }
             const auto violations = find_violations(*table.schema, sv);
             const std::string qualified = default_registry().qualified_identifier(sv);
+            if (!note.empty()) std::cerr << "legolasflux: note: " << note << "\n";
             if (violations.empty()) {
-                std::cout << in << ": valid `" << qualified << "` table (" << table.num_rows() << " rows)\n";
+                std::cout << in << ": valid `" << qualified << "` table (" << table.num_rows()
+                          << (table.num_rows() == 1 ? " row)\n" : " rows)\n");
                 exit_code = kOk;
                 return;
             }
@@ -72,8 +89,10 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
         cmd->callback([&exit_code] {
             const arrow::Table table = read_table(in);
             const auto qualified = arrow::find_metadata(table.schema->metadata, kSchemaQualifiedKey);
-            const SchemaVersion sv = declared_schema_version(table);
+            std::string note;
+            const SchemaVersion sv = checkable_schema_version(table, note);
             std::cout << (qualified ? std::string(*qualified) : to_string(sv)) << "\n";
+            if (!note.empty()) std::cout << "  (" << note << ")\n";
             for (const auto& f : default_registry().resolved_fields(sv))
                 std::cout << "  " << f.name << ": " << describe(f.constraint) << "  (declared by "
                           << to_string(f.declared_by) << ")\n";
