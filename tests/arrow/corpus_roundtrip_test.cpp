@@ -176,7 +176,23 @@ TEST_P(CorpusIpc, JsonSurvivesIpc) {
     EXPECT_TRUE(original == written) << first_difference(original, written);
 }
 
-TEST_P(CorpusIpc, SlicedBatchesSurviveIpc) {
+// The cases with a batch of two rows or more, which slicing changes.
+std::vector<std::string> sliceable_corpus_names() {
+    std::vector<std::string> out;
+    for (const auto& name : corpus_names()) {
+        const Json doc = Json::parse(corpus_text(name));
+        for (const auto& batch : doc["batches"])
+            if (batch["count"].get<int64_t>() >= 2) {
+                out.push_back(name);
+                break;
+            }
+    }
+    return out;
+}
+
+class CorpusSlicedIpc : public CorpusIpc {};
+
+TEST_P(CorpusSlicedIpc, SlicedBatchesSurviveIpc) {
     const Table table = read_json(corpus_text(std::get<0>(GetParam())));
     Table sliced;
     sliced.schema = table.schema;
@@ -190,7 +206,7 @@ TEST_P(CorpusIpc, SlicedBatchesSurviveIpc) {
         }
         sliced.batches.push_back(std::move(b));
     }
-    if (!any_sliced) GTEST_SKIP() << "no batch with two rows or more";
+    ASSERT_TRUE(any_sliced);
     ASSERT_FALSE(table_equals(table, sliced)) << "slicing should have changed the table";
     Buffer bytes;
     const Table back = round_trip(sliced, bytes);
@@ -200,6 +216,11 @@ TEST_P(CorpusIpc, SlicedBatchesSurviveIpc) {
 
 INSTANTIATE_TEST_SUITE_P(Corpus, CorpusIpc,
                          ::testing::Combine(::testing::ValuesIn(corpus_names()), ::testing::Bool(),
+                                            ::testing::Values(Compression::None, Compression::Lz4Frame,
+                                                              Compression::Zstd)),
+                         ipc_case_name);
+INSTANTIATE_TEST_SUITE_P(Corpus, CorpusSlicedIpc,
+                         ::testing::Combine(::testing::ValuesIn(sliceable_corpus_names()), ::testing::Bool(),
                                             ::testing::Values(Compression::None, Compression::Lz4Frame,
                                                               Compression::Zstd)),
                          ipc_case_name);
