@@ -19,5 +19,7 @@ void add_arrow_commands(CLI::App& app, int& exit_code);
 void add_legolas_commands(CLI::App& app, int& exit_code);
 // `inspect`: what a LegolasFlux model file holds.
 void add_model_commands(CLI::App& app, int& exit_code);
+// `diff A B`: what changed between two model files (exit codes as diff(1): 0 same, 1 differ, 2 trouble).
+void add_diff_command(CLI::App& app, int& exit_code);
 
 }  // namespace legolasflux::cli
