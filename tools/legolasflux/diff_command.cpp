@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "progress.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/constraint.hpp"
@@ -52,6 +53,7 @@ void compare_values(const FlatArray& a, const FlatArray& b, const Tolerance& tol
 std::vector<ArrayDiff> diff_weights(const ModelRow& a, const ModelRow& b, const Tolerance& tol) {
     std::vector<ArrayDiff> out;
     const size_t na = a.weights ? a.weights->size() : 0, nb = b.weights ? b.weights->size() : 0;
+    Progress progress("comparing", a.weights ? a.weights->element_count() : 0);
     for (size_t i = 0; i < std::max(na, nb); ++i) {
         ArrayDiff d;
         d.index = i;
@@ -70,6 +72,7 @@ std::vector<ArrayDiff> diff_weights(const ModelRow& a, const ModelRow& b, const 
         else if (d.size_a != d.size_b) d.status = "shape";
         else {
             compare_values((*a.weights)[i], (*b.weights)[i], tol, d);
+            progress.advance((*a.weights)[i].element_count());
             if (d.dtype_a != d.dtype_b) d.status = "dtype";
             else d.status = d.changed_values == 0 ? "equal" : "changed";
         }
