@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev
   libtorch-dev
+  # Test peers: Python's torch makes the PyTorch files the converters are tested on.
+  python3-torch python3-numpy
 )
 
 missing=()
