@@ -50,13 +50,26 @@ LEGOLAS_RECORD(ModelV1, "legolas-flux.model", 1, weights, architecture_version);
 // undeclared columns, so Julia reads such files as usual.
 inline constexpr std::string_view kWeightNamesColumn = "weight_names";
 
+// The schema-metadata key under which write_model_row records an XXH3-64 checksum of every row's
+// weight values, per Weights column; read_model_row verifies them (docs/format.md, "Integrity").
+// Our own key: Julia (Legolas, Arrow.jl) ignores metadata keys it does not know. Files without it
+// (Julia's) are read without verification.
+inline constexpr std::string_view kChecksumsMetadataKey = "legolasflux.checksums";
+
 struct ModelWriteOptions {
     // Label the file with this schema version instead of the row type's own; it must be the row
     // type's or one of its ancestors' (as Julia's write_model_row(path, row, sv)).
     std::optional<legolas::SchemaVersion> schema_version;
     // Written as the extra `weight_names` column (list<utf8>) when not empty; one per array.
     std::vector<std::string> weight_names;
+    // How the file is written, including `durable` (fsync before and after the atomic rename).
     arrow::WriteOptions ipc;
+};
+
+struct ModelReadOptions {
+    // Recompute the weights' checksums and compare them with those the file records (when it
+    // records any); a mismatch is a CorruptionError naming the column and the row.
+    bool verify_checksums = true;
 };
 
 // A row read without naming its type.
@@ -74,10 +87,14 @@ void write_model_table(const std::filesystem::path& path, arrow::Table table, co
                        const ModelWriteOptions& options);
 // Reads the one-row table and picks the most derived registered schema named by the file; checks
 // that `wanted` (when given) is that schema or one of its ancestors; validates.
-ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted);
+ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted,
+                          const ModelReadOptions& options = {});
+ModelRow read_model_table(const arrow::Buffer& bytes, const std::optional<legolas::SchemaVersion>& wanted,
+                          const ModelReadOptions& options = {});
 }  // namespace detail
 
-// Writes `row` (after its custom assignments and checks) as a one-row model file.
+// Writes `row` (after its custom assignments and checks) as a one-row model file, replacing any
+// file at `path` atomically: on an error (IoError with the path) the previous file is untouched.
 template <legolas::Record R>
 void write_model_row(const std::filesystem::path& path, const R& row, const ModelWriteOptions& options = {}) {
     static_assert(std::is_base_of_v<ModelV1, R>, "a model row extends legolasflux::ModelV1");
@@ -86,15 +103,24 @@ void write_model_row(const std::filesystem::path& path, const R& row, const Mode
 }
 
 // Reads a one-row model file whose schema is the most derived one registered for its identifier.
-ModelRow read_model_row(const std::filesystem::path& path);
+// Weights whose recorded checksum does not match are a CorruptionError (see ModelReadOptions).
+ModelRow read_model_row(const std::filesystem::path& path, const ModelReadOptions& options = {});
+// The same from the bytes of a model file (or stream) already in memory. The row's table and
+// weights may be views into `bytes`, whose owner keeps them alive.
+ModelRow read_model_row(const arrow::Buffer& bytes, const ModelReadOptions& options = {});
 
 // Reads a one-row model file as R; the file's schema must be R's or descend from it.
 template <legolas::Record R>
-R read_model_row(const std::filesystem::path& path, std::vector<std::string>* weight_names = nullptr) {
+R read_model_row(const std::filesystem::path& path, const ModelReadOptions& options,
+                 std::vector<std::string>* weight_names = nullptr) {
     legolas::ensure_declared<R>();
-    ModelRow row = detail::read_model_table(path, legolas::schema_version_of<R>());
+    ModelRow row = detail::read_model_table(path, legolas::schema_version_of<R>(), options);
     if (weight_names) *weight_names = row.weight_names.value_or(std::vector<std::string>{});
     return legolas::from_row<R>(row.table, 0);
+}
+template <legolas::Record R>
+R read_model_row(const std::filesystem::path& path, std::vector<std::string>* weight_names = nullptr) {
+    return read_model_row<R>(path, ModelReadOptions{}, weight_names);
 }
 
 }  // namespace legolasflux

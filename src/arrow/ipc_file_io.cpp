@@ -1,11 +1,13 @@
 // The IPC entry points that touch files and iostreams. Reading a path loads the whole file into
 // one aligned Buffer; keep it that way behind read_whole_file so memory mapping can replace it.
+// Writing a path replaces the file atomically (atomic_file.hpp).
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <ostream>
 
+#include "atomic_file.hpp"
 #include "ipc_writer.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
@@ -39,16 +41,31 @@ private:
     std::ostream& out_;
 };
 
-class FileSink final : public detail::Sink {
+// Gathers the writer's many small pieces (message prefixes, padding) and hands them on with the
+// large ones (array buffers, never copied) in few writev calls.
+class AtomicFileSink final : public detail::Sink {
 public:
-    FileSink(std::FILE* f, const std::filesystem::path& path) : file_(f), path_(path) {}
+    explicit AtomicFileSink(detail::AtomicFile& file) : file_(file) { pending_.reserve(kGather); }
     void write(std::span<const uint8_t> b) override {
-        if (std::fwrite(b.data(), 1, b.size(), file_) != b.size()) throw IoError(path_, "write failed: " + system_error());
+        if (b.size() >= kDirect) {
+            const std::span<const uint8_t> chunks[2] = {pending_, b};
+            file_.write(std::span<const std::span<const uint8_t>>(chunks));
+            pending_.clear();
+            return;
+        }
+        if (pending_.size() + b.size() > kGather) flush();
+        pending_.insert(pending_.end(), b.begin(), b.end());
+    }
+    void flush() {
+        file_.write(std::span<const uint8_t>(pending_));
+        pending_.clear();
     }
 
 private:
-    std::FILE* file_;
-    const std::filesystem::path& path_;
+    static constexpr size_t kDirect = size_t{64} << 10;
+    static constexpr size_t kGather = size_t{1} << 20;
+    detail::AtomicFile& file_;
+    std::vector<uint8_t> pending_;
 };
 
 // Prefixes format errors with the file's path, keeping their type.
@@ -114,12 +131,11 @@ void write_stream(std::ostream& out, const Table& table, const WriteOptions& opt
 }
 
 void write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options) {
-    File f(std::fopen(path.c_str(), "wb"));
-    if (!f) throw IoError(path, "cannot create: " + system_error());
-    FileSink sink(f.get(), path);
+    detail::AtomicFile file(path, options.durable);  // removes its temporary file unless committed
+    AtomicFileSink sink(file);
     detail::write_ipc(sink, table, options, true);
-    std::FILE* raw = f.release();
-    if (std::fclose(raw) != 0) throw IoError(path, "close failed: " + system_error());
+    sink.flush();
+    file.commit();
 }
 
 }  // namespace legolasflux::arrow

@@ -1,5 +1,6 @@
 #include "legolasflux/model.hpp"
 
+#include "checksums.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
 
@@ -95,12 +96,22 @@ void write_model_table(const std::filesystem::path& path, arrow::Table table, co
     if (!options.weight_names.empty()) add_weight_names(table, options.weight_names);
     legolas::WriteOptions wo;
     wo.ipc = options.ipc;
-    legolas::write(path, table, sv, wo);
+    arrow::Table tagged = legolas::tag_table(table, sv, wo);
+    // Computed from the table as written, so a reader recomputing it from the file must agree.
+    auto schema = std::make_shared<arrow::Schema>(*tagged.schema);
+    arrow::set_metadata(schema->metadata, std::string(kChecksumsMetadataKey), weights_checksums(tagged));
+    tagged.schema = schema;
+    for (auto& b : tagged.batches) b.schema = schema;
+    arrow::write_file(path, tagged, wo.ipc);
 }
 
-ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted) {
+namespace {
+
+// `source` names where the table came from in error messages.
+ModelRow read_model_from(arrow::Table table, const std::string& source,
+                         const std::optional<legolas::SchemaVersion>& wanted, const ModelReadOptions& options) {
     ModelRow row;
-    row.table = arrow::read_any(path);
+    row.table = std::move(table);
     const auto& metadata = row.table.schema->metadata;
     const auto qualified = arrow::find_metadata(metadata, "legolas_schema_qualified");
     const legolas::SchemaVersion named = legolas::schema_version_from_metadata(*row.table.schema);
@@ -121,16 +132,19 @@ ModelRow read_model_table(const std::filesystem::path& path, const std::optional
         bool in_chain = false;
         for (const auto& sv : legolas::parse_identifier(row.qualified_identifier)) in_chain |= sv == *wanted;
         if (!in_chain)
-            throw SchemaError(path.string() + ": the file holds a " + legolas::to_string(named) + " row, which is not a " +
+            throw SchemaError(source + ": the file holds a " + legolas::to_string(named) + " row, which is not a " +
                               legolas::to_string(*wanted) + " row");
     }
     legolas::validate(*row.table.schema, wanted ? *wanted : *known);
     if (row.table.num_rows() != 1)
-        throw SchemaError(path.string() + ": a model file holds exactly one row; this one holds " +
+        throw SchemaError(source + ": a model file holds exactly one row; this one holds " +
                           std::to_string(row.table.num_rows()));
     // One batch of one row, whatever the writer did.
     while (!row.table.batches.empty() && row.table.batches.front().length == 0)
         row.table.batches.erase(row.table.batches.begin());
+    if (options.verify_checksums)
+        if (const auto recorded = arrow::find_metadata(metadata, kChecksumsMetadataKey))
+            verify_weights_checksums(source, row.table, *recorded);
     const ModelV1 base = legolas::from_row<ModelV1>(row.table, 0);
     row.weights = base.weights;
     row.architecture_version = base.architecture_version;
@@ -138,8 +152,25 @@ ModelRow read_model_table(const std::filesystem::path& path, const std::optional
     return row;
 }
 
+}  // namespace
+
+ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted,
+                          const ModelReadOptions& options) {
+    return read_model_from(arrow::read_any(path), path.string(), wanted, options);
+}
+
+ModelRow read_model_table(const arrow::Buffer& bytes, const std::optional<legolas::SchemaVersion>& wanted,
+                          const ModelReadOptions& options) {
+    return read_model_from(arrow::read_any(bytes), "model bytes", wanted, options);
+}
+
 }  // namespace detail
 
-ModelRow read_model_row(const std::filesystem::path& path) { return detail::read_model_table(path, std::nullopt); }
+ModelRow read_model_row(const std::filesystem::path& path, const ModelReadOptions& options) {
+    return detail::read_model_table(path, std::nullopt, options);
+}
+ModelRow read_model_row(const arrow::Buffer& bytes, const ModelReadOptions& options) {
+    return detail::read_model_table(bytes, std::nullopt, options);
+}
 
 }  // namespace legolasflux

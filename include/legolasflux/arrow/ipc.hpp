@@ -43,6 +43,12 @@ struct WriteOptions {
     // Codec level; 0 means the codec's default.
     int compression_level = 0;
     MetadataVersion metadata_version = MetadataVersion::V5;
+    // Writing to a path always goes through a temporary file in the same directory that is then
+    // renamed over the target, so a crash or a full disk never leaves a partial file there. With
+    // `durable`, the temporary file is fsynced before the rename and the directory after it, so
+    // the new content also survives a system crash or power loss once the write returns. Turning
+    // it off saves those syncs (e.g. for scratch files); ignored by writes to memory or streams.
+    bool durable = true;
 };
 
 // What a read returns besides the table.
@@ -68,7 +74,9 @@ Buffer read_whole_file(const std::filesystem::path& path);
 // --- writing ---------------------------------------------------------------------------------
 // The file format as Arrow.jl reads it: schema message first, every message with the FF FF FF FF
 // continuation marker, dictionaries before the batches that use them, no end-of-stream marker
-// before the footer.
+// before the footer. Writing to a path replaces the file atomically (see WriteOptions::durable);
+// on any error (IoError naming the path, with the system's message) the previous file is untouched
+// and no temporary file is left.
 std::vector<uint8_t> write_file(const Table& table, const WriteOptions& options = {});
 void write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options = {});
 void write_file(std::ostream& out, const Table& table, const WriteOptions& options = {});

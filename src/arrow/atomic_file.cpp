@@ -1,0 +1,145 @@
+#include "atomic_file.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "legolasflux/errors.hpp"
+
+namespace legolasflux::arrow::detail {
+
+namespace {
+
+std::string random_suffix() {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::random_device device;
+    std::string s;
+    for (int i = 0; i < 3; ++i) {
+        uint32_t r = device();
+        for (int k = 0; k < 4; ++k, r >>= 4) s += hex[r & 15];
+    }
+    return s;
+}
+
+// The directory to create the temporary file in, and to sync after the rename.
+std::filesystem::path directory_of(const std::filesystem::path& target) {
+    const auto parent = target.parent_path();
+    return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::filesystem::path target, bool durable) : target_(std::move(target)), durable_(durable) {
+    if (!target_.has_filename()) throw IoError(target_, "cannot write: the path names no file");
+    // A directory at the target would only be refused by the final rename, after all the writing.
+    struct stat existing;
+    const bool exists = ::stat(target_.c_str(), &existing) == 0;
+    if (exists && S_ISDIR(existing.st_mode)) throw IoError(target_, "cannot write: " + std::string(std::strerror(EISDIR)));
+
+    const std::string prefix = "." + target_.filename().string() + ".tmp-";
+    const auto dir = directory_of(target_);
+    // O_EXCL: a name collision (with a concurrent writer, or a leftover) only means another draw.
+    for (int attempt = 0; fd_ < 0; ++attempt) {
+        temp_ = dir / (prefix + random_suffix());
+        fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd_ < 0 && (errno != EEXIST || attempt == 16)) {
+            const int error = errno;
+            throw IoError(target_, "cannot create a temporary file in " + dir.string() + ": " + std::strerror(error));
+        }
+    }
+    // Replacing a file keeps its permission bits (the umask applies only to new files).
+    if (exists && ::fchmod(fd_, existing.st_mode & 07777) != 0) fail("cannot set the permissions of", errno);
+}
+
+AtomicFile::~AtomicFile() { discard(); }
+
+void AtomicFile::discard() noexcept {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+        ::unlink(temp_.c_str());
+    }
+}
+
+void AtomicFile::fail(const std::string& what, int error) {
+    discard();
+    throw IoError(target_, what + " the temporary file " + temp_.filename().string() + ": " + std::strerror(error));
+}
+
+void AtomicFile::write(std::span<const uint8_t> bytes) {
+    const std::span<const uint8_t> one[1] = {bytes};
+    write(std::span<const std::span<const uint8_t>>(one));
+}
+
+void AtomicFile::write(std::span<const std::span<const uint8_t>> chunks) {
+    if (fd_ < 0) throw IoError(target_, "write after the file was committed or discarded");
+    std::vector<iovec> pending;
+    pending.reserve(chunks.size());
+    for (const auto& c : chunks)
+        if (!c.empty()) pending.push_back({const_cast<uint8_t*>(c.data()), c.size()});
+    size_t first = 0;
+    while (first < pending.size()) {
+        const int count = static_cast<int>(std::min<size_t>(pending.size() - first, IOV_MAX));
+        const ssize_t n = ::writev(fd_, pending.data() + first, count);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail("cannot write", errno);
+        }
+        if (n == 0) fail("cannot write", EIO);  // writev never returns 0 for a regular file; do not spin
+        // A short write: skip what went out, then go on from the middle of a chunk if need be.
+        size_t done = static_cast<size_t>(n);
+        while (first < pending.size() && done >= pending[first].iov_len) done -= pending[first++].iov_len;
+        if (done > 0) {
+            pending[first].iov_base = static_cast<uint8_t*>(pending[first].iov_base) + done;
+            pending[first].iov_len -= done;
+        }
+    }
+}
+
+void AtomicFile::commit() {
+    if (fd_ < 0) throw IoError(target_, "commit after the file was committed or discarded");
+    if (durable_) {
+        int r;
+        do r = ::fsync(fd_);
+        while (r != 0 && errno == EINTR);
+        if (r != 0) fail("cannot sync", errno);
+    }
+    // close() reports deferred write errors on some file systems (NFS): the file is not done before.
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0 && errno != EINTR) {
+        const int error = errno;
+        ::unlink(temp_.c_str());
+        throw IoError(target_, "cannot close the temporary file " + temp_.filename().string() + ": " +
+                                   std::strerror(error));
+    }
+    if (::rename(temp_.c_str(), target_.c_str()) != 0) {
+        const int error = errno;
+        ::unlink(temp_.c_str());
+        throw IoError(target_, "cannot replace the file: " + std::string(std::strerror(error)));
+    }
+    if (!durable_) return;
+    // The rename lives in the directory: sync it too, or a system crash may forget it.
+    const auto dir = directory_of(target_);
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int r = dfd < 0 ? -1 : 0;
+    if (dfd >= 0) {
+        do r = ::fsync(dfd);
+        while (r != 0 && errno == EINTR);
+    }
+    const int error = errno;
+    if (dfd >= 0) ::close(dfd);
+    if (r != 0)
+        throw IoError(target_, "the file was replaced, but syncing its directory " + dir.string() +
+                                   " failed, so the change may not survive a system crash: " + std::strerror(error));
+}
+
+}  // namespace legolasflux::arrow::detail

@@ -1,0 +1,55 @@
+// Crash-safe replacement of the file at a path (private to the library).
+//
+// The bytes go to a new temporary file in the target's directory, named ".<name>.tmp-<random>";
+// commit() then fsyncs it, renames it over the target and fsyncs the directory. rename(2) within
+// one directory is atomic, so at every moment the path holds either the complete previous file or
+// the complete new one, whatever happens to the writing process. When `durable` is false the
+// fsyncs are skipped: still atomic against a crash of the process, but a crash of the system may
+// then leave the new name with data that never reached the disk.
+//
+// Until commit() succeeds the target is untouched; an AtomicFile destroyed without a successful
+// commit removes its temporary file. A process killed mid-write leaves its temporary file behind:
+// such files start with "." and contain ".tmp-", so they are never mistaken for the target.
+// A symbolic link at the target is replaced by the new file, not followed; an existing target's
+// permission bits are kept.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+
+namespace legolasflux::arrow::detail {
+
+class AtomicFile {
+public:
+    // Creates the temporary file (IoError naming `target` when that is impossible, e.g. the
+    // directory is missing or not writable, or `target` is a directory).
+    AtomicFile(std::filesystem::path target, bool durable);
+    ~AtomicFile();
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+
+    // Appends the bytes; short writes and EINTR are retried, anything else is an IoError.
+    void write(std::span<const uint8_t> bytes);
+    // Appends several chunks in order with as few system calls as possible (writev).
+    void write(std::span<const std::span<const uint8_t>> chunks);
+    // Makes the written bytes the content of the target (see the top of this file). After an
+    // IoError the target keeps its previous content and the temporary file is gone, except when
+    // syncing the directory fails after the rename (the message says so).
+    void commit();
+
+    const std::filesystem::path& target() const noexcept { return target_; }
+    const std::filesystem::path& temp_path() const noexcept { return temp_; }
+
+private:
+    std::filesystem::path target_;
+    std::filesystem::path temp_;
+    bool durable_;
+    int fd_ = -1;
+
+    [[noreturn]] void fail(const std::string& what, int error);
+    void discard() noexcept;
+};
+
+}  // namespace legolasflux::arrow::detail
