@@ -21,5 +21,7 @@ void add_legolas_commands(CLI::App& app, int& exit_code);
 void add_model_commands(CLI::App& app, int& exit_code);
 // `diff A B`: what changed between two model files (exit codes as diff(1): 0 same, 1 differ, 2 trouble).
 void add_diff_command(CLI::App& app, int& exit_code);
+// `convert` (.arrow ↔ .safetensors) and `export` (one weight as NumPy .npy).
+void add_convert_commands(CLI::App& app, int& exit_code);
 
 }  // namespace legolasflux::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     add_legolas_commands(app, exit_code);
     add_model_commands(app, exit_code);
     add_diff_command(app, exit_code);
+    add_convert_commands(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,96 @@
+// docs/cli.md's examples are real: every line of its ```sh blocks runs, in order, in a directory
+// holding the files the page names, and exits as the page says (0, or the `# exit N` it ends with).
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "cli/cli_files.hpp"
+#include "cli/cli_support.hpp"
+#include "legolasflux/model.hpp"
+
+using namespace lftest;
+using legolasflux::FlatArray;
+using legolasflux::ModelV1;
+using legolasflux::Weights;
+
+namespace {
+
+void write_model(const std::filesystem::path& path, float delta) {
+    ModelV1 row;
+    row.weights = Weights({FlatArray::from_values<float>({2, 3}, {0, 1, 2, 3, 4 + delta, 5}),
+                           FlatArray::from_values<float>({3}, {1, 1, 1})});
+    legolasflux::ModelWriteOptions options;
+    options.weight_names = {"fc.weight", "fc.bias"};
+    legolasflux::write_model_row(path, row, options);
+}
+
+struct Example {
+    int line = 0;
+    std::string command;
+    int exit_code = 0;
+    bool needs_torch = false;
+};
+
+std::vector<Example> examples() {
+    std::ifstream in(std::filesystem::path(LEGOLASFLUX_SOURCE_DIR) / "docs" / "cli.md");
+    std::vector<Example> out;
+    bool inside = false;
+    int n = 0;
+    const std::regex exit_comment(R"(\s+# exit (\d+)$)"), torch_comment(R"(\s+# torch$)");
+    for (std::string line; std::getline(in, line);) {
+        ++n;
+        if (line == "```sh") inside = true;
+        else if (line == "```") inside = false;
+        else if (inside && !line.empty()) {
+            Example e{n, line};
+            std::smatch m;
+            if (std::regex_search(e.command, m, exit_comment)) {
+                e.exit_code = std::stoi(m[1]);
+                e.command = m.prefix();
+            } else if (std::regex_search(e.command, m, torch_comment)) {
+                e.needs_torch = true;
+                e.command = m.prefix();
+            }
+            out.push_back(e);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(DocsCli, EveryExampleRunsAsDocumented) {
+    const auto dir = cli_scratch_dir("docs_cli");
+    write_model(dir / "model.arrow", 0);
+    write_model(dir / "retrained.arrow", 0.25f);
+    std::filesystem::copy_file(julia_model(), dir / "julia.arrow");
+    std::filesystem::copy_file(corpus_json("primitive"), dir / "corpus.json");
+#ifdef LEGOLASFLUX_CLI_WITH_TORCH
+    std::ofstream(dir / "make.py") << "import torch, torch.nn as nn\n"
+                                      "m = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))\n"
+                                      "torch.save(m.state_dict(), 'model.pth')\n"
+                                      "torch.jit.save(torch.jit.script(m), 'model.pt')\n";
+    ASSERT_EQ(std::system(("cd " + dir.string() + " && /usr/bin/python3 make.py").c_str()), 0)
+        << "Python's torch (python3-torch, from scripts/setup.sh) makes model.pth and model.pt";
+#endif
+    const std::string bin_dir = std::filesystem::path(LEGOLASFLUX_CLI).parent_path().string();
+    const auto all = examples();
+    ASSERT_GE(all.size(), 20u) << "docs/cli.md should show every command";
+    for (const auto& e : all) {
+#ifndef LEGOLASFLUX_CLI_WITH_TORCH
+        if (e.needs_torch) continue;
+#endif
+        ASSERT_EQ(e.command.rfind("legolasflux ", 0), 0u) << "docs/cli.md line " << e.line << ": " << e.command;
+        const std::string shell = "cd '" + dir.string() + "' && PATH='" + bin_dir + "':\"$PATH\" " + e.command +
+                                  " >/dev/null 2>'" + (dir / "stderr").string() + "'";
+        const int status = std::system(shell.c_str());
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), e.exit_code)
+            << "docs/cli.md line " << e.line << ": " << e.command << "\n" << slurp(dir / "stderr");
+    }
+}

@@ -1,0 +1,192 @@
+// `legolasflux convert IN OUT` (LegolasFlux .arrow ↔ .safetensors) and
+// `legolasflux export FILE --weight N|NAME -o OUT.npy` (one weight as NumPy .npy).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "commands.hpp"
+#include "legolasflux/errors.hpp"
+#include "legolasflux/model.hpp"
+#include "legolasflux/safetensors.hpp"
+#include "torch_convert.hpp"
+
+namespace legolasflux::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+enum class Format { Arrow, Safetensors, Torch };
+
+// The format of a file is its extension's; anything else is a command-line error (exit 2).
+Format format_of(const std::string& path, const std::string& role) {
+    const std::string ext = fs::path(path).extension().string();
+    if (ext == ".arrow") return Format::Arrow;
+    if (ext == ".safetensors") return Format::Safetensors;
+    if (ext == ".pt" || ext == ".pth") return Format::Torch;
+    throw CLI::ValidationError(role, "'" + path + "' must end in .arrow (LegolasFlux model file), .safetensors, or "
+                                     ".pt/.pth (TorchScript archive or PyTorch state dict, input only)");
+}
+
+// Errors of the conversion that do not name the file yet get its path, keeping their type.
+template <class F>
+auto naming(const std::string& path, F&& f) {
+    try {
+        return f();
+    } catch (const IoError&) {
+        throw;
+    } catch (const FormatError& e) {
+        const std::string what = e.what();
+        if (what.starts_with(path)) throw;
+        throw FormatError(path + ": " + what);
+    } catch (const SchemaError& e) {
+        const std::string what = e.what();
+        if (what.starts_with(path)) throw;
+        throw SchemaError(path + ": " + what);
+    } catch (const UnsupportedError& e) {
+        const std::string what = e.what();
+        if (what.starts_with(path)) throw;
+        throw UnsupportedError(path + ": " + what);
+    }
+}
+
+ModelRow read_row(const std::string& path, Format format) {
+    return naming(path, [&] {
+        if (format == Format::Arrow) return read_model_row(path);
+        return from_safetensors(read_safetensors(path));
+    });
+}
+
+// --- NumPy .npy, format version 1.0 -----------------------------------------------------------
+
+std::string npy_descr(ElementType type) {
+    switch (type) {
+        case ElementType::Bool: return "|b1";
+        case ElementType::Int8: return "|i1";
+        case ElementType::UInt8: return "|u1";
+        case ElementType::Int16: return "<i2";
+        case ElementType::UInt16: return "<u2";
+        case ElementType::Float16: return "<f2";
+        case ElementType::Int32: return "<i4";
+        case ElementType::UInt32: return "<u4";
+        case ElementType::Float32: return "<f4";
+        case ElementType::Int64: return "<i8";
+        case ElementType::UInt64: return "<u8";
+        case ElementType::Float64: return "<f8";
+    }
+    return "?";
+}
+
+// The magic, the version, the header length and a Python dict literal padded with spaces and a
+// final newline so that the data starts at a multiple of 64. The shape is the torch shape (the
+// Julia size reversed), with fortran_order False: the FlatArray's bytes as they are.
+std::string npy_header(const FlatArray& a) {
+    std::string shape = "(";
+    for (size_t i = a.size.size(); i-- > 0;) {
+        shape += std::to_string(a.size[i]);
+        if (i > 0) shape += ", ";
+    }
+    if (a.size.size() == 1) shape += ",";
+    shape += ")";
+    std::string dict = "{'descr': '" + npy_descr(a.element_type) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    const size_t unpadded = 10 + dict.size() + 1;
+    dict.append((64 - unpadded % 64) % 64, ' ');
+    dict += '\n';
+    if (dict.size() > 65535) throw UnsupportedError("the array has too many dimensions for a .npy version 1.0 header");
+    std::string out("\x93NUMPY\x01\x00", 8);
+    out += static_cast<char>(dict.size() & 0xff);
+    out += static_cast<char>(dict.size() >> 8);
+    return out + dict;
+}
+
+void write_npy(const std::string& path, const FlatArray& a) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) throw IoError(path, std::strerror(errno));
+    const std::string header = npy_header(a);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(a.values.data()), static_cast<std::streamsize>(a.byte_count()));
+    out.flush();
+    if (!out) throw IoError(path, "write failed");
+}
+
+// A weight by name (stored names; for rows without them, the names convert gives: weight_0001, …),
+// else by 0-based index.
+size_t find_weight(const ModelRow& row, const std::string& file, const std::string& wanted) {
+    const size_t n = row.weights->size();
+    for (size_t i = 0; i < n; ++i) {
+        const std::string name = row.weight_names ? (*row.weight_names)[i] : generated_weight_name(i, n);
+        if (name == wanted) return i;
+    }
+    if (!wanted.empty() && std::all_of(wanted.begin(), wanted.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        const size_t index = wanted.size() > 18 ? n : std::stoull(wanted);
+        if (index < n) return index;
+    }
+    throw InvalidArgument(file + ": no weight named or numbered '" + wanted + "' (the file has " + std::to_string(n) +
+                          " weights" + (n ? ", indices 0.." + std::to_string(n - 1) : std::string()) +
+                          "; `legolasflux inspect` lists them)");
+}
+
+}  // namespace
+
+void add_convert_commands(CLI::App& app, int& exit_code) {
+    {
+        auto* cmd = app.add_subcommand(
+            "convert", "Convert a model between LegolasFlux .arrow and .safetensors (either way), or from a TorchScript "
+                       "archive or PyTorch state dict (.pt/.pth) to .arrow; formats by file extension");
+        static std::string in, out, compression = "none", from = "auto";
+        cmd->add_option("IN", in, "Model file to read (.arrow or .safetensors)")->required();
+        cmd->add_option("OUT", out, "File to write (.arrow or .safetensors)")->required();
+        cmd->add_option("--compression", compression, "Arrow body compression (.arrow output only)")
+            ->check(CLI::IsMember({"none", "lz4", "zstd"}))
+            ->capture_default_str();
+        cmd->add_option("--from", from, "What a .pt/.pth input is (auto: TorchScript archive, else state dict)")
+            ->check(CLI::IsMember({"auto", "torchscript", "state-dict"}))
+            ->capture_default_str();
+        cmd->callback([&exit_code] {
+            const Format source = format_of(in, "IN"), to = format_of(out, "OUT");
+            if (to == Format::Safetensors && compression != "none")
+                throw CLI::ValidationError("--compression", "safetensors files are not compressed; use it with .arrow output");
+            if (to == Format::Torch)
+                throw CLI::ValidationError("OUT", "TorchScript and PyTorch files are read, not written: convert to .arrow");
+            arrow::WriteOptions ipc;
+            ipc.compression = compression == "lz4"    ? arrow::Compression::Lz4Frame
+                              : compression == "zstd" ? arrow::Compression::Zstd
+                                                      : arrow::Compression::None;
+            if (source == Format::Torch) {
+                if (to != Format::Arrow)
+                    throw CLI::ValidationError("OUT", "a TorchScript or PyTorch file converts to .arrow (then to .safetensors)");
+                convert_torch_file(in, from, out, ipc);
+                exit_code = kOk;
+                return;
+            }
+            const ModelRow row = read_row(in, source);
+            if (to == Format::Arrow) {
+                write_model_row(out, row, ipc);
+            } else {
+                write_safetensors(out, naming(in, [&] { return to_safetensors(row); }));
+            }
+            const size_t n = row.weights ? row.weights->size() : 0;
+            fmt::print("{} -> {}: {} weights{}, schema {}\n", in, out, n,
+                       row.weights ? " of " + std::string(element_type_name(row.weights->element_type)) : "",
+                       row.qualified_identifier);
+            exit_code = kOk;
+        });
+    }
+    {
+        auto* cmd = app.add_subcommand("export", "Write one weight of a model file as a NumPy .npy file (torch shape)");
+        static std::string in, weight, out;
+        cmd->add_option("FILE", in, "Model file (.arrow or .safetensors)")->required();
+        cmd->add_option("-w,--weight", weight, "The weight's name, or its 0-based index")->required();
+        cmd->add_option("-o,--output", out, "The .npy file to write")->required();
+        cmd->callback([&exit_code] {
+            const ModelRow row = read_row(in, format_of(in, "FILE"));
+            if (!row.weights) throw InvalidArgument(in + ": the row's weights are missing");
+            write_npy(out, (*row.weights)[find_weight(row, in, weight)]);
+            exit_code = kOk;
+        });
+    }
+}
+
+}  // namespace legolasflux::cli

@@ -1,0 +1,46 @@
+// `legolasflux convert` from LibTorch and PyTorch files (built when the torch adapter is): a
+// TorchScript archive or a state dict saved by Python's torch.save becomes a legolas-flux.model@1
+// row with the tensors' names in its weight_names column, in fetch_weights' order, so it loads
+// into the same model built in C++ (by index or by name).
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "legolasflux/errors.hpp"
+#include "legolasflux/model.hpp"
+#include "legolasflux/torch/checkpoint.hpp"
+#include "torch_convert.hpp"
+
+namespace legolasflux::cli {
+
+void convert_torch_file(const std::string& in, const std::string& kind, const std::string& out,
+                        const arrow::WriteOptions& ipc) {
+    std::vector<torch::NamedTensor> tensors;
+    std::string read_as = kind;
+    if (kind == "torchscript") {
+        tensors = torch::read_torchscript(in);
+    } else if (kind == "state-dict") {
+        tensors = torch::read_state_dict(in);
+    } else {
+        // Both are zip archives; a TorchScript archive also holds the module's code.
+        try {
+            tensors = torch::read_torchscript(in);
+            read_as = "torchscript";
+        } catch (const FormatError& as_torchscript) {
+            try {
+                tensors = torch::read_state_dict(in);
+                read_as = "state-dict";
+            } catch (const FormatError& as_state_dict) {
+                throw FormatError(std::string(as_torchscript.what()) + "; nor is it a state dict: " + as_state_dict.what());
+            }
+        }
+    }
+    ModelWriteOptions options;
+    options.ipc = ipc;
+    ModelV1 row;
+    row.weights = torch::weights_from_named_tensors(tensors, &options.weight_names);
+    write_model_row(out, row, options);
+    fmt::print("{} ({}) -> {}: {} weights of {}, schema legolas-flux.model@1\n", in, read_as, out, row.weights->size(),
+               element_type_name(row.weights->element_type));
+}
+
+}  // namespace legolasflux::cli
