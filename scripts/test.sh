@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: the normal build, then the robustness tests (truncations and
-# random corruptions of real files) in an AddressSanitizer + UndefinedBehaviorSanitizer build.
+# Builds and runs the whole test suite: the normal build, the installed package used by a consumer
+# project (scripts/consumer.sh), then the robustness tests (truncations and random corruptions of
+# real files) in an AddressSanitizer + UndefinedBehaviorSanitizer build, then every fuzz target
+# (scripts/fuzz.sh) for 60 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,9 +11,14 @@ jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900
+# The installed package, used by a project of its own (CMake, with and without torch; pkg-config).
+bash scripts/consumer.sh build
 
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLEGOLASFLUX_SANITIZE=address,undefined -DLEGOLASFLUX_BUILD_TOOLS=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 1800
+
+# Every libFuzzer target for 60 s (clang 14 build of its own, build-fuzz); fails on any finding.
+bash scripts/fuzz.sh 60

@@ -547,7 +547,8 @@ Table read_json(std::string_view text) {
     Json doc;
     try {
         doc = Json::parse(text.begin(), text.end());
-    } catch (const Json::parse_error& e) {
+    } catch (const Json::exception& e) {
+        // parse_error, and out_of_range for a number beyond what a double holds ("1E400").
         throw FormatError(std::string("integration JSON: not valid JSON: ") + e.what());
     }
     if (!doc.is_object()) fail("document", "must be an object {schema, batches, dictionaries}");

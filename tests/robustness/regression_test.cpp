@@ -182,4 +182,21 @@ TEST(Regression, EmptyListWithWildOffsetRewritten) {
     }
 }
 
+// Found by fuzz_json (libFuzzer): a JSON number beyond a double's range ("96E672076616" in a
+// column's VALIDITY) made nlohmann's parser throw json::out_of_range, which escaped read_json as
+// a foreign exception. Every failure of the JSON parser must be a FormatError.
+TEST(Regression, JsonNumberBeyondDouble) {
+    for (const char* text : {"1E400", "[-1e999]",
+                             R"({"schema": {"fields": []}, "batches": [{"count": 96E672076616, "columns": []}]})"}) {
+        try {
+            (void)read_json(text);
+            ADD_FAILURE() << text << ": read without an error";
+        } catch (const legolasflux::FormatError& e) {
+            EXPECT_NE(std::string(e.what()).find("number overflow"), std::string::npos) << e.what();
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << text << ": threw " << typeid(e).name() << " (not a FormatError): " << e.what();
+        }
+    }
+}
+
 }  // namespace
