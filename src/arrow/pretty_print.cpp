@@ -119,6 +119,9 @@ std::string decimal_text(const Array& a, int64_t i) {
     const bool negative = s[0] == '-';
     std::string digits = negative ? s.substr(1) : s;
     const int scale = a.type.decimal_scale;
+    // The file chooses the scale (any int32); far beyond the widest precision (76 digits), an
+    // exponent says it in a few bytes where plain digits would take up to 2^31 zeros.
+    if (scale > 76 || scale < -76) return s + "E" + std::to_string(-static_cast<int64_t>(scale));
     if (scale > 0) {
         if (digits.size() <= static_cast<size_t>(scale)) digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
         digits.insert(digits.size() - static_cast<size_t>(scale), ".");
@@ -186,7 +189,8 @@ std::string timestamp_text(int64_t value, TimeUnit unit) {
     // Split with care so that INT64_MIN nanoseconds cannot overflow.
     const int64_t per_day = units_per_second(unit) * 86400;
     const int64_t days = floor_div(value, per_day);
-    const int64_t rest = value - days * per_day;
+    // Not value - days * per_day: for the earliest values, days * per_day is below INT64_MIN.
+    const int64_t rest = value % per_day + (value % per_day < 0 ? per_day : 0);
     return date_text(days) + "T" + time_of_day_text(rest, unit);
 }
 

@@ -3,10 +3,14 @@
 
 #include <sys/resource.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 
 #include "common/fuzz.hpp"
+#include "legolasflux/arrow/pretty_print.hpp"
 
 namespace {
 
@@ -196,6 +200,47 @@ TEST(Regression, JsonNumberBeyondDouble) {
         } catch (const std::exception& e) {
             ADD_FAILURE() << text << ": threw " << typeid(e).name() << " (not a FormatError): " << e.what();
         }
+    }
+}
+
+// A one-column, one-row table of `type` whose values buffer holds `value_bytes`.
+Table one_value_table(const DataType& type, const std::vector<uint8_t>& value_bytes) {
+    auto array = std::make_shared<Array>();
+    array->type = type;
+    array->length = 1;
+    array->buffers = {Buffer(), Buffer::copy_of(value_bytes)};
+    auto schema = std::make_shared<Schema>();
+    schema->fields = {field("v", type)};
+    Table t;
+    t.schema = schema;
+    t.batches.push_back(RecordBatch{schema, 1, {array}});
+    return t;
+}
+
+// Found by fuzz_ipc_file (libFuzzer): pretty_print of a nanosecond timestamp below
+// -106751 days computed days * nanoseconds-per-day = -106752 * 86400e9, below INT64_MIN (UBSan:
+// signed integer overflow at pretty_print.cpp timestamp_text); unsanitized, the time of day was
+// garbage.
+TEST(Regression, PrettyPrintEarliestTimestamp) {
+    std::vector<uint8_t> bytes(8);
+    const int64_t earliest = INT64_MIN;
+    std::memcpy(bytes.data(), &earliest, 8);
+    const Table t = one_value_table(timestamp(TimeUnit::Nanosecond), bytes);
+    ASSERT_NO_THROW(validate(t, ValidationLevel::Full));
+    const std::string text = pretty_print(t);
+    EXPECT_NE(text.find("1677-09-21T00:12:43.145224192"), std::string::npos) << text;
+}
+
+// Found by fuzz_ipc_stream (libFuzzer, out of memory): pretty_print of a decimal whose scale the
+// file set to about -2^31 appended that many zeros (2 GB). Far-out scales print as an exponent.
+TEST(Regression, PrettyPrintDecimalWithHugeScale) {
+    std::vector<uint8_t> five(16, 0);
+    five[0] = 5;
+    for (const auto& [scale, expected] : {std::pair{INT32_MIN, "5E2147483648"}, std::pair{INT32_MAX, "5E-2147483647"}}) {
+        const Table t = one_value_table(decimal(128, 38, scale), five);
+        const std::string text = pretty_print(t);
+        EXPECT_LT(text.size(), 1000u);
+        EXPECT_NE(text.find(expected), std::string::npos) << text;
     }
 }
 
