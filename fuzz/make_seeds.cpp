@@ -220,18 +220,19 @@ void safetensors_seeds(const fs::path& model_dir, const fs::path& out) {
 // torch_pickle/: the pickle torch.save writes for {"w": a 2x2 float tensor} (protocol 2), spelled
 // out opcode by opcode, and the same dict holding a second name for the same storage.
 void torch_pickle_seeds(const fs::path& out) {
+    using namespace std::string_literals;  // the opcodes hold NUL bytes: string literals with their length
     auto str = [](const std::string& s) {
         std::string len(4, '\0');
         for (int i = 0; i < 4; ++i) len[i] = static_cast<char>((s.size() >> (8 * i)) & 0xff);
         return "X" + len + s;
     };
-    const std::string tensor = std::string("ctorch._utils\n_rebuild_tensor_v2\n((") + str("storage") +
-                               "ctorch\nFloatStorage\n" + str("0") + str("cpu") + "K\x04tQK\x00K\x02K\x02\x86K\x02K\x01\x86" +
-                               "\x89ccollections\nOrderedDict\n)RtR";
-    const std::string head = std::string("\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01(") + str("w");
-    const std::string one = head + tensor + "u.";
+    const std::string tensor = "ctorch._utils\n_rebuild_tensor_v2\n(("s + str("storage") + "ctorch\nFloatStorage\n"s +
+                               str("0") + str("cpu") + "K\x04tQK\x00K\x02K\x02\x86K\x02K\x01\x86"s + "\x89"s +
+                               "ccollections\nOrderedDict\n)RtR"s;
+    const std::string head = "\x80\x02"s + "ccollections\nOrderedDict\nq\x00)Rq\x01("s + str("w");
+    const std::string one = head + tensor + "u."s;
     write_bytes(out / "one_tensor.pkl", one.data(), one.size());
-    const std::string two = head + tensor + "q\x02" + str("tied") + "h\x02u}" + str("_metadata") + "Nsb.";
+    const std::string two = head + tensor + "q\x02"s + str("tied") + "h\x02u}"s + str("_metadata") + "Nsb."s;
     write_bytes(out / "tied_and_metadata.pkl", two.data(), two.size());
 }
 
