@@ -6,6 +6,8 @@
 // Ownership, release callbacks, foreign producers and stream errors: c_data_ownership_test.cpp.
 #include <gtest/gtest.h>
 
+#include "common/corpus.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -23,22 +25,9 @@ namespace {
 using namespace legolasflux::arrow;
 namespace fs = std::filesystem;
 
-const fs::path kCorpusDir = fs::path(LEGOLASFLUX_SOURCE_DIR) / "tests" / "arrow" / "corpus";
-
-std::vector<std::string> corpus_names() {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(kCorpusDir))
-        if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-Table corpus_table(const std::string& name) {
-    std::ifstream in(kCorpusDir / (name + ".json"), std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return read_json(s.str());
-}
+using lftest::corpus_names;
+using lftest::corpus_table;
+using lftest::sliceable_corpus_names;
 
 // The C interface carries no dictionary ids; the importer numbers them depth-first. This gives the
 // schema the ids an import assigns, to compare with.
@@ -136,18 +125,6 @@ TEST_P(CorpusCData, BatchesAreSharedNotCopied) {
             expect_shared(*batch.columns[i], *back.columns[i], schema->fields[i].name, compared);
     }
     if (t.num_rows() > 0) EXPECT_GT(compared, 0);
-}
-
-// The cases with a batch of two rows or more, which slicing changes.
-std::vector<std::string> sliceable_corpus_names() {
-    std::vector<std::string> out;
-    for (const auto& name : corpus_names())
-        for (const auto& batch : corpus_table(name).batches)
-            if (batch.length >= 2) {
-                out.push_back(name);
-                break;
-            }
-    return out;
 }
 
 class CorpusCDataSliced : public CorpusCData {};

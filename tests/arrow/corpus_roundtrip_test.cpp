@@ -5,6 +5,8 @@
 //      last row dropped) reads back equal to the sliced table.
 #include <gtest/gtest.h>
 
+#include "common/corpus.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -28,24 +30,9 @@ using namespace legolasflux::arrow;
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-const fs::path kCorpusDir = fs::path(LEGOLASFLUX_SOURCE_DIR) / "tests" / "arrow" / "corpus";
-
-std::vector<std::string> corpus_names() {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(kCorpusDir))
-        if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string corpus_text(const std::string& name) { return read_text(kCorpusDir / (name + ".json")); }
+using lftest::corpus_names;
+using lftest::corpus_text;
+using lftest::sliceable_corpus_names;
 
 // Empty when equal; otherwise the JSON pointer of the first difference and both values there.
 std::string first_difference(const Json& expected, const Json& actual) {
@@ -174,20 +161,6 @@ TEST_P(CorpusIpc, JsonSurvivesIpc) {
     ASSERT_EQ(back.batches.size(), table.batches.size());
     const Json written = Json::parse(write_json(back));
     EXPECT_TRUE(original == written) << first_difference(original, written);
-}
-
-// The cases with a batch of two rows or more, which slicing changes.
-std::vector<std::string> sliceable_corpus_names() {
-    std::vector<std::string> out;
-    for (const auto& name : corpus_names()) {
-        const Json doc = Json::parse(corpus_text(name));
-        for (const auto& batch : doc["batches"])
-            if (batch["count"].get<int64_t>() >= 2) {
-                out.push_back(name);
-                break;
-            }
-    }
-    return out;
 }
 
 class CorpusSlicedIpc : public CorpusIpc {};
