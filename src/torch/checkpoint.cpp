@@ -5,11 +5,9 @@
 #include <torch/script.h>
 
 #include <fstream>
-#include <iterator>
 #include <cstring>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "legolasflux/errors.hpp"
 #include "torch_pickle.hpp"
@@ -19,15 +17,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<char> read_bytes(const fs::path& path) {
+// The I/O errors, with the path, before LibTorch's own (which name neither).
+std::ifstream open_readable(const fs::path& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw IoError(path, "cannot open: No such file or directory");
     if (fs::is_directory(path, ec)) throw IoError(path, "cannot open: Is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw IoError(path, "cannot open");
-    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw IoError(path, "read failed");
-    return bytes;
+    return in;
 }
 
 // LibTorch reports everything as c10::Error with a long backtrace; keep the first line.
@@ -57,7 +54,7 @@ std::vector<NamedTensor> without_ties(std::vector<NamedTensor> tensors) {
 }  // namespace
 
 std::vector<NamedTensor> read_torchscript(const fs::path& path) {
-    (void)read_bytes(path);  // the I/O errors, with the path, before LibTorch's own
+    (void)open_readable(path);
     ::torch::jit::Module module;
     try {
         module = ::torch::jit::load(path.string(), c10::Device(c10::kCPU));
@@ -125,18 +122,19 @@ at::Tensor rebuild(const detail::PickleTensor& t, std::map<std::string, at::Tens
 }  // namespace
 
 std::vector<NamedTensor> read_state_dict(const fs::path& path) {
-    const std::vector<char> bytes = read_bytes(path);
     const std::string where = path.string();
-    if (bytes.size() < 4 || std::memcmp(bytes.data(), "PK\x03\x04", 4) != 0) {
-        if (bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == 0x80)
+    // The magic only: the archive reader reads the records it needs from the file itself.
+    char magic[4] = {};
+    const auto got = open_readable(path).read(magic, 4).gcount();
+    if (got < 4 || std::memcmp(magic, "PK\x03\x04", 4) != 0) {
+        if (got >= 2 && static_cast<uint8_t>(magic[0]) == 0x80)
             throw UnsupportedError(where + ": a torch.save file in the legacy format (before PyTorch 1.6); save it again "
                                            "with a newer torch.save");
         throw FormatError(where + ": not a file saved by torch.save (no zip archive)");
     }
     std::vector<NamedTensor> out;
     try {
-        std::istringstream stream(std::string(bytes.begin(), bytes.end()));
-        caffe2::serialize::PyTorchStreamReader zip(&stream);
+        caffe2::serialize::PyTorchStreamReader zip(where);
         if (!zip.hasRecord("data.pkl")) throw FormatError(where + ": the archive has no data.pkl");
         auto [pickle, pickle_size] = zip.getRecord("data.pkl");
         const auto root = detail::unpickle(
