@@ -1,5 +1,5 @@
-// The IPC entry points that touch files and iostreams. Reading a path loads the whole file into
-// one aligned Buffer; keep it that way behind read_whole_file so memory mapping can replace it.
+// The IPC entry points that touch files and iostreams. Reading a path maps (or reads) the whole
+// file into one Buffer (file_read.cpp) and reads that.
 // Writing a path replaces the file atomically (atomic_file.hpp).
 #include <cerrno>
 #include <cstdio>
@@ -15,13 +15,6 @@
 namespace legolasflux::arrow {
 
 namespace {
-
-struct FileCloser {
-    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
-
-std::string system_error() { return std::strerror(errno); }
 
 class VectorSink final : public detail::Sink {
 public:
@@ -84,27 +77,13 @@ Table reading(const std::filesystem::path& path, F&& f) {
 
 }  // namespace
 
-Buffer read_whole_file(const std::filesystem::path& path) {
-    File f(std::fopen(path.c_str(), "rb"));
-    if (!f) throw IoError(path, "cannot open: " + system_error());
-    if (std::fseek(f.get(), 0, SEEK_END) != 0) throw IoError(path, "cannot seek: " + system_error());
-    const long size = std::ftell(f.get());
-    if (size < 0) throw IoError(path, "cannot tell the size: " + system_error());
-    if (std::fseek(f.get(), 0, SEEK_SET) != 0) throw IoError(path, "cannot seek: " + system_error());
-    Buffer out = Buffer::allocate(size);
-    errno = 0;
-    if (size > 0 && std::fread(out.mutable_data(), 1, static_cast<size_t>(size), f.get()) != static_cast<size_t>(size))
-        throw IoError(path, "read failed: " + (errno ? system_error() : std::string("the file got shorter")));
-    return out;
-}
-
 Table read_file(const std::filesystem::path& path, const ReadOptions& options, IpcFileInfo* info) {
-    const Buffer bytes = read_whole_file(path);
+    const Buffer bytes = read_whole_file(path, options.file_access);
     return reading(path, [&] { return read_file(bytes, options, info); });
 }
 
 Table read_any(const std::filesystem::path& path, const ReadOptions& options, IpcFileInfo* info) {
-    const Buffer bytes = read_whole_file(path);
+    const Buffer bytes = read_whole_file(path, options.file_access);
     return reading(path, [&] { return read_any(bytes, options, info); });
 }
 
@@ -131,9 +110,14 @@ void write_stream(std::ostream& out, const Table& table, const WriteOptions& opt
 }
 
 void write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options) {
+    detail::write_file(path, table, options, {});
+}
+
+void detail::write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options,
+                        std::span<const Gathered> gathered) {
     detail::AtomicFile file(path, options.durable);  // removes its temporary file unless committed
     AtomicFileSink sink(file);
-    detail::write_ipc(sink, table, options, true);
+    detail::write_ipc(sink, table, options, true, gathered);
     sink.flush();
     file.commit();
 }

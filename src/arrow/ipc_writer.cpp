@@ -1,5 +1,7 @@
 #include "ipc_writer.hpp"
 
+#include <sys/mman.h>
+
 #include <cstring>
 #include <map>
 #include <set>
@@ -19,17 +21,43 @@ namespace {
 
 int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
-// A body ready to write: the Buffer entries of the metadata and the bytes behind them.
+// A body ready to write: the Buffer entries of the metadata and, for each, the bytes behind it
+// (one piece, or the parts of a gathered buffer, in order).
 struct Body {
     std::vector<fbs::Buffer> entries;
-    std::vector<Buffer> pieces;
+    std::vector<std::vector<Buffer>> pieces;
     int64_t length = 0;
 };
 
+// The bytes `b` stands for: itself, or the slices of a gathered buffer's parts that it covers.
+std::vector<Buffer> resolve(const Buffer& b, std::span<const Gathered> gathered) {
+    for (const Gathered& g : gathered) {
+        const uint8_t* base = g.stand_in.data();
+        if (b.empty() || !base || b.data() < base || b.data() >= base + g.stand_in.size()) continue;
+        if (b.size() > g.stand_in.size() - (b.data() - base))
+            throw InvalidArgument("a buffer overruns the gathered buffer it starts in");
+        std::vector<Buffer> out;
+        int64_t skip = b.data() - base, want = b.size();
+        for (const Buffer& part : g.parts) {
+            if (want == 0) break;
+            if (skip >= part.size()) {
+                skip -= part.size();
+                continue;
+            }
+            const int64_t take = std::min(want, part.size() - skip);
+            out.push_back(part.slice(skip, take));
+            skip = 0;
+            want -= take;
+        }
+        return out;
+    }
+    return {b};
+}
+
 class Writer {
 public:
-    Writer(Sink& sink, const WriteOptions& options, bool file_format)
-        : sink_(sink), options_(options), file_format_(file_format) {
+    Writer(Sink& sink, const WriteOptions& options, bool file_format, std::span<const Gathered> gathered)
+        : sink_(sink), options_(options), file_format_(file_format), gathered_(gathered) {
         if (options.alignment != 8 && options.alignment != 16 && options.alignment != 32 && options.alignment != 64)
             throw InvalidArgument("IPC alignment must be 8, 16, 32 or 64, not " + std::to_string(options.alignment));
         if (options.metadata_version != MetadataVersion::V4 && options.metadata_version != MetadataVersion::V5)
@@ -73,6 +101,7 @@ private:
     Sink& sink_;
     const WriteOptions& options_;
     bool file_format_;
+    std::span<const Gathered> gathered_;
     int64_t position_ = 0;
     std::vector<fbs::Block> dictionary_blocks_, batch_blocks_;
     std::map<int64_t, Field> dictionary_fields_;  // id → the values' field
@@ -170,25 +199,39 @@ private:
         dictionary_blocks_.push_back(write_batch_message(encoded, &d));
     }
 
+    static Buffer concatenate(const std::vector<Buffer>& parts, int64_t size) {
+        Buffer out = Buffer::allocate(size);
+        int64_t at = 0;
+        for (const Buffer& p : parts) {
+            if (p.size()) std::memcpy(out.mutable_data() + at, p.data(), static_cast<size_t>(p.size()));
+            at += p.size();
+        }
+        return out;
+    }
+
     Body lay_out(const EncodedBatch& encoded) const {
         Body body;
         body.entries.reserve(encoded.buffers.size());
         body.pieces.reserve(encoded.buffers.size());
         for (const Buffer& b : encoded.buffers) {
-            Buffer piece = b;
+            std::vector<Buffer> parts = resolve(b, gathered_);
+            int64_t size = b.size();
             if (options_.compression != Compression::None && !b.empty()) {
-                std::vector<uint8_t> frame = compress(options_.compression, b.span(), options_.compression_level);
-                const bool worth_it = frame.size() < static_cast<size_t>(b.size());
-                const int64_t prefix = worth_it ? b.size() : -1;  // -1: stored as is
+                // Codecs want contiguous input: compressing a gathered buffer assembles it first.
+                const Buffer whole = parts.size() == 1 ? parts[0] : concatenate(parts, size);
+                std::vector<uint8_t> frame = compress(options_.compression, whole.span(), options_.compression_level);
+                const bool worth_it = frame.size() < static_cast<size_t>(size);
+                const int64_t prefix = worth_it ? size : -1;  // -1: stored as is
                 std::vector<uint8_t> bytes(8);
                 std::memcpy(bytes.data(), &prefix, 8);
                 if (worth_it) bytes.insert(bytes.end(), frame.begin(), frame.end());
-                else bytes.insert(bytes.end(), b.data(), b.data() + b.size());
-                piece = Buffer::from_vector(std::move(bytes));
+                else bytes.insert(bytes.end(), whole.data(), whole.data() + size);
+                parts = {Buffer::from_vector(std::move(bytes))};
+                size = parts[0].size();
             }
-            body.entries.emplace_back(body.length, piece.size());
-            body.length += round_up(piece.size(), options_.alignment);
-            body.pieces.push_back(std::move(piece));
+            body.entries.emplace_back(body.length, size);
+            body.length += round_up(size, options_.alignment);
+            body.pieces.push_back(std::move(parts));
         }
         return body;
     }
@@ -229,9 +272,10 @@ private:
         const int64_t start = position_;
         const std::vector<uint8_t> head = frame_metadata({fbb.GetBufferPointer(), fbb.GetSize()}, start, options_.alignment);
         put(head);
-        for (const Buffer& piece : body.pieces) {
-            put(piece.span());
-            put_zeros(round_up(piece.size(), options_.alignment) - piece.size());
+        for (size_t i = 0; i < body.pieces.size(); ++i) {
+            for (const Buffer& part : body.pieces[i]) put(part.span());
+            const int64_t size = body.entries[i].length();
+            put_zeros(round_up(size, options_.alignment) - size);
         }
         return fbs::Block(start, static_cast<int32_t>(head.size()), body.length);
     }
@@ -260,8 +304,23 @@ private:
 
 }  // namespace
 
-void write_ipc(Sink& sink, const Table& table, const WriteOptions& options, bool file_format) {
-    Writer(sink, options, file_format).write(table);
+Gathered gather(std::vector<Buffer> parts) {
+    int64_t size = 0;
+    for (const Buffer& p : parts) size += p.size();
+    Gathered g;
+    g.parts = std::move(parts);
+    if (size == 0) return g;
+    void* addr = ::mmap(nullptr, static_cast<size_t>(size), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (addr == MAP_FAILED) throw std::bad_alloc();
+    const auto length = static_cast<size_t>(size);
+    std::shared_ptr<const void> owner(addr, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
+    g.stand_in = Buffer(std::move(owner), static_cast<const uint8_t*>(addr), size);
+    return g;
+}
+
+void write_ipc(Sink& sink, const Table& table, const WriteOptions& options, bool file_format,
+               std::span<const Gathered> gathered) {
+    Writer(sink, options, file_format, gathered).write(table);
 }
 
 }  // namespace legolasflux::arrow::detail

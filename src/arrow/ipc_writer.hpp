@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
+#include <vector>
 
 #include "legolasflux/arrow/array.hpp"
 #include "legolasflux/arrow/ipc.hpp"
@@ -16,7 +18,25 @@ public:
     virtual void write(std::span<const uint8_t> bytes) = 0;
 };
 
-// Writes `table` in the file format (`file_format`) or the stream format.
-void write_ipc(Sink& sink, const Table& table, const WriteOptions& options, bool file_format);
+// A buffer of a table that stands for the concatenation of `parts`: the writer writes the parts
+// in its place, so a model's arrays, which Arrow wants in one values buffer, reach the file
+// without being assembled in memory first. The stand-in is address space reserved without access
+// rights: it has a real address and size for the code that checks bounds and slices, but reading
+// its bytes faults at once, so nothing can take it for the data. Only the IPC writer may be given a
+// table holding one, together with its Gathered.
+struct Gathered {
+    Buffer stand_in;
+    std::vector<Buffer> parts;
+};
+// `parts` in order; the stand-in's size is the sum of theirs.
+Gathered gather(std::vector<Buffer> parts);
+
+// Writes `table` in the file format (`file_format`) or the stream format. Buffers that lie in a
+// stand-in of `gathered` are written from its parts.
+void write_ipc(Sink& sink, const Table& table, const WriteOptions& options, bool file_format,
+               std::span<const Gathered> gathered = {});
+// write_file(path, …) with gathered buffers.
+void write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options,
+                std::span<const Gathered> gathered);
 
 }  // namespace legolasflux::arrow::detail

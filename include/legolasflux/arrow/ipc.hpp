@@ -26,8 +26,18 @@ struct IpcLimits {
     int64_t max_decompressed_buffer = int64_t{16} << 30;  // bytes a compressed buffer may claim
 };
 
+// How a file path is brought into memory. Map (the default) maps the file read-only: arrays of an
+// uncompressed file with aligned buffers are views into the mapping (kept alive by shared
+// ownership), so opening costs the metadata and untouched weights cost no memory. The mapping sees
+// the file as it is: replacing it by rename (as every writer of this library does) is safe, but a
+// program that truncates or rewrites the same file in place while it is mapped makes later reads
+// of the vanished part fault (SIGBUS). Read copies the file into memory instead. Files that cannot
+// be mapped (pipes, devices) are read either way.
+enum class FileAccess : uint8_t { Map, Read };
+
 struct ReadOptions {
     IpcLimits limits;
+    FileAccess file_access = FileAccess::Map;
     // Validate every array fully (offsets, UTF-8 is not checked, union ids, run ends…). Structural
     // checks (buffer bounds and sizes) are always made.
     bool validate_full = true;
@@ -68,8 +78,9 @@ Table read_file(const std::filesystem::path& path, const ReadOptions& options = 
 Table read_any(const std::filesystem::path& path, const ReadOptions& options = {}, IpcFileInfo* info = nullptr);
 Table read_stream(std::istream& in, const ReadOptions& options = {}, IpcFileInfo* info = nullptr);
 
-// The whole content of a file as a Buffer.
-Buffer read_whole_file(const std::filesystem::path& path);
+// The whole content of a file as a Buffer (see FileAccess). IoError with the path and the system's
+// message when it cannot be opened or read.
+Buffer read_whole_file(const std::filesystem::path& path, FileAccess access = FileAccess::Map);
 
 // --- writing ---------------------------------------------------------------------------------
 // The file format as Arrow.jl reads it: schema message first, every message with the FF FF FF FF
