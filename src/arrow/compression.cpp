@@ -1,11 +1,18 @@
 #include "compression.hpp"
 
+#include <lz4.h>
 #include <lz4frame.h>
+#include <lz4hc.h>
+#include <xxhash.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "legolasflux/errors.hpp"
 
@@ -34,9 +41,77 @@ std::vector<uint8_t> lz4_compress(std::span<const uint8_t> data, int level) {
     return out;
 }
 
-std::vector<uint8_t> zstd_compress(std::span<const uint8_t> data, int level) {
+// Below this size a buffer is compressed on the calling thread: threads would cost more than
+// they save.
+constexpr size_t kParallelMinimum = size_t{8} << 20;
+
+void put_le32(uint8_t* p, uint32_t v) {
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// One LZ4 frame whose blocks are compressed independently and in parallel. The frame format (LZ4
+// frame specification): magic 0x184D2204; FLG = version 01, independent blocks, content size
+// present; BD = 4 MiB maximum block size; the 8-byte content size; HC = second byte of the
+// XXH32 of the descriptor; then each block as a 4-byte size (high bit: stored uncompressed) and
+// its bytes; then a zero end mark.
+std::vector<uint8_t> lz4_compress_parallel(std::span<const uint8_t> data, int level, unsigned threads) {
+    constexpr size_t kBlock = size_t{4} << 20;
+    const size_t count = (data.size() + kBlock - 1) / kBlock;
+    std::vector<std::vector<uint8_t>> blocks(count);
+    std::atomic<size_t> next{0};
+    const auto work = [&] {
+        for (size_t b; (b = next.fetch_add(1)) < count;) {
+            const uint8_t* src = data.data() + b * kBlock;
+            const int n = static_cast<int>(std::min(kBlock, data.size() - b * kBlock));
+            std::vector<uint8_t>& out = blocks[b];
+            out.resize(4 + static_cast<size_t>(LZ4_compressBound(n)));
+            char* dst = reinterpret_cast<char*>(out.data() + 4);
+            const int cap = static_cast<int>(out.size() - 4);
+            const char* in = reinterpret_cast<const char*>(src);
+            int c = level >= LZ4HC_CLEVEL_MIN ? LZ4_compress_HC(in, dst, n, cap, level)
+                                              : LZ4_compress_fast(in, dst, n, cap, level < 0 ? -level : 1);
+            if (c <= 0 || c >= n) {  // incompressible (or failed): stored as is
+                std::memcpy(dst, src, static_cast<size_t>(n));
+                put_le32(out.data(), static_cast<uint32_t>(n) | 0x80000000u);
+                out.resize(4 + static_cast<size_t>(n));
+            } else {
+                put_le32(out.data(), static_cast<uint32_t>(c));
+                out.resize(4 + static_cast<size_t>(c));
+            }
+        }
+    };
+    {
+        std::vector<std::jthread> pool;
+        for (unsigned t = 1; t < threads && t < count; ++t) pool.emplace_back(work);
+        work();
+    }
+    uint8_t header[15] = {0x04, 0x22, 0x4D, 0x18, 0x68, 0x70};
+    const uint64_t content = data.size();
+    for (int i = 0; i < 8; ++i) header[6 + i] = static_cast<uint8_t>(content >> (8 * i));
+    header[14] = static_cast<uint8_t>((XXH32(header + 4, 10, 0) >> 8) & 0xFF);
+    size_t total = sizeof header + 4;
+    for (const auto& b : blocks) total += b.size();
+    std::vector<uint8_t> out;
+    out.reserve(total);
+    out.insert(out.end(), header, header + sizeof header);
+    for (auto& b : blocks) {
+        out.insert(out.end(), b.begin(), b.end());
+        std::vector<uint8_t>().swap(b);
+    }
+    out.resize(out.size() + 4, 0);  // end mark
+    return out;
+}
+
+std::vector<uint8_t> zstd_compress(std::span<const uint8_t> data, int level, unsigned threads) {
+    std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
+    if (!ctx) throw std::bad_alloc();
+    ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level);
+    // Zstandard's own workers split one frame into jobs; a library built without them refuses the
+    // parameter, and the frame is then made on this thread.
+    if (threads > 1 && data.size() >= kParallelMinimum)
+        ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_nbWorkers, static_cast<int>(threads));
     std::vector<uint8_t> out(ZSTD_compressBound(data.size()));
-    const size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+    const size_t n = ZSTD_compress2(ctx.get(), out.data(), out.size(), data.data(), data.size());
     if (ZSTD_isError(n)) throw Error(std::string("ZSTD compression failed: ") + ZSTD_getErrorName(n));
     out.resize(n);
     return out;
@@ -119,10 +194,13 @@ Buffer zstd_decompress(std::span<const uint8_t> frame, int64_t expected) {
 
 }  // namespace
 
-std::vector<uint8_t> compress(Compression codec, std::span<const uint8_t> data, int level) {
+std::vector<uint8_t> compress(Compression codec, std::span<const uint8_t> data, int level, int threads) {
+    const unsigned workers = threads > 0 ? static_cast<unsigned>(threads) : std::max(1u, std::thread::hardware_concurrency());
     switch (codec) {
-        case Compression::Lz4Frame: return lz4_compress(data, level);
-        case Compression::Zstd: return zstd_compress(data, level);
+        case Compression::Lz4Frame:
+            if (workers > 1 && data.size() >= kParallelMinimum) return lz4_compress_parallel(data, level, workers);
+            return lz4_compress(data, level);
+        case Compression::Zstd: return zstd_compress(data, level, workers);
         case Compression::None: break;
     }
     throw InvalidArgument("compress: no codec given");

@@ -219,7 +219,8 @@ private:
             if (options_.compression != Compression::None && !b.empty()) {
                 // Codecs want contiguous input: compressing a gathered buffer assembles it first.
                 const Buffer whole = parts.size() == 1 ? parts[0] : concatenate(parts, size);
-                std::vector<uint8_t> frame = compress(options_.compression, whole.span(), options_.compression_level);
+                std::vector<uint8_t> frame = compress(options_.compression, whole.span(), options_.compression_level,
+                                                     options_.compression_threads);
                 const bool worth_it = frame.size() < static_cast<size_t>(size);
                 const int64_t prefix = worth_it ? size : -1;  // -1: stored as is
                 std::vector<uint8_t> bytes(8);

@@ -52,6 +52,9 @@ struct WriteOptions {
     Compression compression = Compression::None;
     // Codec level; 0 means the codec's default.
     int compression_level = 0;
+    // Threads that compress a large buffer (8 MiB and more); 0 means one per core. The output
+    // bytes depend on it (Zstandard jobs, LZ4 frames of independent blocks), never what they hold.
+    int compression_threads = 0;
     MetadataVersion metadata_version = MetadataVersion::V5;
     // Writing to a path always goes through a temporary file in the same directory that is then
     // renamed over the target, so a crash or a full disk never leaves a partial file there. With
