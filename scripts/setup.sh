@@ -10,8 +10,10 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev
   libtorch-dev
-  # Test peers: Python's torch makes the PyTorch files the converters are tested on.
-  python3-torch python3-numpy
+  # Test peers: Python's torch makes the PyTorch files the converters are tested on; GDAL 3.6
+  # produces Arrow C streams for tests/arrow/gdal_c_stream_test.cpp (loaded with dlopen: the
+  # library only, 24 MB, already pulled in by libtorch-dev through OpenCV; no libgdal-dev).
+  python3-torch python3-numpy libgdal32
 )
 
 missing=()

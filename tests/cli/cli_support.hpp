@@ -36,8 +36,8 @@ inline std::string slurp(const std::filesystem::path& path) {
 }
 
 // Runs `legolasflux args...` with stdout and stderr sent to files (no pipes, so a large output
-// cannot dead-lock the test) and returns what it printed.
-inline CliResult run_cli(const std::vector<std::string>& args) {
+// cannot dead-lock the test) and returns what it printed. `env` holds extra NAME=VALUE variables.
+inline CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
     static int counter = 0;
     const auto dir = std::filesystem::path(LEGOLASFLUX_BINARY_DIR) / "tests" / "cli_scratch" / "_io";
     std::filesystem::create_directories(dir);
@@ -58,6 +58,10 @@ inline CliResult run_cli(const std::vector<std::string>& args) {
         if (out < 0 || err < 0) ::_exit(127);
         ::dup2(out, 1);
         ::dup2(err, 2);
+        for (const auto& e : env) {
+            const size_t eq = e.find('=');
+            ::setenv(e.substr(0, eq).c_str(), e.substr(eq + 1).c_str(), 1);
+        }
         ::execv(argv[0], argv.data());
         ::_exit(127);
     }

@@ -12,6 +12,7 @@
 #include "cli/cli_files.hpp"
 #include "cli/cli_support.hpp"
 #include "legolasflux/model.hpp"
+#include "legolasflux/safetensors.hpp"
 
 using namespace lftest;
 using legolasflux::FlatArray;
@@ -27,6 +28,18 @@ void write_model(const std::filesystem::path& path, float delta) {
     legolasflux::ModelWriteOptions options;
     options.weight_names = {"fc.weight", "fc.bias"};
     legolasflux::write_model_row(path, row, options);
+}
+
+// A safetensors file as other tools write it: no legolasflux.* metadata keys.
+void write_foreign_safetensors(const std::filesystem::path& path) {
+    using legolasflux::SafetensorsDtype;
+    legolasflux::SafetensorsFile file;
+    file.metadata = {{"format", "pt"}};
+    const std::vector<float> weight = {0.5f, -1, 2, 0, 1, 3};
+    const std::vector<uint16_t> bias = {0x3f80, 0xbf80};  // 1 and -1 as bfloat16
+    file.tensors.push_back({"encoder.weight", SafetensorsDtype::F32, {2, 3}, legolasflux::arrow::Buffer::copy_of(weight)});
+    file.tensors.push_back({"encoder.bias", SafetensorsDtype::BF16, {2}, legolasflux::arrow::Buffer::copy_of(bias)});
+    legolasflux::write_safetensors(path, file);
 }
 
 struct Example {
@@ -70,6 +83,7 @@ TEST(DocsCli, EveryExampleRunsAsDocumented) {
     write_model(dir / "retrained.arrow", 0.25f);
     std::filesystem::copy_file(julia_model(), dir / "julia.arrow");
     std::filesystem::copy_file(corpus_json("primitive"), dir / "corpus.json");
+    write_foreign_safetensors(dir / "weights.safetensors");
 #ifdef LEGOLASFLUX_CLI_WITH_TORCH
     std::ofstream(dir / "make.py") << "import torch, torch.nn as nn\n"
                                       "m = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))\n"

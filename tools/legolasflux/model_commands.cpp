@@ -1,12 +1,16 @@
-// `legolasflux inspect FILE [--json]`: the schema, the other columns, and a table of the weights.
+// `legolasflux inspect FILE [--json]`: for a model file, the schema, the other columns and a table
+// of the weights; for a .safetensors file, its metadata and a table of its tensors.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/model.hpp"
+#include "legolasflux/safetensors.hpp"
 
 namespace legolasflux::cli {
 namespace {
@@ -89,6 +93,7 @@ void print_text(const std::string& path, const ModelRow& row) {
 void print_json(const std::string& path, const ModelRow& row) {
     nlohmann::ordered_json j;
     j["file"] = path;
+    j["format"] = "arrow";
     j["schema"] = row.qualified_identifier;
     j["schema_version"] = legolas::to_string(row.schema_version);
     nlohmann::ordered_json columns = nlohmann::ordered_json::object();
@@ -121,15 +126,100 @@ void print_json(const std::string& path, const ModelRow& row) {
     std::cout << j.dump(2) << "\n";
 }
 
+// --- .safetensors files ----------------------------------------------------------------------
+
+struct TensorRow {
+    size_t index;
+    const SafeTensor* tensor;
+    int64_t count;
+    int64_t begin, end;  // data_offsets, relative to the data section
+};
+
+// The reader returns tensors in data-offset order and has checked that they cover the data
+// section without gaps, so the offsets are running sums of the sizes, and the header is whatever
+// precedes the data.
+struct TensorSummary {
+    std::vector<TensorRow> rows;
+    int64_t values = 0, bytes = 0, header_bytes = 0;
+};
+
+TensorSummary summarize(const std::string& path, const SafetensorsFile& file) {
+    TensorSummary s;
+    for (size_t i = 0; i < file.tensors.size(); ++i) {
+        const SafeTensor& t = file.tensors[i];
+        int64_t count = 1;
+        for (int64_t d : t.shape) count *= d;
+        s.rows.push_back({i, &t, count, s.bytes, s.bytes + t.data.size()});
+        s.values += count;
+        s.bytes += t.data.size();
+    }
+    s.header_bytes = static_cast<int64_t>(std::filesystem::file_size(path)) - 8 - s.bytes;
+    return s;
+}
+
+void print_safetensors_text(const std::string& path, const SafetensorsFile& file) {
+    const TensorSummary s = summarize(path, file);
+    fmt::print("{}\n", path);
+    fmt::print("format      safetensors (header {} bytes)\n", s.header_bytes);
+    if (file.metadata.empty()) fmt::print("metadata    none\n");
+    for (size_t i = 0; i < file.metadata.size(); ++i)
+        fmt::print("{:<11} {} = {}\n", i == 0 ? "metadata" : "", file.metadata[i].first, file.metadata[i].second);
+    size_t name_width = 4;
+    for (const auto& r : s.rows) name_width = std::max(name_width, r.tensor->name.size());
+    fmt::print("\ntensors: {}\n", s.rows.size());
+    fmt::print("{:>5}  {:<{}}  {:<5}  {:<18}  {:>10}  {:>12}\n", "index", "name", name_width, "dtype", "shape", "count",
+               "bytes");
+    for (const auto& r : s.rows)
+        fmt::print("{:>5}  {:<{}}  {:<5}  {:<18}  {:>10}  {:>12}\n", r.index, r.tensor->name, name_width,
+                   dtype_name(r.tensor->dtype), fmt::format("[{}]", fmt::join(r.tensor->shape, ", ")), r.count,
+                   r.end - r.begin);
+    fmt::print("total: {} tensors, {} values, {} bytes\n", s.rows.size(), s.values, s.bytes);
+}
+
+void print_safetensors_json(const std::string& path, const SafetensorsFile& file) {
+    const TensorSummary s = summarize(path, file);
+    nlohmann::ordered_json j;
+    j["file"] = path;
+    j["format"] = "safetensors";
+    j["header_bytes"] = s.header_bytes;
+    nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : file.metadata) metadata[key] = value;
+    j["metadata"] = metadata;
+    nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
+    for (const auto& r : s.rows)
+        tensors.push_back({{"index", r.index},
+                           {"name", r.tensor->name},
+                           {"dtype", std::string(dtype_name(r.tensor->dtype))},
+                           {"shape", r.tensor->shape},
+                           {"count", r.count},
+                           {"bytes", r.end - r.begin},
+                           {"data_offsets", {r.begin, r.end}}});
+    j["tensors"] = tensors;
+    j["total_tensors"] = s.rows.size();
+    j["total_values"] = s.values;
+    j["total_bytes"] = s.bytes;
+    std::cout << j.dump(2) << "\n";
+}
+
 }  // namespace
 
 void add_model_commands(CLI::App& app, int& exit_code) {
-    auto* cmd = app.add_subcommand("inspect", "Show a model file: its schema, its columns and a table of its weights");
+    auto* cmd = app.add_subcommand("inspect",
+                                   "Show a model file (its schema, its columns and a table of its weights) or a "
+                                   ".safetensors file (its metadata and a table of its tensors)");
     static std::string in;
     static bool json = false;
-    cmd->add_option("FILE", in, "LegolasFlux model file (.arrow)")->required();
+    cmd->add_option("FILE", in, "LegolasFlux model file (.arrow), or a .safetensors file")->required();
     cmd->add_flag("--json", json, "Print JSON instead of text");
     cmd->callback([&exit_code] {
+        // By extension, as `convert` decides; every other file is read as a model file.
+        if (std::filesystem::path(in).extension() == ".safetensors") {
+            const SafetensorsFile file = read_safetensors(in);
+            if (json) print_safetensors_json(in, file);
+            else print_safetensors_text(in, file);
+            exit_code = kOk;
+            return;
+        }
         const ModelRow row = read_model_row(in);
         if (json) print_json(in, row);
         else print_text(in, row);
