@@ -51,7 +51,8 @@ LEGOLAS_RECORD(ModelV1, "legolas-flux.model", 1, weights, architecture_version);
 inline constexpr std::string_view kWeightNamesColumn = "weight_names";
 
 // The schema-metadata key under which write_model_row records an XXH3-64 checksum of every row's
-// weight values, per Weights column; read_model_row verifies them (docs/format.md, "Integrity").
+// weight values, per Weights column, and one of the rest of the file (metadata, padding, footer,
+// every column but the weight values); read_model_row verifies them (docs/format.md, "Integrity").
 // Our own key: Julia (Legolas, Arrow.jl) ignores metadata keys it does not know. Files without it
 // (Julia's) are read without verification.
 inline constexpr std::string_view kChecksumsMetadataKey = "legolasflux.checksums";
@@ -68,8 +69,15 @@ struct ModelWriteOptions {
 
 struct ModelReadOptions {
     // Recompute the weights' checksums and compare them with those the file records (when it
-    // records any); a mismatch is a CorruptionError naming the column and the row.
+    // records any); a mismatch is a CorruptionError naming the column and the row. This hashes
+    // every weight value.
     bool verify_checksums = true;
+    // Recompute the checksum of the rest of the file (when it records one: files written before
+    // it existed do not) and compare; a mismatch is a CorruptionError saying "metadata checksum
+    // mismatch". Cheap: the weight values are left out. Checked for the IPC file format only.
+    // A file rewritten by other means (another writer, other write options) keeps the value of the
+    // file it came from and fails this check: turn it off to read such a file.
+    bool verify_metadata = true;
 };
 
 // A row read without naming its type.
@@ -83,8 +91,10 @@ struct ModelRow {
 };
 
 namespace detail {
+// `weights`, when given, become the table's "weights" column (there a Null column): written from
+// the arrays' own memory, never copied into one buffer first.
 void write_model_table(const std::filesystem::path& path, arrow::Table table, const legolas::SchemaVersion& own,
-                       const ModelWriteOptions& options);
+                       const ModelWriteOptions& options, const Weights* weights = nullptr);
 // Reads the one-row table and picks the most derived registered schema named by the file; checks
 // that `wanted` (when given) is that schema or one of its ancestors; validates.
 ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted,
@@ -95,18 +105,26 @@ ModelRow read_model_table(const arrow::Buffer& bytes, const std::optional<legola
 
 // Writes `row` (after its custom assignments and checks) as a one-row model file, replacing any
 // file at `path` atomically: on an error (IoError with the path) the previous file is untouched.
+// The file records fresh checksums (kChecksumsMetadataKey).
 template <legolas::Record R>
 void write_model_row(const std::filesystem::path& path, const R& row, const ModelWriteOptions& options = {}) {
     static_assert(std::is_base_of_v<ModelV1, R>, "a model row extends legolasflux::ModelV1");
-    const R checked = legolas::make(row);
-    detail::write_model_table(path, legolas::to_table(std::vector<R>{checked}), legolas::schema_version_of<R>(), options);
+    R checked = legolas::make(row);
+    // The weights travel beside the table, so that the writer takes each array from where it lies
+    // (a model's tensors, say) instead of from a copy of them all in one buffer.
+    std::optional<Weights> weights = std::move(checked.weights);
+    checked.weights.reset();
+    detail::write_model_table(path, legolas::to_table(std::vector<R>{checked}), legolas::schema_version_of<R>(), options,
+                              weights ? &*weights : nullptr);
 }
 
 // Reads a one-row model file whose schema is the most derived one registered for its identifier.
-// Weights whose recorded checksum does not match are a CorruptionError (see ModelReadOptions).
+// Weights or other bytes whose recorded checksum does not match are a CorruptionError (see
+// ModelReadOptions).
 ModelRow read_model_row(const std::filesystem::path& path, const ModelReadOptions& options = {});
 // The same from the bytes of a model file (or stream) already in memory. The row's table and
-// weights may be views into `bytes`, whose owner keeps them alive.
+// weights may be views into `bytes`, whose owner keeps them alive (into a copy when `bytes` is not
+// 8-byte aligned).
 ModelRow read_model_row(const arrow::Buffer& bytes, const ModelReadOptions& options = {});
 
 // Reads a one-row model file as R; the file's schema must be R's or descend from it.

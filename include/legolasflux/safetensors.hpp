@@ -106,7 +106,8 @@ std::string generated_weight_name(size_t index, size_t count);
 ModelRow from_safetensors(const SafetensorsFile& file);
 
 // Writes a row as returned by from_safetensors or read_model_row: its table as it is (schema
-// metadata included), after validating it against row.schema_version.
+// metadata included, except that the checksums under kChecksumsMetadataKey are recorded afresh),
+// after validating it against row.schema_version.
 void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc = {});
 
 }  // namespace legolasflux

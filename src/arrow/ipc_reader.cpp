@@ -105,6 +105,7 @@ public:
             info->metadata_version = version;
             info->is_file_format = file_format_;
             info->num_dictionary_batches = num_dictionaries_;
+            info->compressed = compressed_;
         }
         return std::move(table_);
     }
@@ -119,6 +120,7 @@ private:
     std::map<int64_t, std::string> dictionary_paths_;
     detail::DictionaryMap dictionaries_;
     int64_t num_dictionaries_ = 0;
+    bool compressed_ = false;
     Table table_;
 
     ValidationLevel level() const { return options_.validate_full ? ValidationLevel::Full : ValidationLevel::Structural; }
@@ -141,6 +143,7 @@ private:
         const auto field = dictionary_fields_.find(d.id());
         if (field == dictionary_fields_.end()) throw FormatError("no field of the schema uses this dictionary id");
         if (d.data() == nullptr) throw FormatError("dictionary batch without data");
+        compressed_ |= d.data()->compression() != nullptr;
         const std::vector<ArrayPtr> columns =
             detail::load_record_batch({field->second}, *d.data(), m, options_.limits, dictionaries_);
         ArrayPtr values = columns[0];
@@ -164,6 +167,7 @@ private:
         RecordBatch batch;
         batch.schema = schema_;
         batch.length = b.length();
+        compressed_ |= b.compression() != nullptr;
         batch.columns = detail::load_record_batch(schema_->fields, b, m, options_.limits, dictionaries_);
         validate(batch, level());
         table_.batches.push_back(std::move(batch));

@@ -1,10 +1,11 @@
 #include "checksums.hpp"
 
-#include <xxhash.h>
-
+#include <algorithm>
 #include <bit>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <variant>
 
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
@@ -18,25 +19,10 @@ namespace {
 // (Arrow data is little-endian throughout this library).
 static_assert(std::endian::native == std::endian::little, "the checksum hashes values as little-endian bytes");
 
-constexpr std::string_view kAlgorithm = "xxh3-64";
-
-struct StateFree {
-    void operator()(XXH3_state_t* s) const noexcept { XXH3_freeState(s); }
-};
-
 uint64_t checksum(const Weights& w) {
-    std::unique_ptr<XXH3_state_t, StateFree> state(XXH3_createState());
-    if (!state || XXH3_64bits_reset(state.get()) != XXH_OK) throw std::bad_alloc();
-    for (const FlatArray& a : w.arrays)
-        if (a.byte_count() > 0) XXH3_64bits_update(state.get(), a.values.data(), static_cast<size_t>(a.byte_count()));
-    return XXH3_64bits_digest(state.get());
-}
-
-std::string hex(uint64_t v) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string s(16, '0');
-    for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = digits[v & 15];
-    return s;
+    Xxh3 h;
+    for (const FlatArray& a : w.arrays) h.update(a.values.data(), a.byte_count());
+    return h.digest();
 }
 
 // The row's checksum, or nullopt for a missing Weights.
@@ -46,11 +32,111 @@ std::optional<uint64_t> row_checksum(const arrow::Field& field, const arrow::Arr
     return checksum(*w);
 }
 
-bool records_weights(const arrow::Field& f) { return f.type.id != arrow::TypeId::Null && is_weights_field(f); }
+// The row's checksum as write_model_row records it, reading values in a stand-in from its parts.
+std::optional<uint64_t> row_checksum(const arrow::Field& field, const arrow::Array& column, int64_t row,
+                                     std::span<const Gathered> gathered) {
+    if (gathered.empty()) return row_checksum(field, column, row);
+    const auto w = weights_from_arrow(field, column, row);  // reads no value but Bools (never gathered)
+    if (!w) return std::nullopt;
+    if (w->element_type == ElementType::Bool) return checksum(*w);
+    Xxh3 h;
+    for (const ValueSpan& v : value_spans(field, column, row))
+        for (Bytes b : resolved(v.memory, gathered)) h.update(b.data(), static_cast<int64_t>(b.size()));
+    return h.digest();
+}
+
+// Which child of a FlatArray struct is `vec`: by name when both are named, else the first (as
+// weights_from_arrow decides).
+size_t vec_index(const arrow::DataType& flat) {
+    size_t vec = flat.children.size(), size = flat.children.size();
+    for (size_t i = 0; i < flat.children.size(); ++i) {
+        if (flat.children[i].name == "vec") vec = i;
+        if (flat.children[i].name == "size") size = i;
+    }
+    return vec < flat.children.size() && size < flat.children.size() ? vec : 0;
+}
+
+bool is_hex16(const std::string& s) { return s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string::npos; }
+
+// The "file" and "holes" members of `j` (an object), or a description of what is wrong.
+std::variant<std::optional<FileChecksum>, std::string> file_members(const nlohmann::json& j) {
+    const auto file = j.find("file");
+    const auto holes = j.find("holes");
+    if (file == j.end() && holes == j.end()) return std::optional<FileChecksum>();
+    if (file == j.end() || holes == j.end()) return std::string("\"file\" and \"holes\" go together");
+    if (!file->is_string() || !is_hex16(file->get<std::string>())) return std::string("\"file\": expected 16 lowercase hex digits");
+    if (!holes->is_array()) return std::string("\"holes\": expected an array");
+    FileChecksum out{file->get<std::string>(), {}};
+    int64_t end = 0;
+    for (const nlohmann::json& h : *holes) {
+        if (!h.is_array() || h.size() != 2 || !h[0].is_string() || !h[1].is_string() ||
+            !is_hex16(h[0].get<std::string>()) || !is_hex16(h[1].get<std::string>()))
+            return std::string("\"holes\": expected pairs of 16 lowercase hex digits (offset, length)");
+        const uint64_t offset = std::stoull(h[0].get<std::string>(), nullptr, 16);
+        const uint64_t length = std::stoull(h[1].get<std::string>(), nullptr, 16);
+        if (offset < static_cast<uint64_t>(end) || length == 0 || offset > INT64_MAX / 2 || length > INT64_MAX / 2)
+            return std::string("\"holes\": ranges must be non-empty, in order and not overlap");
+        out.holes.push_back({static_cast<int64_t>(offset), static_cast<int64_t>(length)});
+        end = static_cast<int64_t>(offset + length);
+    }
+    return std::optional<FileChecksum>(std::move(out));
+}
 
 }  // namespace
 
-std::string weights_checksums(const arrow::Table& table) {
+std::string hex16(uint64_t v) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s(16, '0');
+    for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = digits[v & 15];
+    return s;
+}
+
+bool records_weights(const arrow::Field& f) { return f.type.id != arrow::TypeId::Null && is_weights_field(f); }
+
+std::vector<ValueSpan> value_spans(const arrow::Field& field, const arrow::Array& column, int64_t row) {
+    const std::optional<Weights> w = weights_from_arrow(field, column, row);
+    if (!w || w->element_type == ElementType::Bool) return {};
+    const arrow::Array& list = *column.children[0];
+    const arrow::Array& flat = *list.children[0];
+    const arrow::Array& vec = *flat.children[vec_index(flat.type)];
+    const arrow::Array& values = *vec.children[0];
+    const int64_t width = element_size(w->element_type);
+    const auto [first, last] = list.list_range(column.offset + row);  // as weights_from_arrow walks it
+    std::vector<ValueSpan> out;
+    for (int64_t k = first; k < last; ++k) {
+        const auto [v0, v1] = vec.list_range(flat.offset + k);
+        if (v1 > v0)
+            out.push_back({Bytes(values.buffers[1].data() + (values.offset + v0) * width, static_cast<size_t>((v1 - v0) * width)),
+                           values.offset + v0, values.offset + v1});
+    }
+    return out;
+}
+
+std::vector<Bytes> resolved(Bytes b, std::span<const Gathered> gathered) {
+    const auto at = reinterpret_cast<uintptr_t>(b.data());
+    for (const Gathered& g : gathered) {
+        const auto base = reinterpret_cast<uintptr_t>(g.stand_in.data());
+        if (b.empty() || at < base || at - base >= static_cast<uintptr_t>(g.stand_in.size())) continue;
+        std::vector<Bytes> out;
+        int64_t skip = static_cast<int64_t>(at - base), want = static_cast<int64_t>(b.size());
+        for (const arrow::Buffer& part : g.parts) {
+            if (want == 0) break;
+            if (skip >= part.size()) {
+                skip -= part.size();
+                continue;
+            }
+            const int64_t take = std::min(want, part.size() - skip);
+            out.emplace_back(part.data() + skip, static_cast<size_t>(take));
+            skip = 0;
+            want -= take;
+        }
+        if (want != 0) throw Error("internal error: values overrun the gathered buffer they start in");
+        return out;
+    }
+    return {b};
+}
+
+std::string weights_checksums(const arrow::Table& table, std::span<const Gathered> gathered) {
     nlohmann::json columns = nlohmann::json::object();
     const auto& fields = table.schema->fields;
     for (size_t k = 0; k < fields.size(); ++k) {
@@ -58,15 +144,24 @@ std::string weights_checksums(const arrow::Table& table) {
         nlohmann::json rows = nlohmann::json::array();
         for (const auto& batch : table.batches)
             for (int64_t i = 0; i < batch.length; ++i) {
-                const auto c = row_checksum(fields[k], *batch.columns[k], i);
-                rows.push_back(c ? nlohmann::json(hex(*c)) : nlohmann::json());
+                const auto c = row_checksum(fields[k], *batch.columns[k], i, gathered);
+                rows.push_back(c ? nlohmann::json(hex16(*c)) : nlohmann::json());
             }
         columns[fields[k].name] = std::move(rows);
     }
-    return nlohmann::json{{"algorithm", kAlgorithm}, {"columns", std::move(columns)}}.dump();
+    return columns.dump();
 }
 
-void verify_weights_checksums(const std::string& source, const arrow::Table& table, std::string_view value) {
+std::string checksums_value(const std::string& columns, uint64_t file, const std::vector<FileRange>& holes) {
+    std::string out = R"({"algorithm":")" + std::string(kChecksumAlgorithm) + R"(","columns":)" + columns +
+                      R"(,"file":")" + hex16(file) + R"(","holes":[)";
+    for (size_t i = 0; i < holes.size(); ++i)
+        out += (i ? R"(,[")" : R"([")") + hex16(static_cast<uint64_t>(holes[i].offset)) + R"(",")" +
+               hex16(static_cast<uint64_t>(holes[i].length)) + R"("])";
+    return out + "]}";
+}
+
+RecordedChecksums parse_checksums(const std::string& source, const arrow::Table& table, std::string_view value) {
     const std::string where = source + ": schema metadata " + std::string(kChecksumsMetadataKey) + ": ";
     const auto malformed = [&](const std::string& what) { return FormatError(where + what); };
     const nlohmann::json j = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
@@ -75,9 +170,16 @@ void verify_weights_checksums(const std::string& source, const arrow::Table& tab
     const auto columns = j.find("columns");
     if (algorithm == j.end() || !algorithm->is_string() || columns == j.end() || !columns->is_object())
         throw malformed("expected {\"algorithm\": string, \"columns\": object}");
-    if (algorithm->get<std::string>() != kAlgorithm)
+    for (const auto& [member, _] : j.items())
+        if (member != "algorithm" && member != "columns" && member != "file" && member != "holes")
+            throw malformed("unknown member \"" + member + "\"");
+    if (algorithm->get<std::string>() != kChecksumAlgorithm)
         throw UnsupportedError(where + "unknown checksum algorithm '" + algorithm->get<std::string>() +
-                               "' (read with verify_checksums off to skip the check)");
+                               "' (read with verify_checksums and verify_metadata off to skip the checks)");
+    RecordedChecksums out;
+    auto file = file_members(j);
+    if (const std::string* what = std::get_if<std::string>(&file)) throw malformed(*what);
+    out.file = std::move(std::get<0>(file));
 
     const auto& fields = table.schema->fields;
     const int64_t num_rows = table.num_rows();
@@ -88,21 +190,45 @@ void verify_weights_checksums(const std::string& source, const arrow::Table& tab
             throw malformed("names column '" + name + "', which is not a Weights column of the table");
         if (!rows.is_array() || static_cast<int64_t>(rows.size()) != num_rows)
             throw malformed("column '" + name + "' needs one entry per row (" + std::to_string(num_rows) + ")");
-        int64_t row = 0;
+        RecordedChecksums::Column column{k, {}};
+        for (size_t row = 0; row < rows.size(); ++row) {
+            const nlohmann::json& entry = rows[row];
+            if (entry.is_null()) {
+                column.rows.emplace_back();
+                continue;
+            }
+            if (!entry.is_string() || !is_hex16(entry.get<std::string>()))
+                throw malformed("column '" + name + "' row " + std::to_string(row) +
+                                ": expected 16 lowercase hex digits or null");
+            column.rows.emplace_back(entry.get<std::string>());
+        }
+        out.columns.push_back(std::move(column));
+    }
+    return out;
+}
+
+std::optional<FileChecksum> parse_file_checksum(std::string_view value) {
+    const nlohmann::json j = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    auto file = file_members(j);
+    if (std::holds_alternative<std::string>(file)) return std::nullopt;
+    return std::get<0>(std::move(file));
+}
+
+void verify_weights_checksums(const std::string& source, const arrow::Table& table, const RecordedChecksums& recorded) {
+    const auto& fields = table.schema->fields;
+    for (const auto& column : recorded.columns) {
+        const arrow::Field& field = fields[column.field];
+        size_t row = 0;
         for (const auto& batch : table.batches)
             for (int64_t i = 0; i < batch.length; ++i, ++row) {
-                const nlohmann::json& entry = rows[static_cast<size_t>(row)];
-                if (!entry.is_null() && !(entry.is_string() && entry.get_ref<const std::string&>().size() == 16 &&
-                                          entry.get_ref<const std::string&>().find_first_not_of(
-                                              "0123456789abcdef") == std::string::npos))
-                    throw malformed("column '" + name + "' row " + std::to_string(row) +
-                                    ": expected 16 lowercase hex digits or null");
-                const auto actual = row_checksum(fields[k], *batch.columns[k], i);
-                const std::string expected = entry.is_null() ? "none (missing weights)" : entry.get<std::string>();
-                const std::string got = actual ? hex(*actual) : "none (missing weights)";
+                const auto actual = row_checksum(field, *batch.columns[column.field], i);
+                const std::string none = "none (missing weights)";
+                const std::string expected = column.rows[row].value_or(none);
+                const std::string got = actual ? hex16(*actual) : none;
                 if (expected != got)
-                    throw CorruptionError(source + ": weights column '" + name + "' row " + std::to_string(row) +
-                                          ": checksum mismatch (" + std::string(kAlgorithm) + "): expected " +
+                    throw CorruptionError(source + ": weights column '" + field.name + "' row " + std::to_string(row) +
+                                          ": checksum mismatch (" + std::string(kChecksumAlgorithm) + "): expected " +
                                           expected + ", actual " + got);
             }
     }

@@ -1,6 +1,8 @@
 #include "legolasflux/model.hpp"
 
 #include "checksums.hpp"
+#include "file_checksum.hpp"
+#include "weights_internal.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
 
@@ -52,6 +54,25 @@ void mark_weights_non_nullable(arrow::Table& table) {
     for (auto& b : table.batches) b.schema = schema;
 }
 
+// The "weights" column of `table` (written as missing) becomes `weights`, as
+// ValueTraits<Weights>::build and to_table would make it, but with the values gathered.
+void put_weights(arrow::Table& table, const Weights& weights, std::vector<Gathered>& gathered) {
+    auto schema = std::make_shared<arrow::Schema>(*table.schema);
+    auto& columns = table.batches.at(0).columns;
+    for (size_t k = 0; k < schema->fields.size(); ++k) {
+        if (schema->fields[k].name != "weights") continue;
+        const Weights* rows[] = {&weights};
+        columns[k] = weights_to_arrow_gathered(rows, gathered);
+        arrow::Field f = legolas::ValueTraits<Weights>::field("weights");
+        f.type = columns[k]->type;
+        schema->fields[k] = std::move(f);
+        table.schema = schema;
+        for (auto& b : table.batches) b.schema = schema;
+        return;
+    }
+    throw InvalidArgument("the row's table has no weights column");
+}
+
 void add_weight_names(arrow::Table& table, const std::vector<std::string>& names) {
     const arrow::DataType type = arrow::list(arrow::field("", arrow::utf8(), false));
     auto schema = std::make_shared<arrow::Schema>(*table.schema);
@@ -87,7 +108,9 @@ std::optional<std::vector<std::string>> read_weight_names(const arrow::Table& ta
 }  // namespace
 
 void write_model_table(const std::filesystem::path& path, arrow::Table table, const legolas::SchemaVersion& own,
-                       const ModelWriteOptions& options) {
+                       const ModelWriteOptions& options, const Weights* weights) {
+    std::vector<Gathered> gathered;
+    if (weights) put_weights(table, *weights, gathered);
     mark_weights_non_nullable(table);
     legolas::SchemaVersion sv = options.schema_version.value_or(own);
     if (!legolas::default_registry().descends_from(own, sv))
@@ -96,22 +119,55 @@ void write_model_table(const std::filesystem::path& path, arrow::Table table, co
     if (!options.weight_names.empty()) add_weight_names(table, options.weight_names);
     legolas::WriteOptions wo;
     wo.ipc = options.ipc;
-    arrow::Table tagged = legolas::tag_table(table, sv, wo);
-    // Computed from the table as written, so a reader recomputing it from the file must agree.
-    auto schema = std::make_shared<arrow::Schema>(*tagged.schema);
-    arrow::set_metadata(schema->metadata, std::string(kChecksumsMetadataKey), weights_checksums(tagged));
-    tagged.schema = schema;
-    for (auto& b : tagged.batches) b.schema = schema;
-    arrow::write_file(path, tagged, wo.ipc);
+    // Checksums computed from the table as written, so a reader recomputing them from the file agrees.
+    write_checksummed_file(path, legolas::tag_table(table, sv, wo), wo.ipc, gathered);
 }
 
 namespace {
 
-// `source` names where the table came from in error messages.
-ModelRow read_model_from(arrow::Table table, const std::string& source,
+// Prefixes the messages of format errors with `source`, keeping their type.
+template <class F>
+arrow::Table prefixed(const std::string& source, F&& f) {
+    try {
+        return f();
+    } catch (const CorruptionError& e) {
+        throw CorruptionError(source + ": " + e.what());
+    } catch (const FormatError& e) {
+        throw FormatError(source + ": " + e.what());
+    } catch (const UnsupportedError& e) {
+        throw UnsupportedError(source + ": " + e.what());
+    }
+}
+
+// Checks what the table's checksums value asks for, as `options` allow.
+void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,
+            const arrow::Table& table, const ModelReadOptions& options) {
+    if (!options.verify_checksums && !options.verify_metadata) return;
+    const auto value = arrow::find_metadata(table.schema->metadata, kChecksumsMetadataKey);
+    if (!value) return;
+    const RecordedChecksums recorded = parse_checksums(source, table, *value);
+    // The cheap check first: it says whether anything but the weight values changed (a changed
+    // offset can make other bytes the weights, which the weights' checksums would then blame).
+    if (options.verify_metadata) verify_file_checksum(source, bytes, info, table, *value, recorded);
+    if (options.verify_checksums) verify_weights_checksums(source, table, recorded);
+}
+
+// `bytes` holds the model file; `source` names it in error messages; `prefix` says whether the
+// reader's errors need the name added.
+ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, bool prefix,
                          const std::optional<legolas::SchemaVersion>& wanted, const ModelReadOptions& options) {
+    arrow::IpcFileInfo info;
+    const auto read = [&] { return arrow::read_any(bytes, {}, &info); };
     ModelRow row;
-    row.table = std::move(table);
+    try {
+        row.table = prefix ? prefixed(source, read) : read();
+    } catch (const UnsupportedError&) {
+        // A damaged file can look like one using a feature this library lacks: say which it is.
+        if (options.verify_metadata) verify_unread_file_checksum(source, bytes);
+        throw;
+    }
+    // Integrity before meaning: what the checksums cover is then as it was written.
+    verify(source, bytes, info, row.table, options);
     const auto& metadata = row.table.schema->metadata;
     const auto qualified = arrow::find_metadata(metadata, "legolas_schema_qualified");
     const legolas::SchemaVersion named = legolas::schema_version_from_metadata(*row.table.schema);
@@ -142,9 +198,6 @@ ModelRow read_model_from(arrow::Table table, const std::string& source,
     // One batch of one row, whatever the writer did.
     while (!row.table.batches.empty() && row.table.batches.front().length == 0)
         row.table.batches.erase(row.table.batches.begin());
-    if (options.verify_checksums)
-        if (const auto recorded = arrow::find_metadata(metadata, kChecksumsMetadataKey))
-            verify_weights_checksums(source, row.table, *recorded);
     const ModelV1 base = legolas::from_row<ModelV1>(row.table, 0);
     row.weights = base.weights;
     row.architecture_version = base.architecture_version;
@@ -156,12 +209,17 @@ ModelRow read_model_from(arrow::Table table, const std::string& source,
 
 ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted,
                           const ModelReadOptions& options) {
-    return read_model_from(arrow::read_any(path), path.string(), wanted, options);
+    // The file checksum needs the file's bytes, not only the table read from them.
+    return read_model_from(arrow::read_whole_file(path), path.string(), true, wanted, options);
 }
 
 ModelRow read_model_table(const arrow::Buffer& bytes, const std::optional<legolas::SchemaVersion>& wanted,
                           const ModelReadOptions& options) {
-    return read_model_from(arrow::read_any(bytes), "model bytes", wanted, options);
+    // Values are read in place only from 8-byte aligned memory, and the file checksum finds the
+    // weight values by where they are read from: a misaligned input is copied first.
+    if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0)
+        return read_model_from(arrow::Buffer::copy_of(bytes.data(), bytes.size()), "model bytes", false, wanted, options);
+    return read_model_from(bytes, "model bytes", false, wanted, options);
 }
 
 }  // namespace detail

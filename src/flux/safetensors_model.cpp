@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "file_checksum.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/compliance.hpp"
@@ -412,7 +413,7 @@ void write_model_row(const std::filesystem::path& path, const ModelRow& row, con
     if (!row.table.schema || row.table.num_rows() != 1)
         throw InvalidArgument("write_model_row: a model row is a table of exactly one row");
     legolas::validate(*row.table.schema, row.schema_version);
-    arrow::write_file(path, row.table, ipc);
+    detail::write_checksummed_file(path, row.table, ipc);  // fresh checksums, as for typed rows
 }
 
 }  // namespace legolasflux

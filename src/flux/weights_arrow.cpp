@@ -3,6 +3,7 @@
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/weights.hpp"
+#include "weights_internal.hpp"
 
 namespace legolasflux {
 namespace {
@@ -89,7 +90,9 @@ bool is_weights_field(const Field& field) {
     return ext && *ext == kWeightsExtension;
 }
 
-arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows) {
+namespace {
+
+arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, std::vector<arrow::detail::Gathered>* gathered) {
     std::optional<ElementType> type;
     int64_t arrays = 0, values = 0, dims = 0;
     for (const Weights* w : rows) {
@@ -125,6 +128,13 @@ arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows) {
     } else if (arrays == 1) {
         for (const Weights* row : rows)
             if (row) value_buffer = row->arrays[0].values;  // no copy
+    } else if (gathered) {
+        std::vector<arrow::Buffer> parts;
+        for (const Weights* row : rows)
+            if (row)
+                for (const auto& a : row->arrays) parts.push_back(a.values);
+        gathered->push_back(arrow::detail::gather(std::move(parts)));
+        value_buffer = gathered->back().stand_in;
     } else {
         value_buffer = arrow::Buffer::allocate(values * w);
         uint8_t* out = value_buffer.mutable_data();
@@ -162,6 +172,15 @@ arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows) {
     auto list = arrow::make_list(list_type, list_lengths, flat, any_null ? valid : std::vector<bool>{});
     return arrow::make_struct(column_type, static_cast<int64_t>(rows.size()), {list},
                               any_null ? valid : std::vector<bool>{});
+}
+
+}  // namespace
+
+arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows) { return to_arrow(rows, nullptr); }
+
+arrow::ArrayPtr detail::weights_to_arrow_gathered(std::span<const Weights* const> rows,
+                                                  std::vector<arrow::detail::Gathered>& gathered) {
+    return to_arrow(rows, &gathered);
 }
 
 std::optional<Weights> weights_from_arrow(const Field& field, const arrow::Array& column, int64_t row) {

@@ -69,6 +69,8 @@ struct IpcFileInfo {
     MetadataVersion metadata_version = MetadataVersion::V5;  // of the schema message / footer
     bool is_file_format = true;
     int64_t num_dictionary_batches = 0;
+    // Some record or dictionary batch declares body compression (its buffers are compressed).
+    bool compressed = false;
 };
 
 // --- reading ---------------------------------------------------------------------------------

@@ -1,0 +1,292 @@
+#include "file_checksum.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <span>
+
+#include "../arrow/ipc_writer.hpp"
+#include "legolasflux/errors.hpp"
+#include "legolasflux/model.hpp"
+#include "legolasflux/weights.hpp"
+
+namespace legolasflux::detail {
+
+namespace {
+
+uintptr_t begin_of(Bytes b) { return reinterpret_cast<uintptr_t>(b.data()); }
+uintptr_t end_of(Bytes b) { return reinterpret_cast<uintptr_t>(b.data()) + b.size(); }
+
+// Sorted, overlapping and adjacent ranges joined.
+template <class Range, class Begin, class End, class Make>
+std::vector<Range> merged(std::vector<Range> ranges, Begin begin, End end, Make make) {
+    std::sort(ranges.begin(), ranges.end(), [&](const Range& a, const Range& b) { return begin(a) < begin(b); });
+    std::vector<Range> out;
+    for (const Range& r : ranges) {
+        if (!out.empty() && begin(r) <= end(out.back()))
+            out.back() = make(begin(out.back()), std::max(end(out.back()), end(r)));
+        else
+            out.push_back(r);
+    }
+    return out;
+}
+
+// What the writer leaves out of the file checksum: the memory the weight values are written from,
+// how many runs of the file they make and how many bytes (both from the values' element ranges:
+// each run of adjacent elements of a column is written as one run of bytes, from one buffer or
+// from the parts of a gathered one).
+struct Holes {
+    std::vector<Bytes> memory;  // sorted, disjoint
+    size_t runs = 0;
+    int64_t bytes = 0;
+};
+
+Holes value_holes(const arrow::Table& table, const arrow::WriteOptions& options, std::span<const Gathered> gathered) {
+    Holes holes;
+    if (options.compression != arrow::Compression::None) return holes;
+    const auto& fields = table.schema->fields;
+    for (const auto& batch : table.batches)
+        for (size_t k = 0; k < fields.size(); ++k) {
+            if (!records_weights(fields[k])) continue;
+            std::vector<std::pair<int64_t, int64_t>> elements;
+            int64_t width = 0;
+            for (int64_t i = 0; i < batch.length; ++i)
+                for (const ValueSpan& v : value_spans(fields[k], *batch.columns[k], i)) {
+                    elements.emplace_back(v.first, v.last);
+                    width = static_cast<int64_t>(v.memory.size()) / (v.last - v.first);
+                    for (Bytes b : resolved(v.memory, gathered)) holes.memory.push_back(b);
+                }
+            const auto runs = merged(
+                std::move(elements), [](const auto& r) { return r.first; }, [](const auto& r) { return r.second; },
+                [](int64_t b, int64_t e) { return std::pair(b, e); });
+            holes.runs += runs.size();
+            for (const auto& [b, e] : runs) holes.bytes += (e - b) * width;
+        }
+    holes.memory = merged(std::move(holes.memory), begin_of, end_of, [](uintptr_t b, uintptr_t e) {
+        return Bytes(reinterpret_cast<const uint8_t*>(b), e - b);
+    });
+    return holes;
+}
+
+// Hashes what the IPC writer emits but the weight values, which reach it as spans of the memory
+// they are written from (one buffer of the table, or the parts of a gathered one): those bytes are
+// skipped and their place in the file noted. Nothing is copied.
+class HashingSink final : public arrow::detail::Sink {
+public:
+    explicit HashingSink(Holes holes) : holes_(std::move(holes)) {}
+
+    void write(Bytes b) override {
+        // The first hole ending after b's start, then every hole starting before its end.
+        auto h = std::lower_bound(holes_.memory.begin(), holes_.memory.end(), begin_of(b),
+                                  [](Bytes hole, uintptr_t at) { return end_of(hole) <= at; });
+        const int64_t start = position_;
+        const uint8_t* pos = b.data();
+        for (; h != holes_.memory.end() && begin_of(*h) < end_of(b); ++h) {
+            const uint8_t* s = b.data() + (std::max(begin_of(*h), begin_of(b)) - begin_of(b));
+            const uint8_t* t = b.data() + (std::min(end_of(*h), end_of(b)) - begin_of(b));
+            hash(pos, s - pos);
+            skip(start + (s - b.data()), t - s);
+            pos = t;
+        }
+        hash(pos, b.data() + b.size() - pos);
+        position_ = start + static_cast<int64_t>(b.size());
+    }
+
+    FileChecksumPass finish() {
+        if (pass_.skipped_bytes != holes_.bytes || pass_.holes.size() != holes_.runs)
+            throw Error("internal error: the weight values did not reach the file checksum as expected (" +
+                        std::to_string(pass_.skipped_bytes) + " bytes in " + std::to_string(pass_.holes.size()) +
+                        " runs, not " + std::to_string(holes_.bytes) + " in " + std::to_string(holes_.runs) + ")");
+        pass_.checksum = hash_.digest();
+        return std::move(pass_);
+    }
+
+private:
+    Holes holes_;
+    Xxh3 hash_;
+    int64_t position_ = 0;
+    FileChecksumPass pass_;
+
+    void hash(const uint8_t* data, int64_t size) {
+        hash_.update(data, size);
+        pass_.hashed_bytes += size;
+    }
+    void skip(int64_t offset, int64_t size) {
+        auto& runs = pass_.holes;
+        if (!runs.empty() && runs.back().offset + runs.back().length == offset)
+            runs.back().length += size;
+        else
+            runs.push_back({offset, size});
+        pass_.skipped_bytes += size;
+    }
+};
+
+FileChecksumPass hashing_pass(const arrow::Table& table, const arrow::WriteOptions& options,
+                              std::span<const Gathered> gathered, Holes holes) {
+    HashingSink sink(std::move(holes));
+    arrow::detail::write_ipc(sink, table, options, /*file_format=*/true, gathered);
+    return sink.finish();
+}
+
+void set_checksums(arrow::Table& table, std::string value) {
+    auto schema = std::make_shared<arrow::Schema>(*table.schema);
+    arrow::set_metadata(schema->metadata, std::string(kChecksumsMetadataKey), std::move(value));
+    table.schema = schema;
+    for (auto& b : table.batches) b.schema = schema;
+}
+
+int32_t read_i32(const uint8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+// A byte range of the file that the checksum skips (a hole) or hashes as '0's (the value).
+struct Segment {
+    int64_t begin, end;
+    bool zeros;
+};
+
+// The schema message's metadata and the footer, where the value is masked; empty ranges when the
+// bytes do not frame them as the definition says.
+std::pair<FileRange, FileRange> masked_regions(const arrow::Buffer& bytes) {
+    const int64_t size = bytes.size();
+    FileRange schema, footer;
+    if (size >= 16 && read_i32(bytes.data() + 8) == -1) {
+        const int64_t length = read_i32(bytes.data() + 12);
+        if (length > 0 && length <= size - 16) schema = {16, length};
+    }
+    if (size >= 10) {
+        const int64_t length = read_i32(bytes.data() + size - 10);
+        if (length > 0 && length <= size - 10) footer = {size - 10 - length, length};
+    }
+    return {schema, footer};
+}
+
+std::string_view text(const arrow::Buffer& bytes, FileRange r) {
+    return {reinterpret_cast<const char*>(bytes.data()) + r.offset, static_cast<size_t>(r.length)};
+}
+
+// Hashes `bytes` as the definition says and compares with the recorded checksum.
+void check_file_checksum(const std::string& source, const arrow::Buffer& bytes, std::string_view value,
+                         const FileChecksum& recorded) {
+    const int64_t size = bytes.size();
+    std::vector<Segment> segments;
+    for (const FileRange& h : recorded.holes) {
+        if (h.offset > size || h.length > size - h.offset)
+            throw FormatError(source + ": schema metadata " + std::string(kChecksumsMetadataKey) +
+                              ": a hole of the file checksum lies outside the file");
+        segments.push_back({h.offset, h.offset + h.length, false});
+    }
+    const auto [schema, footer] = masked_regions(bytes);
+    for (const FileRange r : {schema, footer}) {
+        const std::string_view region = text(bytes, r);
+        for (size_t at = region.find(value); at != std::string_view::npos; at = region.find(value, at + value.size()))
+            segments.push_back({r.offset + static_cast<int64_t>(at), r.offset + static_cast<int64_t>(at + value.size()), true});
+    }
+    std::sort(segments.begin(), segments.end(), [](const Segment& a, const Segment& b) { return a.begin < b.begin; });
+
+    Xxh3 hash;
+    const std::string zeros(value.size(), '0');
+    int64_t pos = 0;
+    for (const Segment& s : segments) {
+        if (s.begin < pos)
+            throw FormatError(source + ": schema metadata " + std::string(kChecksumsMetadataKey) +
+                              ": a hole of the file checksum overlaps the schema message or the footer");
+        hash.update(bytes.data() + pos, s.begin - pos);
+        if (s.zeros) hash.update(reinterpret_cast<const uint8_t*>(zeros.data()), static_cast<int64_t>(zeros.size()));
+        pos = s.end;
+    }
+    hash.update(bytes.data() + pos, size - pos);
+    const std::string actual = hex16(hash.digest());
+    if (actual != recorded.checksum)
+        throw CorruptionError(source + ": metadata checksum mismatch (" + std::string(kChecksumAlgorithm) +
+                              " of the file outside the weight values): expected " + recorded.checksum + ", actual " +
+                              actual + "; the file was damaged, or rewritten by other means than write_model_row");
+}
+
+// The holes as the definition has them: the values the "columns" checksums cover, where they lie in
+// `bytes` (none when a batch is compressed).
+std::vector<FileRange> expected_holes(const std::string& source, const arrow::Buffer& bytes,
+                                      const arrow::IpcFileInfo& info, const arrow::Table& table,
+                                      const RecordedChecksums& recorded) {
+    std::vector<FileRange> holes;
+    if (info.compressed) return holes;
+    const auto& fields = table.schema->fields;
+    for (const auto& column : recorded.columns) {
+        size_t row = 0;
+        for (const auto& batch : table.batches)
+            for (int64_t i = 0; i < batch.length; ++i, ++row) {
+                if (!column.rows[row]) continue;
+                for (const ValueSpan& v : value_spans(fields[column.field], *batch.columns[column.field], i)) {
+                    const Bytes b = v.memory;
+                    if (begin_of(b) < begin_of(bytes.span()) || end_of(b) > end_of(bytes.span()))
+                        throw FormatError(source + ": cannot check the file checksum: the values of weights column '" +
+                                          fields[column.field].name + "' row " + std::to_string(row) +
+                                          " are not stored in place in the file (misaligned)");
+                    holes.push_back({static_cast<int64_t>(b.data() - bytes.data()), static_cast<int64_t>(b.size())});
+                }
+            }
+    }
+    return holes;
+}
+
+std::vector<FileRange> merged_ranges(std::vector<FileRange> ranges) {
+    return merged(
+        std::move(ranges), [](const FileRange& r) { return r.offset; }, [](const FileRange& r) { return r.offset + r.length; },
+        [](int64_t b, int64_t e) { return FileRange{b, e - b}; });
+}
+
+}  // namespace
+
+FileChecksumPass file_checksum_pass(const arrow::Table& table, const arrow::WriteOptions& options,
+                                    std::span<const Gathered> gathered) {
+    return hashing_pass(table, options, gathered, value_holes(table, options, gathered));
+}
+
+void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
+                            std::span<const Gathered> gathered) {
+    const std::string columns = weights_checksums(table, gathered);
+    Holes holes = value_holes(table, options, gathered);
+    const size_t length = checksums_value(columns, 0, std::vector<FileRange>(holes.runs)).size();
+    set_checksums(table, std::string(length, '0'));
+    const FileChecksumPass pass = hashing_pass(table, options, gathered, std::move(holes));
+    std::string value = checksums_value(columns, pass.checksum, pass.holes);
+    if (value.size() != length) throw Error("internal error: the checksums value changed length");
+    set_checksums(table, std::move(value));
+    arrow::detail::write_file(path, table, options, gathered);
+}
+
+void verify_file_checksum(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,
+                          const arrow::Table& table, std::string_view value, const RecordedChecksums& recorded) {
+    if (!recorded.file || !info.is_file_format) return;
+    check_file_checksum(source, bytes, value, *recorded.file);
+    if (merged_ranges(recorded.file->holes) != merged_ranges(expected_holes(source, bytes, info, table, recorded)))
+        throw FormatError(source + ": schema metadata " + std::string(kChecksumsMetadataKey) +
+                          ": the holes of the file checksum are not the weight values");
+}
+
+void verify_unread_file_checksum(const std::string& source, const arrow::Buffer& bytes) {
+    if (bytes.size() < 18 || std::memcmp(bytes.data(), "ARROW1", 6) != 0) return;
+    // The value as a flatbuffer string in the schema message or the footer (either may be the
+    // damaged part): its length, its bytes, a NUL.
+    constexpr std::string_view start = R"({"algorithm":"xxh3-64","columns":)";
+    const auto [schema, footer] = masked_regions(bytes);
+    for (const FileRange r : {schema, footer}) {
+        const std::string_view region = text(bytes, r);
+        for (size_t at = region.find(start); at != std::string_view::npos; at = region.find(start, at + 1)) {
+            const size_t end = region.find('\0', at);
+            if (at < 4 || end == std::string_view::npos) continue;
+            uint32_t length;
+            std::memcpy(&length, region.data() + at - 4, 4);
+            if (length != end - at) continue;
+            const std::string_view value = region.substr(at, end - at);
+            if (const auto recorded = parse_file_checksum(value)) {
+                check_file_checksum(source, bytes, value, *recorded);
+                return;
+            }
+        }
+    }
+}
+
+}  // namespace legolasflux::detail
