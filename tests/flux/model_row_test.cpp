@@ -165,3 +165,34 @@ TEST(ModelRow, FilesWithMoreThanOneRowAreRejected) {
     }
     std::filesystem::remove(path);
 }
+
+namespace {
+
+// write_model_row hands the weights to the writer beside the table (their arrays written from
+// their own memory); the file is byte for byte what writing the table with all values copied into
+// one buffer gives, for every option that changes the layout.
+TEST(ModelRow, GatheredWeightsWriteTheSameBytesAsOneBuffer) {
+    DigitsRowV1 row;
+    row.weights = test_weights();
+    row.epoch = 3;
+    for (const auto compression : {la::Compression::None, la::Compression::Lz4Frame, la::Compression::Zstd})
+        for (const int alignment : {8, 64}) {
+            ModelWriteOptions options;
+            options.ipc.compression = compression;
+            options.ipc.alignment = alignment;
+            options.ipc.durable = false;
+            options.weight_names = {"a", "b", "c", "d", "e", "f"};
+            const auto gathered = temp_path("gathered.arrow"), copied = temp_path("copied.arrow");
+            write_model_row(gathered, row, options);
+            detail::write_model_table(copied, legolas::to_table(std::vector<DigitsRowV1>{legolas::make(row)}),
+                                      legolas::schema_version_of<DigitsRowV1>(), options);
+            const la::Buffer a = la::read_whole_file(gathered), b = la::read_whole_file(copied);
+            EXPECT_TRUE(la::same_bytes(a, b)) << "compression " << static_cast<int>(compression) << ", alignment "
+                                              << alignment;
+            EXPECT_EQ(read_model_row<DigitsRowV1>(gathered).weights, row.weights);
+            std::remove(gathered.c_str());
+            std::remove(copied.c_str());
+        }
+}
+
+}  // namespace
