@@ -114,10 +114,10 @@ void write_file(const std::filesystem::path& path, const Table& table, const Wri
 }
 
 void detail::write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options,
-                        std::span<const Gathered> gathered) {
+                        std::span<const Gathered> gathered, CompressionCache* cache) {
     detail::AtomicFile file(path, options.durable);  // removes its temporary file unless committed
     AtomicFileSink sink(file);
-    detail::write_ipc(sink, table, options, true, gathered);
+    detail::write_ipc(sink, table, options, true, gathered, cache);
     sink.flush();
     file.commit();
 }

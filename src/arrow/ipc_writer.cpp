@@ -56,8 +56,9 @@ std::vector<Buffer> resolve(const Buffer& b, std::span<const Gathered> gathered)
 
 class Writer {
 public:
-    Writer(Sink& sink, const WriteOptions& options, bool file_format, std::span<const Gathered> gathered)
-        : sink_(sink), options_(options), file_format_(file_format), gathered_(gathered) {
+    Writer(Sink& sink, const WriteOptions& options, bool file_format, std::span<const Gathered> gathered,
+           CompressionCache* cache)
+        : sink_(sink), options_(options), file_format_(file_format), gathered_(gathered), cache_(cache) {
         if (options.alignment != 8 && options.alignment != 16 && options.alignment != 32 && options.alignment != 64)
             throw InvalidArgument("IPC alignment must be 8, 16, 32 or 64, not " + std::to_string(options.alignment));
         if (options.metadata_version != MetadataVersion::V4 && options.metadata_version != MetadataVersion::V5)
@@ -102,6 +103,7 @@ private:
     const WriteOptions& options_;
     bool file_format_;
     std::span<const Gathered> gathered_;
+    CompressionCache* cache_;
     int64_t position_ = 0;
     std::vector<fbs::Block> dictionary_blocks_, batch_blocks_;
     std::map<int64_t, Field> dictionary_fields_;  // id → the values' field
@@ -217,17 +219,7 @@ private:
             std::vector<Buffer> parts = resolve(b, gathered_);
             int64_t size = b.size();
             if (options_.compression != Compression::None && !b.empty()) {
-                // Codecs want contiguous input: compressing a gathered buffer assembles it first.
-                const Buffer whole = parts.size() == 1 ? parts[0] : concatenate(parts, size);
-                std::vector<uint8_t> frame = compress(options_.compression, whole.span(), options_.compression_level,
-                                                     options_.compression_threads);
-                const bool worth_it = frame.size() < static_cast<size_t>(size);
-                const int64_t prefix = worth_it ? size : -1;  // -1: stored as is
-                std::vector<uint8_t> bytes(8);
-                std::memcpy(bytes.data(), &prefix, 8);
-                if (worth_it) bytes.insert(bytes.end(), frame.begin(), frame.end());
-                else bytes.insert(bytes.end(), whole.data(), whole.data() + size);
-                parts = {Buffer::from_vector(std::move(bytes))};
+                parts = {compressed(b, std::move(parts))};
                 size = parts[0].size();
             }
             body.entries.emplace_back(body.length, size);
@@ -235,6 +227,28 @@ private:
             body.pieces.push_back(std::move(parts));
         }
         return body;
+    }
+
+    // The 8-byte length prefix and the frame (or the bytes as they are, when that is not smaller).
+    Buffer compressed(const Buffer& b, std::vector<Buffer> parts) const {
+        if (cache_) {
+            const auto it = cache_->entries.find({b.data(), b.size()});
+            if (it != cache_->entries.end()) return it->second.second;
+        }
+        const int64_t size = b.size();
+        // Codecs want contiguous input: compressing a gathered buffer assembles it first.
+        const Buffer whole = parts.size() == 1 ? parts[0] : concatenate(parts, size);
+        std::vector<uint8_t> frame =
+            compress(options_.compression, whole.span(), options_.compression_level, options_.compression_threads);
+        const bool worth_it = frame.size() < static_cast<size_t>(size);
+        const int64_t prefix = worth_it ? size : -1;  // -1: stored as is
+        std::vector<uint8_t> bytes(8);
+        std::memcpy(bytes.data(), &prefix, 8);
+        if (worth_it) bytes.insert(bytes.end(), frame.begin(), frame.end());
+        else bytes.insert(bytes.end(), whole.data(), whole.data() + size);
+        Buffer piece = Buffer::from_vector(std::move(bytes));
+        if (cache_) cache_->entries.emplace(std::make_pair(b.data(), b.size()), std::make_pair(b, piece));
+        return piece;
     }
 
     struct DictInfo {
@@ -320,8 +334,8 @@ Gathered gather(std::vector<Buffer> parts) {
 }
 
 void write_ipc(Sink& sink, const Table& table, const WriteOptions& options, bool file_format,
-               std::span<const Gathered> gathered) {
-    Writer(sink, options, file_format, gathered).write(table);
+               std::span<const Gathered> gathered, CompressionCache* cache) {
+    Writer(sink, options, file_format, gathered, cache).write(table);
 }
 
 }  // namespace legolasflux::arrow::detail

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <utility>
 #include <span>
 #include <vector>
 
@@ -31,12 +33,20 @@ struct Gathered {
 // `parts` in order; the stand-in's size is the sum of theirs.
 Gathered gather(std::vector<Buffer> parts);
 
+// The compressed form of the buffers one table's writes have compressed, so that writing it again
+// (a checksum pass, then the file) compresses each buffer once. An entry keeps the buffer it was
+// made from alive: its address cannot be reused for other bytes while the cache lives, so address
+// and size identify the bytes (buffers are immutable).
+struct CompressionCache {
+    std::map<std::pair<const uint8_t*, int64_t>, std::pair<Buffer, Buffer>> entries;  // → (source, frame)
+};
+
 // Writes `table` in the file format (`file_format`) or the stream format. Buffers that lie in a
 // stand-in of `gathered` are written from its parts.
 void write_ipc(Sink& sink, const Table& table, const WriteOptions& options, bool file_format,
-               std::span<const Gathered> gathered = {});
+               std::span<const Gathered> gathered = {}, CompressionCache* cache = nullptr);
 // write_file(path, …) with gathered buffers.
 void write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options,
-                std::span<const Gathered> gathered);
+                std::span<const Gathered> gathered, CompressionCache* cache = nullptr);
 
 }  // namespace legolasflux::arrow::detail

@@ -122,9 +122,10 @@ private:
 };
 
 FileChecksumPass hashing_pass(const arrow::Table& table, const arrow::WriteOptions& options,
-                              std::span<const Gathered> gathered, Holes holes) {
+                              std::span<const Gathered> gathered, Holes holes,
+                              arrow::detail::CompressionCache* cache = nullptr) {
     HashingSink sink(std::move(holes));
-    arrow::detail::write_ipc(sink, table, options, /*file_format=*/true, gathered);
+    arrow::detail::write_ipc(sink, table, options, /*file_format=*/true, gathered, cache);
     return sink.finish();
 }
 
@@ -250,11 +251,13 @@ void write_checksummed_file(const std::filesystem::path& path, arrow::Table tabl
     Holes holes = value_holes(table, options, gathered);
     const size_t length = checksums_value(columns, 0, std::vector<FileRange>(holes.runs)).size();
     set_checksums(table, std::string(length, '0'));
-    const FileChecksumPass pass = hashing_pass(table, options, gathered, std::move(holes));
+    // Both passes write the same buffers: compressed once, by the first (kept until the second).
+    arrow::detail::CompressionCache cache;
+    const FileChecksumPass pass = hashing_pass(table, options, gathered, std::move(holes), &cache);
     std::string value = checksums_value(columns, pass.checksum, pass.holes);
     if (value.size() != length) throw Error("internal error: the checksums value changed length");
     set_checksums(table, std::move(value));
-    arrow::detail::write_file(path, table, options, gathered);
+    arrow::detail::write_file(path, table, options, gathered, &cache);
 }
 
 void verify_file_checksum(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,

@@ -30,7 +30,8 @@ namespace legolasflux::detail {
 // Writes `table` in the file format to `path` (atomically, as arrow::write_file) with fresh
 // checksums under kChecksumsMetadataKey, replacing any value the table carries. The table is
 // written twice: once into a hash that skips the weight values (only the small pieces are hashed,
-// nothing is copied; a compressed table is compressed twice), then to the file. Buffers in a
+// nothing is copied; a compressed buffer is compressed once, its frame kept for the second pass),
+// then to the file. Buffers in a
 // stand-in of `gathered` are read and written from its parts (arrow::detail::write_ipc).
 void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
                             std::span<const Gathered> gathered = {});
