@@ -124,18 +124,36 @@ TEST(FileChecksum, GatheredValuesGiveTheSameFile) {
     fs::remove(out);
 }
 
-// A rewrite by other means keeps the old value, which no longer matches: a CorruptionError, unless
-// the metadata check is off (the weights are still verified).
-TEST(FileChecksum, FilesRewrittenByOtherMeansFailTheMetadataCheck) {
+// A rewrite by other means keeps the old value. With the weight values elsewhere (another
+// alignment) the file checksum no longer applies and the weights' checksums decide; with the layout
+// kept, any other change is a metadata checksum mismatch.
+TEST(FileChecksum, FilesRewrittenByOtherMeansAreCheckedByWhatStillApplies) {
     const fs::path path = checksum_temp_path("orig.arrow");
     const fs::path copy = checksum_temp_path("rewritten.arrow");
     write_model_row(path, ModelV1{small_weights(), 3});
     la::WriteOptions eight;
     eight.alignment = 8;
     la::write_file(copy, la::read_file(path), eight);
+    EXPECT_EQ(*read_model_row(copy).weights, small_weights());
+
+    // The same rewrite with a weight value changed: the weights' checksum catches it.
+    lftest::Bytes rewritten = lftest::load_bytes(copy);
+    const auto [begin, end] = lftest::values_range(rewritten, small_weights());
+    ASSERT_LT(begin, end);
+    rewritten[begin] ^= 1;
+    lftest::save_bytes(copy, rewritten);
+    EXPECT_THROW((void)read_model_row(copy), CorruptionError);
+
+    // The layout kept (the same options), one byte of padding changed: the file checksum applies.
+    la::Table same = la::read_file(path);
+    la::write_file(copy, same);
+    lftest::Bytes bytes = lftest::load_bytes(copy);
+    ASSERT_EQ(bytes, lftest::load_bytes(path)) << "rewriting with the writer's options gives the same file";
+    bytes[6] ^= 1;  // the padding after the leading magic
+    lftest::save_bytes(copy, bytes);
     try {
         (void)read_model_row(copy);
-        ADD_FAILURE() << "a rewritten file passed the metadata check";
+        ADD_FAILURE() << "a changed padding byte passed the metadata check";
     } catch (const CorruptionError& e) {
         EXPECT_NE(std::string(e.what()).find("metadata checksum mismatch"), std::string::npos) << e.what();
     }
