@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 build="${BUILD_DIR:-build-bench}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLEGOLASFLUX_BUILD_BENCH=ON >/dev/null
-if ! cmake --build "$build" --target help | grep -q '^legolasflux_bench:'; then
+targets=$(cmake --build "$build" --target help)  # whole, not piped: grep -q would cut the pipe
+if ! grep -q '^legolasflux_bench:' <<<"$targets"; then
   echo "bench.sh: legolasflux_bench is not configured in $build (it needs LibTorch and g++)" >&2
   exit 1
 fi
