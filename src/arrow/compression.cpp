@@ -91,14 +91,14 @@ std::vector<uint8_t> lz4_compress_parallel(std::span<const uint8_t> data, int le
     header[14] = static_cast<uint8_t>((XXH32(header + 4, 10, 0) >> 8) & 0xFF);
     size_t total = sizeof header + 4;
     for (const auto& b : blocks) total += b.size();
-    std::vector<uint8_t> out;
-    out.reserve(total);
-    out.insert(out.end(), header, header + sizeof header);
+    std::vector<uint8_t> out(total, 0);  // the last 4 bytes stay zero: the end mark
+    std::memcpy(out.data(), header, sizeof header);
+    size_t at = sizeof header;
     for (auto& b : blocks) {
-        out.insert(out.end(), b.begin(), b.end());
+        std::memcpy(out.data() + at, b.data(), b.size());
+        at += b.size();
         std::vector<uint8_t>().swap(b);
     }
-    out.resize(out.size() + 4, 0);  // end mark
     return out;
 }
 
