@@ -4,7 +4,9 @@
 
 #include <bit>
 #include <cstring>
+#include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "legolasflux/errors.hpp"
 
@@ -15,10 +17,18 @@ namespace {
 constexpr size_t kMaxStack = 1'000'000;
 constexpr size_t kMaxMemo = 10'000'000;
 constexpr int64_t kMaxDims = 64;
+constexpr size_t kMaxDepth = 1000;  // of the value returned: its destruction recurses that deep
 
 class Machine {
 public:
     Machine(std::string_view bytes, const std::string& where) : in_(bytes), where_(where) {}
+    // The memo lets a pickle put a list or dict into itself; shared ownership alone would then
+    // never free it. Every container that the returned value does not hold is emptied here, which
+    // breaks such cycles, and frees values nested however deep without recursing (the returned
+    // value has no cycle and a bounded depth: finish() checks).
+    ~Machine() { break_cycles(); }
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
 
     PicklePtr run() {
         for (;;) {
@@ -140,7 +150,10 @@ private:
     template <class T>
     void push(T value) {
         if (stack_.size() >= kMaxStack) fail("too deep");
-        stack_.push_back(std::make_shared<PickleValue>(PickleValue{std::move(value)}));
+        auto p = std::make_shared<PickleValue>(PickleValue{std::move(value)});
+        if constexpr (std::is_same_v<T, PickleList> || std::is_same_v<T, PickleDict> || std::is_same_v<T, PickleTuple>)
+            containers_.push_back(p);
+        stack_.push_back(std::move(p));
     }
     void push_ptr(PicklePtr p) {
         if (stack_.size() >= kMaxStack) fail("too deep");
@@ -255,7 +268,78 @@ private:
 
     PicklePtr finish() {
         if (!marks_.empty() || stack_.size() != 1) fail("STOP with " + std::to_string(stack_.size()) + " values on the stack");
-        return stack_.back();
+        check_acyclic(stack_.back());
+        result_ = stack_.back();
+        return result_;
+    }
+
+    static std::vector<const PickleValue*> children(const PickleValue& v) {
+        std::vector<const PickleValue*> out;
+        if (const auto* t = std::get_if<PickleTuple>(&v.value))
+            for (const auto& c : t->items) out.push_back(c.get());
+        else if (const auto* l = std::get_if<PickleList>(&v.value))
+            for (const auto& c : l->items) out.push_back(c.get());
+        else if (const auto* d = std::get_if<PickleDict>(&v.value))
+            for (const auto& [k, c] : d->items) out.push_back(k.get()), out.push_back(c.get());
+        return out;
+    }
+
+    // Depth-first without recursion: a value on the current path reached again is a cycle.
+    void check_acyclic(const PicklePtr& root) const {
+        enum class Color { OnPath, Done };
+        std::unordered_map<const PickleValue*, Color> color;
+        struct Frame {
+            const PickleValue* value;
+            std::vector<const PickleValue*> next;
+        };
+        std::vector<Frame> path;
+        path.push_back({root.get(), children(*root)});
+        color[root.get()] = Color::OnPath;
+        while (!path.empty()) {
+            if (path.back().next.empty()) {
+                color[path.back().value] = Color::Done;
+                path.pop_back();
+                continue;
+            }
+            const PickleValue* child = path.back().next.back();
+            path.back().next.pop_back();
+            const auto [it, fresh] = color.try_emplace(child, Color::OnPath);
+            if (!fresh) {
+                if (it->second == Color::OnPath) fail("a value that contains itself");
+                continue;
+            }
+            if (path.size() >= kMaxDepth) fail("values nested more than " + std::to_string(kMaxDepth) + " deep");
+            path.push_back({child, children(*child)});
+        }
+    }
+
+    void break_cycles() noexcept {
+        try {
+            std::unordered_set<const PickleValue*> kept;
+            if (result_) {
+                std::vector<const PickleValue*> todo{result_.get()};
+                while (!todo.empty()) {
+                    const PickleValue* v = todo.back();
+                    todo.pop_back();
+                    if (kept.insert(v).second)
+                        for (const PickleValue* c : children(*v)) todo.push_back(c);
+                }
+            }
+            // Hold every other container first, so that emptying one destroys no other (no
+            // recursion however deep they nest); they go when `held` does, empty.
+            std::vector<PicklePtr> held;
+            for (const auto& weak : containers_)
+                if (PicklePtr p = weak.lock(); p && !kept.count(p.get())) held.push_back(std::move(p));
+            for (const PicklePtr& p : held) empty(*p);
+        } catch (...) {  // out of memory: empty them all, which needs none
+            for (const auto& weak : containers_)
+                if (PicklePtr p = weak.lock()) empty(*p);
+        }
+    }
+    static void empty(PickleValue& v) noexcept {
+        if (auto* t = std::get_if<PickleTuple>(&v.value)) std::vector<PicklePtr>().swap(t->items);
+        if (auto* l = std::get_if<PickleList>(&v.value)) std::vector<PicklePtr>().swap(l->items);
+        if (auto* d = std::get_if<PickleDict>(&v.value)) std::vector<std::pair<PicklePtr, PicklePtr>>().swap(d->items);
     }
 
     std::string_view in_;
@@ -265,6 +349,8 @@ private:
     std::vector<size_t> marks_;
     std::unordered_map<uint64_t, PicklePtr> memo_;
     std::map<std::string, std::shared_ptr<PickleStorage>> storages_;
+    std::vector<std::weak_ptr<PickleValue>> containers_;  // every tuple, list and dict made
+    PicklePtr result_;
 };
 
 }  // namespace
