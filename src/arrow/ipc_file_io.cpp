@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "atomic_file.hpp"
+#include "error_context.hpp"
 #include "ipc_writer.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
@@ -61,30 +62,16 @@ private:
     std::vector<uint8_t> pending_;
 };
 
-// Prefixes format errors with the file's path, keeping their type.
-template <class F>
-Table reading(const std::filesystem::path& path, F&& f) {
-    try {
-        return f();
-    } catch (const CorruptionError& e) {
-        throw CorruptionError(path.string() + ": " + e.what());
-    } catch (const FormatError& e) {
-        throw FormatError(path.string() + ": " + e.what());
-    } catch (const UnsupportedError& e) {
-        throw UnsupportedError(path.string() + ": " + e.what());
-    }
-}
-
 }  // namespace
 
 Table read_file(const std::filesystem::path& path, const ReadOptions& options, IpcFileInfo* info) {
     const Buffer bytes = read_whole_file(path, options.file_access);
-    return reading(path, [&] { return read_file(bytes, options, info); });
+    return detail::with_context(path.string(), [&] { return read_file(bytes, options, info); });
 }
 
 Table read_any(const std::filesystem::path& path, const ReadOptions& options, IpcFileInfo* info) {
     const Buffer bytes = read_whole_file(path, options.file_access);
-    return reading(path, [&] { return read_any(bytes, options, info); });
+    return detail::with_context(path.string(), [&] { return read_any(bytes, options, info); });
 }
 
 std::vector<uint8_t> write_file(const Table& table, const WriteOptions& options) {

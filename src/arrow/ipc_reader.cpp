@@ -20,6 +20,7 @@
 #include <map>
 #include <set>
 
+#include "error_context.hpp"
 #include "ipc_concat.hpp"
 #include "ipc_message.hpp"
 #include "ipc_metadata.hpp"
@@ -33,24 +34,7 @@ namespace legolasflux::arrow {
 namespace {
 
 using detail::RawMessage;
-
-// Runs `f`, prefixing the message of any of our errors with `context`.
-template <class F>
-auto with_context(const std::string& context, F&& f) -> decltype(f()) {
-    try {
-        return f();
-    } catch (const CorruptionError& e) {
-        throw CorruptionError(context + ": " + e.what());
-    } catch (const FormatError& e) {
-        throw FormatError(context + ": " + e.what());
-    } catch (const UnsupportedError& e) {
-        throw UnsupportedError(context + ": " + e.what());
-    } catch (const SchemaError& e) {
-        throw SchemaError(context + ": " + e.what());
-    } catch (const InvalidArgument& e) {
-        throw InvalidArgument(context + ": " + e.what());
-    }
-}
+using detail::with_context;
 
 std::string message_name(int64_t index, int64_t offset) {
     return "message " + std::to_string(index) + " at offset " + std::to_string(offset);
