@@ -65,6 +65,9 @@ struct ModelWriteOptions {
     std::vector<std::string> weight_names;
     // How the file is written, including `durable` (fsync before and after the atomic rename).
     arrow::WriteOptions ipc;
+    // Threads that compute the weights' checksums of a large model (0: one per core). Compression
+    // has its own, ipc.compression_threads.
+    int threads = 0;
 };
 
 struct ModelReadOptions {
@@ -78,6 +81,8 @@ struct ModelReadOptions {
     // A file rewritten by other means (another writer, other write options) keeps the value of the
     // file it came from and fails this check: turn it off to read such a file.
     bool verify_metadata = true;
+    // Threads that verify the weights' checksums of a large model (0: one per core).
+    int threads = 0;
 };
 
 // A row read without naming its type.

@@ -8,13 +8,12 @@
 #include <zstd_errors.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "legolasflux/errors.hpp"
+#include "parallel.hpp"
 
 namespace legolasflux::arrow::detail {
 
@@ -41,10 +40,6 @@ std::vector<uint8_t> lz4_compress(std::span<const uint8_t> data, int level) {
     return out;
 }
 
-// Below this size a buffer is compressed on the calling thread: threads would cost more than
-// they save.
-constexpr size_t kParallelMinimum = size_t{8} << 20;
-
 void put_le32(uint8_t* p, uint32_t v) {
     for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
 }
@@ -58,33 +53,25 @@ std::vector<uint8_t> lz4_compress_parallel(std::span<const uint8_t> data, int le
     constexpr size_t kBlock = size_t{4} << 20;
     const size_t count = (data.size() + kBlock - 1) / kBlock;
     std::vector<std::vector<uint8_t>> blocks(count);
-    std::atomic<size_t> next{0};
-    const auto work = [&] {
-        for (size_t b; (b = next.fetch_add(1)) < count;) {
-            const uint8_t* src = data.data() + b * kBlock;
-            const int n = static_cast<int>(std::min(kBlock, data.size() - b * kBlock));
-            std::vector<uint8_t>& out = blocks[b];
-            out.resize(4 + static_cast<size_t>(LZ4_compressBound(n)));
-            char* dst = reinterpret_cast<char*>(out.data() + 4);
-            const int cap = static_cast<int>(out.size() - 4);
-            const char* in = reinterpret_cast<const char*>(src);
-            int c = level >= LZ4HC_CLEVEL_MIN ? LZ4_compress_HC(in, dst, n, cap, level)
-                                              : LZ4_compress_fast(in, dst, n, cap, level < 0 ? -level : 1);
-            if (c <= 0 || c >= n) {  // incompressible (or failed): stored as is
-                std::memcpy(dst, src, static_cast<size_t>(n));
-                put_le32(out.data(), static_cast<uint32_t>(n) | 0x80000000u);
-                out.resize(4 + static_cast<size_t>(n));
-            } else {
-                put_le32(out.data(), static_cast<uint32_t>(c));
-                out.resize(4 + static_cast<size_t>(c));
-            }
+    parallel_for(count, threads, [&](size_t b) {
+        const uint8_t* src = data.data() + b * kBlock;
+        const int n = static_cast<int>(std::min(kBlock, data.size() - b * kBlock));
+        std::vector<uint8_t>& out = blocks[b];
+        out.resize(4 + static_cast<size_t>(LZ4_compressBound(n)));
+        char* dst = reinterpret_cast<char*>(out.data() + 4);
+        const int cap = static_cast<int>(out.size() - 4);
+        const char* in = reinterpret_cast<const char*>(src);
+        int c = level >= LZ4HC_CLEVEL_MIN ? LZ4_compress_HC(in, dst, n, cap, level)
+                                          : LZ4_compress_fast(in, dst, n, cap, level < 0 ? -level : 1);
+        if (c <= 0 || c >= n) {  // incompressible (or failed): stored as is
+            std::memcpy(dst, src, static_cast<size_t>(n));
+            put_le32(out.data(), static_cast<uint32_t>(n) | 0x80000000u);
+            out.resize(4 + static_cast<size_t>(n));
+        } else {
+            put_le32(out.data(), static_cast<uint32_t>(c));
+            out.resize(4 + static_cast<size_t>(c));
         }
-    };
-    {
-        std::vector<std::jthread> pool;
-        for (unsigned t = 1; t < threads && t < count; ++t) pool.emplace_back(work);
-        work();
-    }
+    });
     uint8_t header[15] = {0x04, 0x22, 0x4D, 0x18, 0x68, 0x70};
     const uint64_t content = data.size();
     for (int i = 0; i < 8; ++i) header[6 + i] = static_cast<uint8_t>(content >> (8 * i));
@@ -195,7 +182,7 @@ Buffer zstd_decompress(std::span<const uint8_t> frame, int64_t expected) {
 }  // namespace
 
 std::vector<uint8_t> compress(Compression codec, std::span<const uint8_t> data, int level, int threads) {
-    const unsigned workers = threads > 0 ? static_cast<unsigned>(threads) : std::max(1u, std::thread::hardware_concurrency());
+    const unsigned workers = thread_count(threads);
     switch (codec) {
         case Compression::Lz4Frame:
             if (workers > 1 && data.size() >= kParallelMinimum) return lz4_compress_parallel(data, level, workers);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <variant>
 
+#include "../arrow/parallel.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
@@ -19,30 +20,63 @@ namespace {
 // (Arrow data is little-endian throughout this library).
 static_assert(std::endian::native == std::endian::little, "the checksum hashes values as little-endian bytes");
 
-uint64_t checksum(const Weights& w) {
-    Xxh3 h;
-    for (const FlatArray& a : w.arrays) h.update(a.values.data(), a.byte_count());
-    return h.digest();
+// The checksum of one piece-wise byte sequence cut into kChecksumChunk chunks (see checksums.hpp).
+uint64_t chunked_checksum(std::span<const Bytes> all_pieces, unsigned threads) {
+    std::vector<Bytes> pieces;
+    std::vector<uint64_t> starts;  // of each piece in the sequence
+    uint64_t total = 0;
+    for (Bytes p : all_pieces)
+        if (!p.empty()) {
+            pieces.push_back(p);
+            starts.push_back(total);
+            total += p.size();
+        }
+    const size_t chunks = static_cast<size_t>((total + kChecksumChunk - 1) / kChecksumChunk);
+    std::vector<uint8_t> digests(chunks * 8);
+    const unsigned workers = total >= arrow::detail::kParallelMinimum ? threads : 1;
+    arrow::detail::parallel_for(chunks, workers, [&](size_t c) {
+        const uint64_t begin = c * kChecksumChunk, end = std::min<uint64_t>(total, begin + kChecksumChunk);
+        size_t p = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), begin) - starts.begin()) - 1;
+        uint64_t digest;
+        if (end - starts[p] <= pieces[p].size()) {
+            digest = XXH3_64bits(pieces[p].data() + (begin - starts[p]), end - begin);
+        } else {  // the chunk spans pieces
+            Xxh3 h;
+            for (uint64_t at = begin; at < end; ++p) {
+                const uint64_t take = std::min<uint64_t>(end, starts[p] + pieces[p].size()) - at;
+                h.update(pieces[p].data() + (at - starts[p]), static_cast<int64_t>(take));
+                at += take;
+            }
+            digest = h.digest();
+        }
+        for (int i = 0; i < 8; ++i) digests[c * 8 + static_cast<size_t>(i)] = static_cast<uint8_t>(digest >> (8 * i));
+    });
+    return XXH3_64bits(digests.data(), digests.size());
+}
+
+// The pieces of `row`'s values, read from the parts of a stand-in of `gathered`, or nullopt for
+// a missing Weights. `keep` holds what the pieces of Bool values point to.
+std::optional<std::vector<Bytes>> row_values(const arrow::Field& field, const arrow::Array& column, int64_t row,
+                                             std::span<const Gathered> gathered, std::optional<Weights>& keep) {
+    keep = weights_from_arrow(field, column, row);  // reads no value but Bools (never gathered)
+    if (!keep) return std::nullopt;
+    std::vector<Bytes> pieces;
+    if (gathered.empty() || keep->element_type == ElementType::Bool) {
+        for (const FlatArray& a : keep->arrays) pieces.emplace_back(a.values.data(), static_cast<size_t>(a.byte_count()));
+    } else {
+        for (const ValueSpan& v : value_spans(field, column, row))
+            for (Bytes b : resolved(v.memory, gathered)) pieces.push_back(b);
+    }
+    return pieces;
 }
 
 // The row's checksum, or nullopt for a missing Weights.
-std::optional<uint64_t> row_checksum(const arrow::Field& field, const arrow::Array& column, int64_t row) {
-    const auto w = weights_from_arrow(field, column, row);
-    if (!w) return std::nullopt;
-    return checksum(*w);
-}
-
-// The row's checksum as write_model_row records it, reading values in a stand-in from its parts.
 std::optional<uint64_t> row_checksum(const arrow::Field& field, const arrow::Array& column, int64_t row,
-                                     std::span<const Gathered> gathered) {
-    if (gathered.empty()) return row_checksum(field, column, row);
-    const auto w = weights_from_arrow(field, column, row);  // reads no value but Bools (never gathered)
-    if (!w) return std::nullopt;
-    if (w->element_type == ElementType::Bool) return checksum(*w);
-    Xxh3 h;
-    for (const ValueSpan& v : value_spans(field, column, row))
-        for (Bytes b : resolved(v.memory, gathered)) h.update(b.data(), static_cast<int64_t>(b.size()));
-    return h.digest();
+                                     std::span<const Gathered> gathered, ChecksumAlgorithm algorithm, unsigned threads) {
+    std::optional<Weights> keep;
+    const auto pieces = row_values(field, column, row, gathered, keep);
+    if (!pieces) return std::nullopt;
+    return values_checksum(*pieces, algorithm, threads);
 }
 
 // Which child of a FlatArray struct is `vec`: by name when both are named, else the first (as
@@ -83,6 +117,17 @@ std::variant<std::optional<FileChecksum>, std::string> file_members(const nlohma
 }
 
 }  // namespace
+
+std::string_view algorithm_name(ChecksumAlgorithm algorithm) {
+    return algorithm == ChecksumAlgorithm::Xxh3_64 ? "xxh3-64" : "xxh3-64-chunked";
+}
+
+uint64_t values_checksum(std::span<const Bytes> pieces, ChecksumAlgorithm algorithm, unsigned threads) {
+    if (algorithm == ChecksumAlgorithm::Xxh3_64Chunked) return chunked_checksum(pieces, threads);
+    Xxh3 h;
+    for (Bytes p : pieces) h.update(p.data(), static_cast<int64_t>(p.size()));
+    return h.digest();
+}
 
 std::string hex16(uint64_t v) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -136,7 +181,7 @@ std::vector<Bytes> resolved(Bytes b, std::span<const Gathered> gathered) {
     return {b};
 }
 
-std::string weights_checksums(const arrow::Table& table, std::span<const Gathered> gathered) {
+std::string weights_checksums(const arrow::Table& table, std::span<const Gathered> gathered, unsigned threads) {
     nlohmann::json columns = nlohmann::json::object();
     const auto& fields = table.schema->fields;
     for (size_t k = 0; k < fields.size(); ++k) {
@@ -144,7 +189,7 @@ std::string weights_checksums(const arrow::Table& table, std::span<const Gathere
         nlohmann::json rows = nlohmann::json::array();
         for (const auto& batch : table.batches)
             for (int64_t i = 0; i < batch.length; ++i) {
-                const auto c = row_checksum(fields[k], *batch.columns[k], i, gathered);
+                const auto c = row_checksum(fields[k], *batch.columns[k], i, gathered, kChecksumAlgorithm, threads);
                 rows.push_back(c ? nlohmann::json(hex16(*c)) : nlohmann::json());
             }
         columns[fields[k].name] = std::move(rows);
@@ -153,7 +198,7 @@ std::string weights_checksums(const arrow::Table& table, std::span<const Gathere
 }
 
 std::string checksums_value(const std::string& columns, uint64_t file, const std::vector<FileRange>& holes) {
-    std::string out = R"({"algorithm":")" + std::string(kChecksumAlgorithm) + R"(","columns":)" + columns +
+    std::string out = R"({"algorithm":")" + std::string(algorithm_name(kChecksumAlgorithm)) + R"(","columns":)" + columns +
                       R"(,"file":")" + hex16(file) + R"(","holes":[)";
     for (size_t i = 0; i < holes.size(); ++i)
         out += (i ? R"(,[")" : R"([")") + hex16(static_cast<uint64_t>(holes[i].offset)) + R"(",")" +
@@ -173,10 +218,14 @@ RecordedChecksums parse_checksums(const std::string& source, const arrow::Table&
     for (const auto& [member, _] : j.items())
         if (member != "algorithm" && member != "columns" && member != "file" && member != "holes")
             throw malformed("unknown member \"" + member + "\"");
-    if (algorithm->get<std::string>() != kChecksumAlgorithm)
+    RecordedChecksums out;
+    if (algorithm->get<std::string>() == algorithm_name(ChecksumAlgorithm::Xxh3_64Chunked))
+        out.algorithm = ChecksumAlgorithm::Xxh3_64Chunked;
+    else if (algorithm->get<std::string>() == algorithm_name(ChecksumAlgorithm::Xxh3_64))
+        out.algorithm = ChecksumAlgorithm::Xxh3_64;
+    else
         throw UnsupportedError(where + "unknown checksum algorithm '" + algorithm->get<std::string>() +
                                "' (read with verify_checksums and verify_metadata off to skip the checks)");
-    RecordedChecksums out;
     auto file = file_members(j);
     if (const std::string* what = std::get_if<std::string>(&file)) throw malformed(*what);
     out.file = std::move(std::get<0>(file));
@@ -215,20 +264,21 @@ std::optional<FileChecksum> parse_file_checksum(std::string_view value) {
     return std::get<0>(std::move(file));
 }
 
-void verify_weights_checksums(const std::string& source, const arrow::Table& table, const RecordedChecksums& recorded) {
+void verify_weights_checksums(const std::string& source, const arrow::Table& table, const RecordedChecksums& recorded,
+                              unsigned threads) {
     const auto& fields = table.schema->fields;
     for (const auto& column : recorded.columns) {
         const arrow::Field& field = fields[column.field];
         size_t row = 0;
         for (const auto& batch : table.batches)
             for (int64_t i = 0; i < batch.length; ++i, ++row) {
-                const auto actual = row_checksum(field, *batch.columns[column.field], i);
+                const auto actual = row_checksum(field, *batch.columns[column.field], i, {}, recorded.algorithm, threads);
                 const std::string none = "none (missing weights)";
                 const std::string expected = column.rows[row].value_or(none);
                 const std::string got = actual ? hex16(*actual) : none;
                 if (expected != got)
                     throw CorruptionError(source + ": weights column '" + field.name + "' row " + std::to_string(row) +
-                                          ": checksum mismatch (" + std::string(kChecksumAlgorithm) + "): expected " +
+                                          ": checksum mismatch (" + std::string(algorithm_name(recorded.algorithm)) + "): expected " +
                                           expected + ", actual " + got);
             }
     }

@@ -3,14 +3,17 @@
 // Key kChecksumsMetadataKey ("legolasflux.checksums", see model.hpp and docs/format.md,
 // "Integrity"); the value is compact JSON with these members, in this order:
 //
-//   {"algorithm":"xxh3-64","columns":{"weights":["0f1e2d3c4b5a6978"]},
+//   {"algorithm":"xxh3-64-chunked","columns":{"weights":["0f1e2d3c4b5a6978"]},
 //    "file":"8a7b6c5d4e3f2a10","holes":[["0000000000000140","0000000000000044"]]}
 //
 // "columns" maps the name of every Weights column (extension JuliaLang.LegolasFlux.Weights; Null
 // columns have no weights and are left out) to one entry per row: null for a missing Weights, else
-// XXH3-64 (seed 0) of the row's values — the elements of every FlatArray's `vec`, array after
-// array, each as its little-endian bytes (Bool as one byte, 0 or 1) — as 16 lowercase hex digits.
-// Those checksums cover the values only: element types and shapes are not part of them.
+// the checksum of the row's values — the elements of every FlatArray's `vec`, array after array,
+// each as its little-endian bytes (Bool as one byte, 0 or 1) — as 16 lowercase hex digits. The
+// algorithm says how: "xxh3-64-chunked" (written) hashes each MiB of those bytes with XXH3-64 and
+// then the chunks' hashes, so that several threads can share the work; "xxh3-64" (the first
+// definition, still verified) is XXH3-64 of all of them. Seed 0 throughout. Those checksums
+// cover the values only: element types and shapes are not part of them.
 //
 // "file" and "holes" (both or neither: files written before they existed lack them) are XXH3-64
 // of every other byte of the file and the byte ranges (offset, length) it leaves out, the weight
@@ -33,7 +36,15 @@
 
 namespace legolasflux::detail {
 
-inline constexpr std::string_view kChecksumAlgorithm = "xxh3-64";
+// How the "columns" checksums are computed.
+enum class ChecksumAlgorithm {
+    Xxh3_64,         // "xxh3-64": XXH3-64 of the values' bytes, in one pass
+    Xxh3_64Chunked,  // "xxh3-64-chunked": XXH3-64 of the XXH3-64s of each kChecksumChunk bytes
+};
+// What write_model_row records.
+inline constexpr ChecksumAlgorithm kChecksumAlgorithm = ChecksumAlgorithm::Xxh3_64Chunked;
+inline constexpr size_t kChecksumChunk = size_t{1} << 20;
+std::string_view algorithm_name(ChecksumAlgorithm algorithm);
 
 std::string hex16(uint64_t v);
 
@@ -57,6 +68,12 @@ private:
 
 using Bytes = std::span<const uint8_t>;
 using Gathered = arrow::detail::Gathered;
+
+// The checksum of one byte sequence given as consecutive `pieces`: with Xxh3_64Chunked, the
+// sequence is cut into chunks of kChecksumChunk bytes (the last one shorter), each hashed with
+// XXH3-64 — by up to `threads` threads when the sequence is large —, and the result is XXH3-64 of
+// the chunks' hashes, each as 8 little-endian bytes, in order (no chunk for no bytes).
+uint64_t values_checksum(std::span<const Bytes> pieces, ChecksumAlgorithm algorithm, unsigned threads);
 
 // One array's values in a Weights column: their memory and their element range [first, last) in
 // the values of the `vec` list.
@@ -93,13 +110,14 @@ struct RecordedChecksums {
         size_t field = 0;                             // index in the table's schema
         std::vector<std::optional<std::string>> rows;  // 16 hex digits, or nullopt for missing weights
     };
+    ChecksumAlgorithm algorithm = kChecksumAlgorithm;
     std::vector<Column> columns;
     std::optional<FileChecksum> file;
 };
 
-// The "columns" member for `table` (every batch, rows in order): a JSON object. Values in a
-// stand-in of `gathered` are read from its parts.
-std::string weights_checksums(const arrow::Table& table, std::span<const Gathered> gathered = {});
+// The "columns" member for `table` (every batch, rows in order), by kChecksumAlgorithm on up to
+// `threads` threads: a JSON object. Values in a stand-in of `gathered` are read from its parts.
+std::string weights_checksums(const arrow::Table& table, std::span<const Gathered> gathered = {}, unsigned threads = 1);
 // The whole value.
 std::string checksums_value(const std::string& columns, uint64_t file, const std::vector<FileRange>& holes);
 
@@ -111,7 +129,8 @@ RecordedChecksums parse_checksums(const std::string& source, const arrow::Table&
 std::optional<FileChecksum> parse_file_checksum(std::string_view value);
 
 // Recomputes the checksums of the rows `recorded` lists and compares them. Throws CorruptionError
-// naming the column, the row and both checksums on a mismatch.
-void verify_weights_checksums(const std::string& source, const arrow::Table& table, const RecordedChecksums& recorded);
+// naming the column, the row and both checksums on a mismatch. Hashes on up to `threads` threads.
+void verify_weights_checksums(const std::string& source, const arrow::Table& table, const RecordedChecksums& recorded,
+                              unsigned threads = 1);
 
 }  // namespace legolasflux::detail

@@ -6,6 +6,7 @@
 #include <span>
 
 #include "../arrow/ipc_writer.hpp"
+#include "../arrow/parallel.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
@@ -210,7 +211,7 @@ void check_file_checksum(const std::string& source, const arrow::Buffer& bytes, 
     hash.update(bytes.data() + pos, size - pos);
     const std::string actual = hex16(hash.digest());
     if (actual != recorded.checksum)
-        throw CorruptionError(source + ": metadata checksum mismatch (" + std::string(kChecksumAlgorithm) +
+        throw CorruptionError(source + ": metadata checksum mismatch (" + std::string(algorithm_name(ChecksumAlgorithm::Xxh3_64)) +
                               " of the file outside the weight values): expected " + recorded.checksum + ", actual " +
                               actual + "; the file was damaged, or rewritten by other means than write_model_row");
 }
@@ -255,8 +256,8 @@ FileChecksumPass file_checksum_pass(const arrow::Table& table, const arrow::Writ
 }
 
 void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
-                            std::span<const Gathered> gathered) {
-    const std::string columns = weights_checksums(table, gathered);
+                            std::span<const Gathered> gathered, int threads) {
+    const std::string columns = weights_checksums(table, gathered, arrow::detail::thread_count(threads));
     Holes holes = value_holes(table, options, gathered);
     const size_t length = checksums_value(columns, 0, std::vector<FileRange>(holes.runs)).size();
     set_checksums(table, std::string(length, '0'));
@@ -286,7 +287,7 @@ void verify_unread_file_checksum(const std::string& source, const arrow::Buffer&
     if (bytes.size() < 18 || std::memcmp(bytes.data(), "ARROW1", 6) != 0) return;
     // The value as a flatbuffer string in the schema message or the footer (either may be the
     // damaged part): its length, its bytes, a NUL.
-    constexpr std::string_view start = R"({"algorithm":"xxh3-64","columns":)";
+    constexpr std::string_view start = R"({"algorithm":")";
     const auto [schema, footer] = masked_regions(bytes);
     for (const FileRange r : {schema, footer}) {
         const std::string_view region = text(bytes, r);

@@ -2,6 +2,8 @@
 
 #include "checksums.hpp"
 #include "file_checksum.hpp"
+#include "../arrow/error_context.hpp"
+#include "../arrow/parallel.hpp"
 #include "weights_internal.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
@@ -120,24 +122,10 @@ void write_model_table(const std::filesystem::path& path, arrow::Table table, co
     legolas::WriteOptions wo;
     wo.ipc = options.ipc;
     // Checksums computed from the table as written, so a reader recomputing them from the file agrees.
-    write_checksummed_file(path, legolas::tag_table(table, sv, wo), wo.ipc, gathered);
+    write_checksummed_file(path, legolas::tag_table(table, sv, wo), wo.ipc, gathered, options.threads);
 }
 
 namespace {
-
-// Prefixes the messages of format errors with `source`, keeping their type.
-template <class F>
-arrow::Table prefixed(const std::string& source, F&& f) {
-    try {
-        return f();
-    } catch (const CorruptionError& e) {
-        throw CorruptionError(source + ": " + e.what());
-    } catch (const FormatError& e) {
-        throw FormatError(source + ": " + e.what());
-    } catch (const UnsupportedError& e) {
-        throw UnsupportedError(source + ": " + e.what());
-    }
-}
 
 // Checks what the table's checksums value asks for, as `options` allow.
 void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,
@@ -149,7 +137,8 @@ void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::
     // The cheap check first: it says whether anything but the weight values changed (a changed
     // offset can make other bytes the weights, which the weights' checksums would then blame).
     if (options.verify_metadata) verify_file_checksum(source, bytes, info, table, *value, recorded);
-    if (options.verify_checksums) verify_weights_checksums(source, table, recorded);
+    if (options.verify_checksums)
+        verify_weights_checksums(source, table, recorded, arrow::detail::thread_count(options.threads));
 }
 
 // `bytes` holds the model file; `source` names it in error messages; `prefix` says whether the
@@ -160,7 +149,7 @@ ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, 
     const auto read = [&] { return arrow::read_any(bytes, {}, &info); };
     ModelRow row;
     try {
-        row.table = prefix ? prefixed(source, read) : read();
+        row.table = prefix ? arrow::detail::with_context(source, read) : read();
     } catch (const UnsupportedError&) {
         // A damaged file can look like one using a feature this library lacks: say which it is.
         if (options.verify_metadata) verify_unread_file_checksum(source, bytes);

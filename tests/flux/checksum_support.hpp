@@ -57,6 +57,18 @@ inline std::string hex16(uint64_t v) {
     return s;
 }
 
+// A row's checksum by the definition of "xxh3-64-chunked": XXH3-64 of each MiB of the values,
+// then XXH3-64 of those hashes, each as 8 little-endian bytes.
+inline uint64_t chunked_xxh3(const Bytes& values) {
+    constexpr size_t chunk = size_t{1} << 20;
+    Bytes digests;
+    for (size_t at = 0; at < values.size(); at += chunk) {
+        const uint64_t d = XXH3_64bits(values.data() + at, std::min(chunk, values.size() - at));
+        for (int i = 0; i < 8; ++i) digests.push_back(static_cast<uint8_t>(d >> (8 * i)));
+    }
+    return XXH3_64bits(digests.data(), digests.size());
+}
+
 // The byte range of the weights' values in an uncompressed model file of one Weights column (the
 // first column): buffer 7 of the record batch (the weights struct, its list, the FlatArray struct,
 // the vec list: 1 + 2 + 1 + 2 buffers, then the values' validity and data), checked against the

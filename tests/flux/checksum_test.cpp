@@ -69,7 +69,7 @@ void expect_none(const std::vector<std::string>& bad) {
 }  // namespace
 
 // The recorded value follows the definition of docs/format.md, computed here independently.
-TEST(Checksums, WriterRecordsXxh3OfEachRowsValuesAndOfTheFile) {
+TEST(Checksums, WriterRecordsChunkedXxh3OfEachRowsValuesAndOfTheFile) {
     const fs::path path = checksum_temp_path("record.arrow");
     const Weights w = small_weights();
     write_model_row(path, ModelV1{w, 3});
@@ -77,8 +77,8 @@ TEST(Checksums, WriterRecordsXxh3OfEachRowsValuesAndOfTheFile) {
     const lftest::Bytes file = lftest::load_bytes(path);
     const std::string value = lftest::recorded_value(file);
     const auto range = lftest::values_range(file, w);
-    EXPECT_EQ(value, R"({"algorithm":"xxh3-64","columns":{"weights":[")" +
-                         lftest::hex16(XXH3_64bits(values.data(), values.size())) + R"("]},"file":")" +
+    EXPECT_EQ(value, R"({"algorithm":"xxh3-64-chunked","columns":{"weights":[")" +
+                         lftest::hex16(lftest::chunked_xxh3(values)) + R"("]},"file":")" +
                          lftest::reference_file_checksum(file, value, {range}) + R"(","holes":)" +
                          lftest::holes_entry(range) + "}");
     // Julia's key is left as it was, first.
@@ -90,9 +90,57 @@ TEST(Checksums, WriterRecordsXxh3OfEachRowsValuesAndOfTheFile) {
     write_model_row(path, ModelV1{});
     const lftest::Bytes empty = lftest::load_bytes(path);
     const std::string empty_value = lftest::recorded_value(empty);
-    EXPECT_EQ(empty_value, R"({"algorithm":"xxh3-64","columns":{},"file":")" +
+    EXPECT_EQ(empty_value, R"({"algorithm":"xxh3-64-chunked","columns":{},"file":")" +
                                lftest::reference_file_checksum(empty, empty_value, {}) + R"(","holes":[]})");
     EXPECT_FALSE(read_model_row<ModelV1>(path).weights.has_value());
+    fs::remove(path);
+}
+
+// Values of several MiB, in arrays whose ends fall inside chunks: the recorded checksum follows the
+// definition whatever the number of threads that computed it, and any of them verifies it.
+TEST(Checksums, ChunkedChecksumsOfLargeValuesDoNotDependOnThreads) {
+    const fs::path path = checksum_temp_path("large.arrow");
+    std::vector<FlatArray> arrays;
+    uint32_t x = 12345;
+    for (const int64_t n : {int64_t{3} << 19, int64_t{1} << 20, int64_t{5}, int64_t{(3 << 20) + 7}}) {
+        std::vector<float> v(static_cast<size_t>(n));
+        for (float& f : v) f = static_cast<float>((x = x * 1664525u + 1013904223u) >> 8);
+        arrays.push_back(FlatArray::from_values<float>({n}, v));
+    }
+    const Weights w(std::move(arrays));
+    const lftest::Bytes values = lftest::value_bytes(w);
+    ASSERT_GT(values.size(), size_t{8} << 20);  // large enough to be hashed by several threads
+    std::string first;
+    for (const int threads : {1, 2, 3, 0}) {
+        ModelWriteOptions o;
+        o.threads = threads;
+        write_model_row(path, ModelV1{w, 1}, o);
+        const std::string value = lftest::recorded_value(lftest::load_bytes(path));
+        EXPECT_NE(value.find(R"({"algorithm":"xxh3-64-chunked","columns":{"weights":[")" +
+                             lftest::hex16(lftest::chunked_xxh3(values)) + R"("]})"),
+                  std::string::npos)
+            << threads << " threads: " << value;
+        if (first.empty()) first = value;
+        EXPECT_EQ(value, first) << threads << " threads";
+    }
+    lftest::Bytes b = lftest::load_bytes(path);
+    const size_t last = lftest::values_range(b, w).second - 1;
+    for (const int threads : {1, 2, 5}) {
+        ModelReadOptions r;
+        r.threads = threads;
+        EXPECT_EQ(*read_model_row<ModelV1>(path, r).weights, w) << threads << " threads";
+    }
+    b[last] ^= 0x01;  // the last value byte, in the last (short) chunk
+    for (const int threads : {1, 2}) {
+        ModelReadOptions r;
+        r.threads = threads;
+        try {
+            (void)read_model_row(lftest::exact_buffer(b), r);
+            ADD_FAILURE() << "a flipped value bit loaded with " << threads << " threads";
+        } catch (const CorruptionError& e) {
+            EXPECT_NE(std::string(e.what()).find("checksum mismatch (xxh3-64-chunked)"), std::string::npos) << e.what();
+        }
+    }
     fs::remove(path);
 }
 
