@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 #include <unordered_set>
 
+#include "../arrow/parallel.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::torch {
@@ -70,6 +72,43 @@ std::optional<std::string> inexact_value(const FlatArray& array, at::ScalarType 
         return std::string(e.what());
     }
     return std::nullopt;
+}
+
+
+// A part of a plain copy: load_weights copies same-dtype arrays into contiguous CPU tensors with
+// memcpy, in pieces spread over threads (one core cannot use the memory's bandwidth).
+struct Piece {
+    uint8_t* to;
+    const uint8_t* from;
+    size_t bytes;
+};
+constexpr size_t kPiece = size_t{4} << 20;
+
+// The pieces of the copies from[t] -> targets[t] that memcpy can do, marked in `plain`. None when
+// two targets overlap in memory (views of one storage), so that the copies stay in order.
+std::vector<Piece> memcpy_pieces(const std::vector<NamedTensor>& targets, const std::vector<at::Tensor>& from,
+                                 std::vector<bool>& plain) {
+    std::vector<std::pair<uintptr_t, uintptr_t>> spans;
+    for (const NamedTensor& t : targets) {
+        if (t.tensor.nbytes() == 0) continue;
+        const auto begin = reinterpret_cast<uintptr_t>(t.tensor.data_ptr());
+        spans.emplace_back(begin, begin + t.tensor.nbytes());
+    }
+    std::sort(spans.begin(), spans.end());
+    for (size_t i = 1; i < spans.size(); ++i)
+        if (spans[i].first < spans[i - 1].second) return {};
+    std::vector<Piece> pieces;
+    for (size_t t = 0; t < targets.size(); ++t) {
+        const at::Tensor& to = targets[t].tensor;
+        if (!to.device().is_cpu() || !to.is_contiguous() || to.is_neg() || to.is_conj() ||
+            to.scalar_type() != from[t].scalar_type() || to.nbytes() != from[t].nbytes() || !from[t].is_contiguous())
+            continue;
+        auto* dst = static_cast<uint8_t*>(to.data_ptr());
+        const auto* src = static_cast<const uint8_t*>(from[t].data_ptr());
+        for (size_t at = 0, n = to.nbytes(); at < n; at += kPiece) pieces.push_back({dst + at, src + at, std::min(kPiece, n - at)});
+        plain[t] = true;
+    }
+    return pieces;
 }
 
 }  // namespace
@@ -211,10 +250,20 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
 
     // One copy per array, straight into the tensor, converting dtype on the way.
     ::torch::NoGradGuard no_grad;
-    for (size_t t = 0; t < targets.size(); ++t) {
-        at::Tensor target = targets[t].tensor;
-        target.copy_(to_tensor(weights[source[t]]));
-    }
+    std::vector<at::Tensor> from(targets.size());
+    for (size_t t = 0; t < targets.size(); ++t) from[t] = to_tensor(weights[source[t]]);
+    std::vector<bool> plain(targets.size());
+    const std::vector<Piece> pieces = memcpy_pieces(targets, from, plain);
+    for (size_t t = 0; t < targets.size(); ++t)
+        if (!plain[t]) {
+            at::Tensor target = targets[t].tensor;
+            target.copy_(from[t]);
+        }
+    size_t bytes = 0;
+    for (const Piece& p : pieces) bytes += p.bytes;
+    const unsigned threads = bytes >= arrow::detail::kParallelMinimum ? arrow::detail::thread_count(options.threads) : 1;
+    arrow::detail::parallel_for(pieces.size(), threads,
+                                [&](size_t i) { std::memcpy(pieces[i].to, pieces[i].from, pieces[i].bytes); });
 }
 
 }  // namespace legolasflux::torch

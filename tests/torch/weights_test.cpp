@@ -87,6 +87,41 @@ TEST(LoadWeights, RoundTripsTheSimpleModel) {
     EXPECT_TRUE(model->forward(x).equal(fresh->forward(x)));
 }
 
+// Models of more than 8 MiB are copied by several threads: same-dtype tensors in pieces, the
+// others (an int64 counter from Float32 values, a float64 model) by LibTorch; every count of
+// threads gives the same model, shared layers included.
+TEST(LoadWeights, LargeModelsLoadTheSameOnAnyNumberOfThreads) {
+    ::torch::manual_seed(11);
+    nn::Linear shared(1024, 1024);
+    nn::Sequential model(shared, nn::BatchNorm1d(1024), nn::Linear(1024, 1024), shared, nn::Linear(1024, 600));
+    model->train();
+    (void)model->forward(::torch::randn({8, 1024}));  // running statistics and the counter change
+    const Weights w = through_file(lt::fetch_weights(*model));
+    ASSERT_GT(w.element_count() * 4, int64_t{8} << 20);
+    for (const int threads : {1, 2, 3, 0}) {
+        ::torch::manual_seed(12);
+        nn::Linear other(1024, 1024);
+        nn::Sequential fresh(other, nn::BatchNorm1d(1024), nn::Linear(1024, 1024), other, nn::Linear(1024, 600));
+        lt::LoadOptions o;
+        o.threads = threads;
+        lt::load_weights(*fresh, w, o);
+        expect_same(snapshot(*model), snapshot(*fresh));
+        EXPECT_EQ(fresh[0]->as<nn::Linear>()->weight.data_ptr(), fresh[3]->as<nn::Linear>()->weight.data_ptr());
+
+    }
+    // A float64 model takes the values converted.
+    ::torch::manual_seed(13);
+    nn::Linear other(1024, 1024);
+    nn::Sequential doubled(other, nn::BatchNorm1d(1024), nn::Linear(1024, 1024), other, nn::Linear(1024, 600));
+    doubled->to(::torch::kFloat64);
+    lt::LoadOptions o;
+    o.threads = 2;
+    lt::load_weights(*doubled, w, o);
+    const auto expected = snapshot(*model);
+    EXPECT_EQ(doubled[0]->as<nn::Linear>()->weight.scalar_type(), ::torch::kFloat64);
+    for (const auto& [name, t] : snapshot(*doubled)) EXPECT_TRUE(t.equal(expected.at(name).to(t.scalar_type()))) << name;
+}
+
 // LegolasFlux.jl testset "Errors": a wrong count or a wrong shape raises, and the model is unchanged.
 TEST(LoadWeights, CountAndShapeMismatchesLeaveTheModelUnchanged) {
     ::torch::manual_seed(3);

@@ -55,6 +55,8 @@ struct LoadOptions {
     // the order may differ (every module tensor must have exactly one array).
     const std::vector<std::string>* names = nullptr;
     bool by_name = false;
+    // Threads that copy a large model's values (0: one per core).
+    int threads = 0;
 };
 
 // Loads `weights` into `module` (see above). Throws ShapeError, naming the index, the module path
