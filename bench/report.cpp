@@ -163,10 +163,18 @@ bool print_summary(std::ostream& out, const Results& results, const std::vector<
         {"load_lz4_vs_load", {"load_lz4", "load"}},
         {"load_zstd_vs_load", {"load_zstd", "load"}},
     };
+    const auto min_of = [&](const std::string& size, const char* key) -> std::optional<double> {
+        const auto t = results.time(size, key);
+        return t ? std::optional<double>(t->min_ms) : std::nullopt;
+    };
     for (const auto& size : sizes) {
         const std::string s = suffix(size);
         for (const auto& [name, keys] : kTimeRatios)
             ratio(name + s, median_of(size, keys.first), median_of(size, keys.second));
+        // A limit's median can be inflated by the machine (page cache pages handed back to the
+        // host and faulted in again): the same ratios by the fastest runs, which the targets also use.
+        ratio("save_vs_write_by_min" + s, min_of(size, "save"), min_of(size, "save.write"));
+        ratio("load_vs_read_memcpy_by_min" + s, min_of(size, "load"), min_of(size, "load.read_memcpy"));
         ratio("size_lz4_vs_none" + s, bytes_of(size, "save_lz4"), bytes_of(size, "save"));
         ratio("size_zstd_vs_none" + s, bytes_of(size, "save_zstd"), bytes_of(size, "save"));
     }
@@ -198,9 +206,15 @@ bool print_summary(std::ostream& out, const Results& results, const std::vector<
     for (const std::string size : {"256m", "1g"}) {
         if (!has(size)) continue;
         const std::string s = suffix(size);
-        target("save_vs_write" + s, 1.25, ratio_value("save_vs_write" + s));
+        // Against a limit, the worse of the ratio of medians and the ratio of minimums counts.
+        const auto worse = [&](const std::string& name) -> std::optional<double> {
+            const auto a = ratio_value(name + s), b = ratio_value(name + "_by_min" + s);
+            if (!a || !b) return a ? a : b;
+            return std::max(*a, *b);
+        };
+        target("save_vs_write" + s, 1.25, worse("save_vs_write"));
         target("save_vs_torch_save" + s, 1.0, ratio_value("save_vs_torch_save" + s));
-        target("load_vs_read_memcpy" + s, 1.5, ratio_value("load_vs_read_memcpy" + s));
+        target("load_vs_read_memcpy" + s, 1.5, worse("load_vs_read_memcpy"));
         target("load_vs_torch_load" + s, 0.2, ratio_value("load_vs_torch_load" + s));
     }
     if (has("1g")) {
