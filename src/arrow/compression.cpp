@@ -28,16 +28,51 @@ const char* codec_name(Compression codec) noexcept {
 
 namespace {
 
-std::vector<uint8_t> lz4_compress(std::span<const uint8_t> data, int level) {
+// `capacity` bytes that are not zero-filled: pages a codec does not write to are never touched.
+Buffer uninitialized(size_t capacity) {
+    std::shared_ptr<uint8_t[]> memory(new uint8_t[capacity == 0 ? 1 : capacity]);
+    const uint8_t* data = memory.get();
+    return Buffer(std::shared_ptr<const void>(std::move(memory), data), data, static_cast<int64_t>(capacity));
+}
+
+// The bytes [offset, offset + n) of `parts` as one sequence (`starts`: where each part begins):
+// in place when one part holds them, else copied into `scratch`.
+const uint8_t* contiguous(std::span<const Buffer> parts, const std::vector<int64_t>& starts, int64_t offset, size_t n,
+                          std::vector<uint8_t>& scratch) {
+    size_t p = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), offset) - starts.begin()) - 1;
+    if (offset + static_cast<int64_t>(n) <= starts[p] + parts[p].size()) return parts[p].data() + (offset - starts[p]);
+    scratch.resize(n);
+    for (size_t done = 0; done < n; ++p) {
+        const int64_t from = offset + static_cast<int64_t>(done) - starts[p];
+        const size_t take = std::min(n - done, static_cast<size_t>(parts[p].size() - from));
+        std::memcpy(scratch.data() + done, parts[p].data() + from, take);
+        done += take;
+    }
+    return scratch.data();
+}
+
+// Where each part begins in the sequence, empty parts left out (with `parts` itself).
+std::vector<int64_t> part_starts(std::span<const Buffer> parts, std::vector<Buffer>& nonempty) {
+    std::vector<int64_t> starts;
+    int64_t at = 0;
+    for (const Buffer& b : parts)
+        if (!b.empty()) {
+            nonempty.push_back(b);
+            starts.push_back(at);
+            at += b.size();
+        }
+    return starts;
+}
+
+Buffer lz4_compress(const uint8_t* data, size_t size, int level) {
     LZ4F_preferences_t prefs{};
     prefs.compressionLevel = level;
     // Recording the content size lets other readers check it too.
-    prefs.frameInfo.contentSize = data.size();
-    std::vector<uint8_t> out(LZ4F_compressFrameBound(data.size(), &prefs));
-    const size_t n = LZ4F_compressFrame(out.data(), out.size(), data.data(), data.size(), &prefs);
+    prefs.frameInfo.contentSize = size;
+    Buffer out = uninitialized(LZ4F_compressFrameBound(size, &prefs));
+    const size_t n = LZ4F_compressFrame(out.mutable_data(), static_cast<size_t>(out.size()), data, size, &prefs);
     if (LZ4F_isError(n)) throw Error(std::string("LZ4 compression failed: ") + LZ4F_getErrorName(n));
-    out.resize(n);
-    return out;
+    return out.slice(0, static_cast<int64_t>(n));
 }
 
 void put_le32(uint8_t* p, uint32_t v) {
@@ -48,60 +83,68 @@ void put_le32(uint8_t* p, uint32_t v) {
 // frame specification): magic 0x184D2204; FLG = version 01, independent blocks, content size
 // present; BD = 4 MiB maximum block size; the 8-byte content size; HC = second byte of the
 // XXH32 of the descriptor; then each block as a 4-byte size (high bit: stored uncompressed) and
-// its bytes; then a zero end mark.
-std::vector<uint8_t> lz4_compress_parallel(std::span<const uint8_t> data, int level, unsigned threads) {
+// its bytes; then a zero end mark. Pieces: the header, each block (size included), the end mark.
+std::vector<Buffer> lz4_compress_parallel(std::span<const Buffer> parts, int64_t size, int level, unsigned threads) {
     constexpr size_t kBlock = size_t{4} << 20;
-    const size_t count = (data.size() + kBlock - 1) / kBlock;
-    std::vector<std::vector<uint8_t>> blocks(count);
+    std::vector<Buffer> input;
+    const std::vector<int64_t> starts = part_starts(parts, input);
+    const size_t count = (static_cast<size_t>(size) + kBlock - 1) / kBlock;
+    std::vector<Buffer> pieces(count + 2);
     parallel_for(count, threads, [&](size_t b) {
-        const uint8_t* src = data.data() + b * kBlock;
-        const int n = static_cast<int>(std::min(kBlock, data.size() - b * kBlock));
-        std::vector<uint8_t>& out = blocks[b];
-        out.resize(4 + static_cast<size_t>(LZ4_compressBound(n)));
-        char* dst = reinterpret_cast<char*>(out.data() + 4);
+        std::vector<uint8_t> scratch;  // used only by a block that spans parts
+        const int n = static_cast<int>(std::min(kBlock, static_cast<size_t>(size) - b * kBlock));
+        const uint8_t* src = contiguous(input, starts, static_cast<int64_t>(b * kBlock), static_cast<size_t>(n), scratch);
+        Buffer out = uninitialized(4 + static_cast<size_t>(LZ4_compressBound(n)));
+        char* dst = reinterpret_cast<char*>(out.mutable_data() + 4);
         const int cap = static_cast<int>(out.size() - 4);
         const char* in = reinterpret_cast<const char*>(src);
-        int c = level >= LZ4HC_CLEVEL_MIN ? LZ4_compress_HC(in, dst, n, cap, level)
-                                          : LZ4_compress_fast(in, dst, n, cap, level < 0 ? -level : 1);
+        const int c = level >= LZ4HC_CLEVEL_MIN ? LZ4_compress_HC(in, dst, n, cap, level)
+                                                : LZ4_compress_fast(in, dst, n, cap, level < 0 ? -level : 1);
         if (c <= 0 || c >= n) {  // incompressible (or failed): stored as is
             std::memcpy(dst, src, static_cast<size_t>(n));
-            put_le32(out.data(), static_cast<uint32_t>(n) | 0x80000000u);
-            out.resize(4 + static_cast<size_t>(n));
+            put_le32(out.mutable_data(), static_cast<uint32_t>(n) | 0x80000000u);
+            pieces[b + 1] = out.slice(0, 4 + n);
         } else {
-            put_le32(out.data(), static_cast<uint32_t>(c));
-            out.resize(4 + static_cast<size_t>(c));
+            put_le32(out.mutable_data(), static_cast<uint32_t>(c));
+            pieces[b + 1] = out.slice(0, 4 + c);
         }
     });
     uint8_t header[15] = {0x04, 0x22, 0x4D, 0x18, 0x68, 0x70};
-    const uint64_t content = data.size();
+    const auto content = static_cast<uint64_t>(size);
     for (int i = 0; i < 8; ++i) header[6 + i] = static_cast<uint8_t>(content >> (8 * i));
     header[14] = static_cast<uint8_t>((XXH32(header + 4, 10, 0) >> 8) & 0xFF);
-    size_t total = sizeof header + 4;
-    for (const auto& b : blocks) total += b.size();
-    std::vector<uint8_t> out(total, 0);  // the last 4 bytes stay zero: the end mark
-    std::memcpy(out.data(), header, sizeof header);
-    size_t at = sizeof header;
-    for (auto& b : blocks) {
-        std::memcpy(out.data() + at, b.data(), b.size());
-        at += b.size();
-        std::vector<uint8_t>().swap(b);
-    }
-    return out;
+    pieces.front() = Buffer::copy_of(header, sizeof header);
+    const uint8_t end_mark[4] = {0, 0, 0, 0};
+    pieces.back() = Buffer::copy_of(end_mark, sizeof end_mark);
+    return pieces;
 }
 
-std::vector<uint8_t> zstd_compress(std::span<const uint8_t> data, int level, unsigned threads) {
+Buffer zstd_compress(std::span<const Buffer> parts, int64_t size, int level, unsigned threads) {
     std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> ctx(ZSTD_createCCtx(), &ZSTD_freeCCtx);
     if (!ctx) throw std::bad_alloc();
     ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_compressionLevel, level);
     // Zstandard's own workers split one frame into jobs; a library built without them refuses the
     // parameter, and the frame is then made on this thread.
-    if (threads > 1 && data.size() >= kParallelMinimum)
+    if (threads > 1 && static_cast<size_t>(size) >= kParallelMinimum)
         ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_nbWorkers, static_cast<int>(threads));
-    std::vector<uint8_t> out(ZSTD_compressBound(data.size()));
-    const size_t n = ZSTD_compress2(ctx.get(), out.data(), out.size(), data.data(), data.size());
-    if (ZSTD_isError(n)) throw Error(std::string("ZSTD compression failed: ") + ZSTD_getErrorName(n));
-    out.resize(n);
-    return out;
+    // The frame header records the content size, as ZSTD_compress2 would.
+    ZSTD_CCtx_setPledgedSrcSize(ctx.get(), static_cast<unsigned long long>(size));
+    Buffer out = uninitialized(ZSTD_compressBound(static_cast<size_t>(size)));
+    ZSTD_outBuffer dst{out.mutable_data(), static_cast<size_t>(out.size()), 0};
+    const auto fail = [](size_t rc) {
+        if (ZSTD_isError(rc)) throw Error(std::string("ZSTD compression failed: ") + ZSTD_getErrorName(rc));
+    };
+    for (const Buffer& part : parts) {
+        ZSTD_inBuffer src{part.data(), static_cast<size_t>(part.size()), 0};
+        while (src.pos < src.size) fail(ZSTD_compressStream2(ctx.get(), &dst, &src, ZSTD_e_continue));
+    }
+    ZSTD_inBuffer none{nullptr, 0, 0};
+    for (size_t left = 1; left != 0;) {
+        left = ZSTD_compressStream2(ctx.get(), &dst, &none, ZSTD_e_end);
+        fail(left);
+        if (left != 0 && dst.pos == dst.size) throw Error("ZSTD compression failed: output beyond its bound");
+    }
+    return out.slice(0, static_cast<int64_t>(dst.pos));
 }
 
 std::string size_lie(int64_t expected) {
@@ -181,13 +224,19 @@ Buffer zstd_decompress(std::span<const uint8_t> frame, int64_t expected) {
 
 }  // namespace
 
-std::vector<uint8_t> compress(Compression codec, std::span<const uint8_t> data, int level, int threads) {
+std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, int64_t size, int level, int threads) {
     const unsigned workers = thread_count(threads);
     switch (codec) {
-        case Compression::Lz4Frame:
-            if (workers > 1 && data.size() >= kParallelMinimum) return lz4_compress_parallel(data, level, workers);
-            return lz4_compress(data, level);
-        case Compression::Zstd: return zstd_compress(data, level, workers);
+        case Compression::Lz4Frame: {
+            if (workers > 1 && static_cast<size_t>(size) >= kParallelMinimum)
+                return lz4_compress_parallel(parts, size, level, workers);
+            std::vector<Buffer> input;
+            const std::vector<int64_t> starts = part_starts(parts, input);
+            std::vector<uint8_t> scratch;
+            const uint8_t* data = input.empty() ? nullptr : contiguous(input, starts, 0, static_cast<size_t>(size), scratch);
+            return {lz4_compress(data, static_cast<size_t>(size), level)};
+        }
+        case Compression::Zstd: return {zstd_compress(parts, size, level, workers)};
         case Compression::None: break;
     }
     throw InvalidArgument("compress: no codec given");

@@ -10,10 +10,12 @@
 
 namespace legolasflux::arrow::detail {
 
-// One complete frame holding `data`. `level` 0 means the codec's default. Buffers of 8 MiB and
-// more are compressed by `threads` threads (0: one per core): LZ4 as a frame of independent
-// 4 MiB blocks, Zstandard with its own workers.
-std::vector<uint8_t> compress(Compression codec, std::span<const uint8_t> data, int level, int threads = 1);
+// One complete frame holding the bytes of `parts`, one after the other (`size` bytes in all), as
+// pieces to be written in order. `level` 0 means the codec's default. Inputs of 8 MiB and more are
+// compressed by `threads` threads (0: one per core): LZ4 as a frame of independent 4 MiB blocks,
+// each block its own piece; Zstandard with its own workers. The input is read where it lies (only
+// what a codec needs contiguous and spans parts is copied), and no output byte is copied.
+std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, int64_t size, int level, int threads = 1);
 
 // Decompresses one complete frame that must expand to exactly `expected` bytes (the caller has
 // checked `expected` against its limits). Anything else — a corrupt or truncated frame, a

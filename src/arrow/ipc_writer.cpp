@@ -201,16 +201,6 @@ private:
         dictionary_blocks_.push_back(write_batch_message(encoded, &d));
     }
 
-    static Buffer concatenate(const std::vector<Buffer>& parts, int64_t size) {
-        Buffer out = Buffer::allocate(size);
-        int64_t at = 0;
-        for (const Buffer& p : parts) {
-            if (p.size()) std::memcpy(out.mutable_data() + at, p.data(), static_cast<size_t>(p.size()));
-            at += p.size();
-        }
-        return out;
-    }
-
     Body lay_out(const EncodedBatch& encoded) const {
         Body body;
         body.entries.reserve(encoded.buffers.size());
@@ -219,8 +209,9 @@ private:
             std::vector<Buffer> parts = resolve(b, gathered_);
             int64_t size = b.size();
             if (options_.compression != Compression::None && !b.empty()) {
-                parts = {compressed(b, std::move(parts))};
-                size = parts[0].size();
+                parts = compressed(b, std::move(parts));
+                size = 0;
+                for (const Buffer& p : parts) size += p.size();
             }
             body.entries.emplace_back(body.length, size);
             body.length += round_up(size, options_.alignment);
@@ -229,26 +220,24 @@ private:
         return body;
     }
 
-    // The 8-byte length prefix and the frame (or the bytes as they are, when that is not smaller).
-    Buffer compressed(const Buffer& b, std::vector<Buffer> parts) const {
+    // The 8-byte length prefix and the frame (or the bytes as they are, when that is not smaller),
+    // as pieces to write one after the other.
+    std::vector<Buffer> compressed(const Buffer& b, std::vector<Buffer> parts) const {
         if (cache_) {
             const auto it = cache_->entries.find({b.data(), b.size()});
             if (it != cache_->entries.end()) return it->second.second;
         }
         const int64_t size = b.size();
-        // Codecs want contiguous input: compressing a gathered buffer assembles it first.
-        const Buffer whole = parts.size() == 1 ? parts[0] : concatenate(parts, size);
-        std::vector<uint8_t> frame =
-            compress(options_.compression, whole.span(), options_.compression_level, options_.compression_threads);
-        const bool worth_it = frame.size() < static_cast<size_t>(size);
+        std::vector<Buffer> frame =
+            compress(options_.compression, parts, size, options_.compression_level, options_.compression_threads);
+        int64_t frame_size = 0;
+        for (const Buffer& p : frame) frame_size += p.size();
+        const bool worth_it = frame_size < size;
         const int64_t prefix = worth_it ? size : -1;  // -1: stored as is
-        std::vector<uint8_t> bytes(8);
-        std::memcpy(bytes.data(), &prefix, 8);
-        if (worth_it) bytes.insert(bytes.end(), frame.begin(), frame.end());
-        else bytes.insert(bytes.end(), whole.data(), whole.data() + size);
-        Buffer piece = Buffer::from_vector(std::move(bytes));
-        if (cache_) cache_->entries.emplace(std::make_pair(b.data(), b.size()), std::make_pair(b, piece));
-        return piece;
+        std::vector<Buffer> pieces{Buffer::copy_of(&prefix, 8)};
+        for (Buffer& p : worth_it ? frame : parts) pieces.push_back(std::move(p));
+        if (cache_) cache_->entries.emplace(std::make_pair(b.data(), b.size()), std::make_pair(b, pieces));
+        return pieces;
     }
 
     struct DictInfo {

@@ -38,7 +38,7 @@ Gathered gather(std::vector<Buffer> parts);
 // made from alive: its address cannot be reused for other bytes while the cache lives, so address
 // and size identify the bytes (buffers are immutable).
 struct CompressionCache {
-    std::map<std::pair<const uint8_t*, int64_t>, std::pair<Buffer, Buffer>> entries;  // → (source, frame)
+    std::map<std::pair<const uint8_t*, int64_t>, std::pair<Buffer, std::vector<Buffer>>> entries;  // → (source, pieces)
 };
 
 // Writes `table` in the file format (`file_format`) or the stream format. Buffers that lie in a
