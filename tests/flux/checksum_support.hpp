@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -86,6 +87,15 @@ inline std::pair<size_t, size_t> values_range(const Bytes& file, const legolasfl
         return {begin, begin + expected.size()};
     }
     throw std::runtime_error("no record batch");
+}
+
+// `t` with the checksums metadata key set to `value` (in the schema every batch shares).
+inline legolasflux::arrow::Table with_checksums_value(legolasflux::arrow::Table t, const std::string& value) {
+    auto schema = std::make_shared<legolasflux::arrow::Schema>(*t.schema);
+    legolasflux::arrow::set_metadata(schema->metadata, std::string(legolasflux::kChecksumsMetadataKey), value);
+    t.schema = schema;
+    for (auto& b : t.batches) b.schema = schema;
+    return t;
 }
 
 // The checksums value a model file records.

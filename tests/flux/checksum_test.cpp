@@ -23,12 +23,7 @@ namespace {
 
 // A model file rewritten with the schema metadata key set to `value`.
 void rewrite_checksums(const fs::path& from, const fs::path& to, const std::string& value) {
-    la::Table t = la::read_file(from);
-    auto schema = std::make_shared<la::Schema>(*t.schema);
-    la::set_metadata(schema->metadata, std::string(kChecksumsMetadataKey), value);
-    t.schema = schema;
-    for (auto& b : t.batches) b.schema = schema;
-    la::write_file(to, t);
+    la::write_file(to, lftest::with_checksums_value(la::read_file(from), value));
 }
 
 ModelReadOptions trusting() {

@@ -20,14 +20,6 @@ using lftest::small_weights;
 
 namespace {
 
-la::Table with_value(la::Table t, const std::string& value) {
-    auto schema = std::make_shared<la::Schema>(*t.schema);
-    la::set_metadata(schema->metadata, std::string(kChecksumsMetadataKey), value);
-    t.schema = schema;
-    for (auto& b : t.batches) b.schema = schema;
-    return t;
-}
-
 std::vector<ModelWriteOptions> write_options() {
     std::vector<ModelWriteOptions> out(4);
     out[1].ipc.alignment = 8;
@@ -68,7 +60,7 @@ TEST(FileChecksum, TheHashingPassSkipsTheValuesInPlace) {
         const std::string value = lftest::recorded_value(file);
         // The table read back holds views of `bytes`: the values the pass skips are those.
         const la::Buffer bytes = lftest::exact_buffer(file);
-        const la::Table t = with_value(la::read_file(bytes), std::string(value.size(), '0'));
+        const la::Table t = lftest::with_checksums_value(la::read_file(bytes), std::string(value.size(), '0'));
         const detail::FileChecksumPass pass = detail::file_checksum_pass(t, options.ipc);
         EXPECT_EQ(lftest::hex16(pass.checksum), lftest::file_entry(value));
         EXPECT_EQ(pass.hashed_bytes + pass.skipped_bytes, static_cast<int64_t>(file.size()));
