@@ -8,6 +8,8 @@
 #include <zstd_errors.h>
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -151,6 +153,73 @@ std::string size_lie(int64_t expected) {
     return "compressed buffer does not decompress to its declared " + std::to_string(expected) + " bytes";
 }
 
+uint32_t get_le32(const uint8_t* p) { return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24; }
+
+// A large LZ4 frame of independent blocks — as lz4_compress_parallel writes — decoded by several
+// threads, each block straight into its place. Only frames whose every block but the last holds
+// the maximum block size can be placed before they are decoded: anything else (linked blocks, block
+// checksums, a dictionary, short blocks, damage of any kind) returns nullopt, and the streaming
+// decoder reads the frame and says what is wrong with it. LZ4_decompress_safe never reads or
+// writes outside the bounds it is given.
+std::optional<Buffer> lz4_decompress_blocks(std::span<const uint8_t> frame, int64_t expected, unsigned threads) {
+    if (threads <= 1 || static_cast<size_t>(expected) < kParallelMinimum || frame.size() < 7) return std::nullopt;
+    const uint8_t* f = frame.data();
+    const uint8_t flg = f[4], bd = f[5];
+    // Magic; version 01; independent blocks; no block checksum; reserved bit 0; no dictionary.
+    if (get_le32(f) != 0x184D2204u || (flg & 0xC0) != 0x40 || !(flg & 0x20) || (flg & 0x10) || (flg & 0x03) ||
+        (bd & 0x8F) || ((bd >> 4) & 7) < 4)
+        return std::nullopt;
+    const size_t block_max = size_t{1} << (8 + 2 * ((bd >> 4) & 7));  // 64 KiB, 256 KiB, 1 MiB, 4 MiB
+    const bool has_size = flg & 0x08, has_checksum = flg & 0x04;
+    const size_t descriptor = 2 + (has_size ? 8 : 0);
+    if (frame.size() < 4 + descriptor + 1) return std::nullopt;
+    if (has_size) {
+        uint64_t content = 0;
+        for (int i = 7; i >= 0; --i) content = content << 8 | f[6 + i];
+        if (content != static_cast<uint64_t>(expected)) return std::nullopt;
+    }
+    if (f[4 + descriptor] != static_cast<uint8_t>((XXH32(f + 4, descriptor, 0) >> 8) & 0xFF)) return std::nullopt;
+
+    struct Block {
+        size_t at, size;
+        bool stored;
+    };
+    std::vector<Block> blocks;
+    size_t at = 4 + descriptor + 1;
+    for (;;) {
+        if (frame.size() - at < 4) return std::nullopt;
+        const uint32_t word = get_le32(f + at);
+        at += 4;
+        if (word == 0) break;  // the end mark
+        const size_t size = word & 0x7FFFFFFFu;
+        if (size > block_max || size > frame.size() - at) return std::nullopt;
+        blocks.push_back({at, size, (word & 0x80000000u) != 0});
+        at += size;
+    }
+    if (frame.size() - at != (has_checksum ? 4u : 0u)) return std::nullopt;
+    const auto total = static_cast<size_t>(expected);
+    if (blocks.empty() || (blocks.size() - 1) * block_max >= total || blocks.size() * block_max < total) return std::nullopt;
+
+    Buffer out = Buffer::allocate(expected);
+    std::atomic<bool> placed{true};
+    parallel_for(blocks.size(), threads, [&](size_t b) {
+        const Block& k = blocks[b];
+        const size_t want = std::min(block_max, total - b * block_max);
+        uint8_t* dst = out.mutable_data() + b * block_max;
+        if (k.stored) {
+            if (k.size != want) placed = false;
+            else std::memcpy(dst, f + k.at, want);
+        } else {
+            const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(f + k.at), reinterpret_cast<char*>(dst),
+                                              static_cast<int>(k.size), static_cast<int>(want));
+            if (n < 0 || static_cast<size_t>(n) != want) placed = false;
+        }
+    });
+    if (!placed) return std::nullopt;
+    if (has_checksum && get_le32(f + at) != XXH32(out.data(), total, 0)) return std::nullopt;
+    return out;
+}
+
 Buffer lz4_decompress(std::span<const uint8_t> frame, int64_t expected) {
     LZ4F_dctx* raw = nullptr;
     const size_t rc = LZ4F_createDecompressionContext(&raw, LZ4F_VERSION);
@@ -244,7 +313,9 @@ std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, i
 
 Buffer decompress(Compression codec, std::span<const uint8_t> frame, int64_t expected) {
     switch (codec) {
-        case Compression::Lz4Frame: return lz4_decompress(frame, expected);
+        case Compression::Lz4Frame:
+            if (auto out = lz4_decompress_blocks(frame, expected, thread_count(0))) return std::move(*out);
+            return lz4_decompress(frame, expected);
         case Compression::Zstd: return zstd_decompress(frame, expected);
         case Compression::None: break;
     }

@@ -1,17 +1,23 @@
 // Large buffers compressed by several threads: one frame per buffer still, read back equal by the
 // same frame decoders every reader uses (liblz4's LZ4F, libzstd), at every level kind.
 #include <gtest/gtest.h>
+#include <lz4.h>
+#include <xxhash.h>
 
 #include <cstdint>
 #include <vector>
 
+#include "../../src/arrow/compression.hpp"  // white-box: frames without a file around them
+
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
+#include "legolasflux/errors.hpp"
 
 namespace {
 
 using namespace legolasflux::arrow;
+using legolasflux::FormatError;
 
 // 12 MiB of float32 that compress somewhat (few distinct mantissas), plus an incompressible tail
 // so that some LZ4 blocks are stored as they are.
@@ -57,6 +63,101 @@ TEST(ParallelCompression, EveryCodecLevelAndThreadCountReadsBackEqual) {
             EXPECT_TRUE(table_equals(read_file(Buffer::copy_of(bytes.data(), static_cast<int64_t>(bytes.size()))), t));
         }
     }
+}
+
+// The frame's pieces, one after the other.
+std::vector<uint8_t> joined(const std::vector<Buffer>& pieces) {
+    std::vector<uint8_t> out;
+    for (const Buffer& p : pieces) out.insert(out.end(), p.data(), p.data() + p.size());
+    return out;
+}
+
+// Compressible bytes with an incompressible stretch in the middle.
+std::vector<uint8_t> sample(size_t n) {
+    std::vector<uint8_t> out(n);
+    uint64_t x = 7;
+    for (size_t i = 0; i < n; ++i) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        out[i] = (i > n / 3 && i < n / 3 + (size_t{3} << 20)) ? static_cast<uint8_t>(x >> 56) : static_cast<uint8_t>((x >> 61) * 3);
+    }
+    return out;
+}
+
+void put32(std::vector<uint8_t>& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// An LZ4 frame of independent blocks of the given sizes (4 MiB maximum), with the content size and,
+// when asked, the content checksum.
+std::vector<uint8_t> frame_of_blocks(const std::vector<uint8_t>& data, const std::vector<size_t>& sizes, bool checksum) {
+    std::vector<uint8_t> out = {0x04, 0x22, 0x4D, 0x18, static_cast<uint8_t>(checksum ? 0x6C : 0x68), 0x70};
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(data.size()) >> (8 * i)));
+    out.push_back(static_cast<uint8_t>((XXH32(out.data() + 4, 10, 0) >> 8) & 0xFF));
+    size_t at = 0;
+    for (const size_t n : sizes) {
+        std::vector<char> block(static_cast<size_t>(LZ4_compressBound(static_cast<int>(n))));
+        const int c = LZ4_compress_default(reinterpret_cast<const char*>(data.data() + at), block.data(), static_cast<int>(n),
+                                           static_cast<int>(block.size()));
+        put32(out, static_cast<uint32_t>(c));
+        out.insert(out.end(), block.begin(), block.begin() + c);
+        at += n;
+    }
+    put32(out, 0);
+    if (checksum) put32(out, XXH32(data.data(), data.size(), 0));
+    return out;
+}
+
+Buffer decoded(const std::vector<uint8_t>& frame, size_t expected) {
+    return detail::decompress(Compression::Lz4Frame, frame, static_cast<int64_t>(expected));
+}
+
+bool equals(const Buffer& b, const std::vector<uint8_t>& data) {
+    return b.size() == static_cast<int64_t>(data.size()) && std::equal(data.begin(), data.end(), b.data());
+}
+
+// Large LZ4 frames of independent full blocks are decoded block by block on several threads; any
+// other frame, and any damage, goes to the streaming decoder, which reads what is valid and
+// refuses the rest. Gathered input gives the same frame as contiguous input.
+TEST(ParallelCompression, Lz4FramesDecodeTheSameByBlocksOrByTheStreamingDecoder) {
+    const size_t n = (size_t{13} << 20) + 123;
+    const std::vector<uint8_t> data = sample(n);
+    const Buffer whole = Buffer::copy_of(data.data(), static_cast<int64_t>(n));
+    const std::vector<uint8_t> frame = joined(detail::compress(Compression::Lz4Frame, std::span(&whole, 1), static_cast<int64_t>(n), 0, 2));
+    EXPECT_LT(frame.size(), n);
+    EXPECT_TRUE(equals(decoded(frame, n), data));
+    const std::vector<Buffer> parts = {whole.slice(0, 1000003), whole.slice(1000003, (int64_t{5} << 20) - 1000003),
+                                       whole.slice(int64_t{5} << 20, static_cast<int64_t>(n) - (int64_t{5} << 20))};
+    EXPECT_EQ(joined(detail::compress(Compression::Lz4Frame, parts, static_cast<int64_t>(n), 0, 2)), frame);
+    EXPECT_EQ(joined(detail::compress(Compression::Lz4Frame, parts, static_cast<int64_t>(n), 0, 3)), frame);
+
+    // Valid frames the blocks cannot be placed for in advance: a short block in the middle; and
+    // frames with a content checksum.
+    const size_t mib = size_t{1} << 20;
+    const std::vector<size_t> short_middle = {4 * mib, mib, 4 * mib, 4 * mib, n - 13 * mib};
+    EXPECT_TRUE(equals(decoded(frame_of_blocks(data, short_middle, false), n), data));
+    const std::vector<size_t> full = {4 * mib, 4 * mib, 4 * mib, n - 12 * mib};
+    EXPECT_TRUE(equals(decoded(frame_of_blocks(data, full, true), n), data));
+    std::vector<uint8_t> bad_sum = frame_of_blocks(data, full, true);
+    bad_sum.back() ^= 1;
+    EXPECT_THROW(decoded(bad_sum, n), FormatError);
+
+    // Damage: a changed byte in the header, a block size, a block's data, the end mark; a
+    // truncated frame; a wrong expected size. Each a FormatError (or, for data bytes LZ4 cannot
+    // tell from others, different bytes — never a crash).
+    for (const size_t at : {size_t{5}, size_t{9}, size_t{14}, size_t{15}, size_t{17}, size_t{40}, frame.size() / 2,
+                            frame.size() - 4, frame.size() - 1}) {
+        std::vector<uint8_t> bad = frame;
+        bad[at] ^= 0x5A;
+        try {
+            EXPECT_FALSE(equals(decoded(bad, n), data)) << "byte " << at;
+        } catch (const FormatError&) {
+        }
+    }
+    EXPECT_THROW(decoded(std::vector<uint8_t>(frame.begin(), frame.end() - 1), n), FormatError);
+    EXPECT_THROW(decoded(std::vector<uint8_t>(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(frame.size() / 2)), n),
+                 FormatError);
+    EXPECT_THROW(decoded(frame, n - 1), FormatError);
+    EXPECT_THROW(decoded(frame, n + 1), FormatError);
 }
 
 }  // namespace
