@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "../arrow/parallel.hpp"
+#include "../arrow/stream_copy.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::torch {
@@ -76,7 +77,7 @@ std::optional<std::string> inexact_value(const FlatArray& array, at::ScalarType 
 
 
 // A part of a plain copy: load_weights copies same-dtype arrays into contiguous CPU tensors with
-// memcpy, in pieces spread over threads (one core cannot use the memory's bandwidth).
+// stream_copy, in pieces spread over threads (one core cannot use the memory's bandwidth).
 struct Piece {
     uint8_t* to;
     const uint8_t* from;
@@ -262,8 +263,12 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
     size_t bytes = 0;
     for (const Piece& p : pieces) bytes += p.bytes;
     const unsigned threads = bytes >= arrow::detail::kParallelMinimum ? arrow::detail::thread_count(options.threads) : 1;
-    arrow::detail::parallel_for(pieces.size(), threads,
-                                [&](size_t i) { std::memcpy(pieces[i].to, pieces[i].from, pieces[i].bytes); });
+    // A large model is not read back soon after loading: written around the caches.
+    const bool stream = bytes >= arrow::detail::kParallelMinimum;
+    arrow::detail::parallel_for(pieces.size(), threads, [&](size_t i) {
+        if (stream) arrow::detail::stream_copy(pieces[i].to, pieces[i].from, pieces[i].bytes);
+        else std::memcpy(pieces[i].to, pieces[i].from, pieces[i].bytes);
+    });
 }
 
 }  // namespace legolasflux::torch
