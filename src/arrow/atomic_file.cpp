@@ -49,7 +49,7 @@ AtomicFile::AtomicFile(std::filesystem::path target, bool durable) : target_(std
     // O_EXCL: a name collision (with a concurrent writer, or a leftover) only means another draw.
     for (int attempt = 0; fd_ < 0; ++attempt) {
         temp_ = dir / (prefix + random_suffix());
-        fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        fd_ = ::open(temp_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd_ < 0 && (errno != EEXIST || attempt == 16)) {
             const int error = errno;
             throw IoError(target_, "cannot create a temporary file in " + dir.string() + ": " + std::strerror(error));
@@ -101,6 +101,27 @@ void AtomicFile::write(std::span<const std::span<const uint8_t>> chunks) {
             pending[first].iov_base = static_cast<uint8_t*>(pending[first].iov_base) + done;
             pending[first].iov_len -= done;
         }
+    }
+}
+
+void AtomicFile::read_at(int64_t offset, std::span<uint8_t> out) {
+    if (fd_ < 0) throw IoError(target_, "read after the file was committed or discarded");
+    for (size_t done = 0; done < out.size();) {
+        const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, offset + static_cast<int64_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail("cannot read back", errno);
+        if (n == 0) fail("cannot read back", EIO);  // past the end: nothing was written there
+        done += static_cast<size_t>(n);
+    }
+}
+
+void AtomicFile::write_at(int64_t offset, std::span<const uint8_t> bytes) {
+    if (fd_ < 0) throw IoError(target_, "write after the file was committed or discarded");
+    for (size_t done = 0; done < bytes.size();) {
+        const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, offset + static_cast<int64_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) fail("cannot write", n < 0 ? errno : EIO);
+        done += static_cast<size_t>(n);
     }
 }
 

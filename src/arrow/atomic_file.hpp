@@ -34,6 +34,10 @@ public:
     void write(std::span<const uint8_t> bytes);
     // Appends several chunks in order with as few system calls as possible (writev).
     void write(std::span<const std::span<const uint8_t>> chunks);
+    // Reads back, or overwrites, bytes already written at `offset` (pread / pwrite; IoError when
+    // they are not all there).
+    void read_at(int64_t offset, std::span<uint8_t> out);
+    void write_at(int64_t offset, std::span<const uint8_t> bytes);
     // Makes the written bytes the content of the target (see the top of this file). After an
     // IoError the target keeps its previous content and the temporary file is gone, except when
     // syncing the directory fails after the rename (the message says so).

@@ -41,6 +41,7 @@ class AtomicFileSink final : public detail::Sink {
 public:
     explicit AtomicFileSink(detail::AtomicFile& file) : file_(file) { pending_.reserve(kGather); }
     void write(std::span<const uint8_t> b) override {
+        written_ += static_cast<int64_t>(b.size());
         if (b.size() >= kDirect) {
             const std::span<const uint8_t> chunks[2] = {pending_, b};
             file_.write(std::span<const std::span<const uint8_t>>(chunks));
@@ -54,12 +55,14 @@ public:
         file_.write(std::span<const uint8_t>(pending_));
         pending_.clear();
     }
+    int64_t written() const noexcept { return written_; }
 
 private:
     static constexpr size_t kDirect = size_t{64} << 10;
     static constexpr size_t kGather = size_t{1} << 20;
     detail::AtomicFile& file_;
     std::vector<uint8_t> pending_;
+    int64_t written_ = 0;
 };
 
 }  // namespace
@@ -101,11 +104,13 @@ void write_file(const std::filesystem::path& path, const Table& table, const Wri
 }
 
 void detail::write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options,
-                        std::span<const Gathered> gathered, CompressionCache* cache) {
+                        std::span<const Gathered> gathered, CompressionCache* cache,
+                        const std::function<void(AtomicFile&, int64_t)>& before_commit) {
     detail::AtomicFile file(path, options.durable);  // removes its temporary file unless committed
     AtomicFileSink sink(file);
     detail::write_ipc(sink, table, options, true, gathered, cache);
     sink.flush();
+    if (before_commit) before_commit(file, sink.written());
     file.commit();
 }
 

@@ -3,11 +3,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <utility>
 #include <span>
 #include <vector>
 
+#include "atomic_file.hpp"
 #include "legolasflux/arrow/array.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 
@@ -45,8 +47,10 @@ struct CompressionCache {
 // stand-in of `gathered` are written from its parts.
 void write_ipc(Sink& sink, const Table& table, const WriteOptions& options, bool file_format,
                std::span<const Gathered> gathered = {}, CompressionCache* cache = nullptr);
-// write_file(path, …) with gathered buffers.
+// write_file(path, …) with gathered buffers. `before_commit`, when given, is called with the
+// temporary file and its size once every byte is written, before the file replaces the target.
 void write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options,
-                std::span<const Gathered> gathered, CompressionCache* cache = nullptr);
+                std::span<const Gathered> gathered, CompressionCache* cache = nullptr,
+                const std::function<void(AtomicFile&, int64_t)>& before_commit = {});
 
 }  // namespace legolasflux::arrow::detail

@@ -181,7 +181,11 @@ std::vector<Bytes> resolved(Bytes b, std::span<const Gathered> gathered) {
     return {b};
 }
 
-std::string weights_checksums(const arrow::Table& table, std::span<const Gathered> gathered, unsigned threads) {
+namespace {
+
+// The "columns" JSON with `entry(field, column, row)` for each row: a checksum, or nullopt.
+template <class F>
+std::string columns_json(const arrow::Table& table, F&& entry) {
     nlohmann::json columns = nlohmann::json::object();
     const auto& fields = table.schema->fields;
     for (size_t k = 0; k < fields.size(); ++k) {
@@ -189,12 +193,26 @@ std::string weights_checksums(const arrow::Table& table, std::span<const Gathere
         nlohmann::json rows = nlohmann::json::array();
         for (const auto& batch : table.batches)
             for (int64_t i = 0; i < batch.length; ++i) {
-                const auto c = row_checksum(fields[k], *batch.columns[k], i, gathered, kChecksumAlgorithm, threads);
+                const std::optional<uint64_t> c = entry(fields[k], *batch.columns[k], i);
                 rows.push_back(c ? nlohmann::json(hex16(*c)) : nlohmann::json());
             }
         columns[fields[k].name] = std::move(rows);
     }
     return columns.dump();
+}
+
+}  // namespace
+
+std::string weights_checksums(const arrow::Table& table, std::span<const Gathered> gathered, unsigned threads) {
+    return columns_json(table, [&](const arrow::Field& field, const arrow::Array& column, int64_t row) {
+        return row_checksum(field, column, row, gathered, kChecksumAlgorithm, threads);
+    });
+}
+
+std::string weights_checksums_placeholder(const arrow::Table& table) {
+    return columns_json(table, [](const arrow::Field& field, const arrow::Array& column, int64_t row) {
+        return weights_from_arrow(field, column, row) ? std::optional<uint64_t>(0) : std::nullopt;
+    });
 }
 
 std::string checksums_value(const std::string& columns, uint64_t file, const std::vector<FileRange>& holes) {

@@ -118,6 +118,9 @@ struct RecordedChecksums {
 // The "columns" member for `table` (every batch, rows in order), by kChecksumAlgorithm on up to
 // `threads` threads: a JSON object. Values in a stand-in of `gathered` are read from its parts.
 std::string weights_checksums(const arrow::Table& table, std::span<const Gathered> gathered = {}, unsigned threads = 1);
+// The same with every checksum 0 (of the same length), computed without hashing: a stand-in the
+// file can be written with while the checksums are computed.
+std::string weights_checksums_placeholder(const arrow::Table& table);
 // The whole value.
 std::string checksums_value(const std::string& columns, uint64_t file, const std::vector<FileRange>& holes);
 

@@ -1,6 +1,7 @@
 #include "file_checksum.hpp"
 
 #include <algorithm>
+#include <future>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -255,19 +256,53 @@ FileChecksumPass file_checksum_pass(const arrow::Table& table, const arrow::Writ
     return hashing_pass(table, options, gathered, value_holes(table, options, gathered));
 }
 
+namespace {
+
+// Replaces every occurrence of `from` by `to` (as long) where the file checksum masks the value:
+// the schema message's metadata and the footer of the `size` bytes written to `file`.
+void patch_value(arrow::detail::AtomicFile& file, int64_t size, const std::string& from, const std::string& to) {
+    uint8_t head[16], tail[10];
+    if (size < 16 + 10) throw Error("internal error: the file written is too short to hold its checksums");
+    file.read_at(0, head);
+    file.read_at(size - 10, tail);
+    const int64_t schema_length = read_i32(head + 12), footer_length = read_i32(tail);
+    int found = 0;
+    for (const FileRange r : {FileRange{16, schema_length}, FileRange{size - 10 - footer_length, footer_length}}) {
+        if (r.offset < 0 || r.length < 0 || r.offset + r.length > size) break;
+        std::string region(static_cast<size_t>(r.length), '\0');
+        file.read_at(r.offset, std::span(reinterpret_cast<uint8_t*>(region.data()), region.size()));
+        for (size_t at = region.find(from); at != std::string::npos; at = region.find(from, at + from.size()), ++found)
+            file.write_at(r.offset + static_cast<int64_t>(at),
+                          std::span(reinterpret_cast<const uint8_t*>(to.data()), to.size()));
+    }
+    if (found < 2) throw Error("internal error: the checksums value was not found in the schema and the footer written");
+}
+
+}  // namespace
+
 void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
                             std::span<const Gathered> gathered, int threads) {
-    const std::string columns = weights_checksums(table, gathered, arrow::detail::thread_count(threads));
+    // The file is written with the weights' checksums as 0s while other threads compute them (a
+    // pass over every value as long as the write), then the real digits are written in place: the
+    // value's length does not depend on them, nor does the file checksum, which masks the value.
+    const std::string stand_in = weights_checksums_placeholder(table);
     Holes holes = value_holes(table, options, gathered);
-    const size_t length = checksums_value(columns, 0, std::vector<FileRange>(holes.runs)).size();
+    const size_t length = checksums_value(stand_in, 0, std::vector<FileRange>(holes.runs)).size();
     set_checksums(table, std::string(length, '0'));
     // Both passes write the same buffers: compressed once, by the first (kept until the second).
     arrow::detail::CompressionCache cache;
     const FileChecksumPass pass = hashing_pass(table, options, gathered, std::move(holes), &cache);
-    std::string value = checksums_value(columns, pass.checksum, pass.holes);
-    if (value.size() != length) throw Error("internal error: the checksums value changed length");
-    set_checksums(table, std::move(value));
-    arrow::detail::write_file(path, table, options, gathered, &cache);
+    const std::string provisional = checksums_value(stand_in, pass.checksum, pass.holes);
+    if (provisional.size() != length) throw Error("internal error: the checksums value changed length");
+    set_checksums(table, provisional);
+    const unsigned hashers = std::max(1u, arrow::detail::thread_count(threads) - 1);  // one core writes
+    std::future<std::string> columns =
+        std::async(std::launch::async, [&] { return weights_checksums(table, gathered, hashers); });
+    arrow::detail::write_file(path, table, options, gathered, &cache, [&](arrow::detail::AtomicFile& file, int64_t size) {
+        const std::string value = checksums_value(columns.get(), pass.checksum, pass.holes);
+        if (value.size() != length) throw Error("internal error: the checksums value changed length");
+        if (value != provisional) patch_value(file, size, provisional, value);
+    });
 }
 
 void verify_file_checksum(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,
