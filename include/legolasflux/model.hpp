@@ -65,8 +65,8 @@ struct ModelWriteOptions {
     std::vector<std::string> weight_names;
     // How the file is written, including `durable` (fsync before and after the atomic rename).
     arrow::WriteOptions ipc;
-    // Threads that compute the weights' checksums of a large model (0: one per core). Compression
-    // has its own, ipc.compression_threads.
+    // Threads at work while saving (0: one per core): one writes the file while the others compute
+    // the weights' checksums (at least one). Compression has its own, ipc.compression_threads.
     int threads = 0;
 };
 

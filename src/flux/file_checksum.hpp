@@ -31,8 +31,10 @@ namespace legolasflux::detail {
 // checksums under kChecksumsMetadataKey, replacing any value the table carries. The table is
 // written twice: once into a hash that skips the weight values (only the small pieces are hashed,
 // nothing is copied; a compressed buffer is compressed once, its frame kept for the second pass),
-// then to the file. Buffers in a stand-in of `gathered` are read and written from its parts
-// (arrow::detail::write_ipc). The weights are hashed by `threads` threads (0: one per core).
+// then to the file, with the weights' checksums as 0s while other threads compute them; their
+// digits are then written in place, before the file replaces the target. Buffers in a stand-in of
+// `gathered` are read and written from its parts (arrow::detail::write_ipc). The weights are
+// hashed by `threads` threads (0: one per core) less the one that writes.
 void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
                             std::span<const Gathered> gathered = {}, int threads = 0);
 
