@@ -37,6 +37,18 @@ Buffer uninitialized(size_t capacity) {
     return Buffer(std::shared_ptr<const void>(std::move(memory), data), data, static_cast<int64_t>(capacity));
 }
 
+// What Buffer::allocate gives (64-byte aligned, the padding to a multiple of 64 zeroed) without
+// zero-filling the `size` bytes a decoder is about to write.
+Buffer aligned_uninitialized(int64_t size) {
+    const auto n = static_cast<size_t>(size);
+    const size_t padded = (n + 63) & ~size_t{63};
+    void* memory = std::aligned_alloc(64, padded == 0 ? 64 : padded);
+    if (memory == nullptr) throw std::bad_alloc();
+    std::memset(static_cast<uint8_t*>(memory) + n, 0, (padded == 0 ? 64 : padded) - n);
+    std::shared_ptr<const void> owner(memory, [](const void* p) { std::free(const_cast<void*>(p)); });
+    return Buffer(std::move(owner), static_cast<const uint8_t*>(memory), size);
+}
+
 // The bytes [offset, offset + n) of `parts` as one sequence (`starts`: where each part begins):
 // in place when one part holds them, else copied into `scratch`.
 const uint8_t* contiguous(std::span<const Buffer> parts, const std::vector<int64_t>& starts, int64_t offset, size_t n,
@@ -138,7 +150,11 @@ Buffer zstd_compress(std::span<const Buffer> parts, int64_t size, int level, uns
     };
     for (const Buffer& part : parts) {
         ZSTD_inBuffer src{part.data(), static_cast<size_t>(part.size()), 0};
-        while (src.pos < src.size) fail(ZSTD_compressStream2(ctx.get(), &dst, &src, ZSTD_e_continue));
+        while (src.pos < src.size) {
+            const size_t before = src.pos;
+            fail(ZSTD_compressStream2(ctx.get(), &dst, &src, ZSTD_e_continue));
+            if (src.pos == before && dst.pos == dst.size) throw Error("ZSTD compression failed: output beyond its bound");
+        }
     }
     ZSTD_inBuffer none{nullptr, 0, 0};
     for (size_t left = 1; left != 0;) {
@@ -161,8 +177,11 @@ uint32_t get_le32(const uint8_t* p) { return uint32_t{p[0]} | uint32_t{p[1]} << 
 // checksums, a dictionary, short blocks, damage of any kind) returns nullopt, and the streaming
 // decoder reads the frame and says what is wrong with it. LZ4_decompress_safe never reads or
 // writes outside the bounds it is given.
-std::optional<Buffer> lz4_decompress_blocks(std::span<const uint8_t> frame, int64_t expected, unsigned threads) {
+}  // namespace
+
+std::optional<Buffer> lz4_decompress_independent(std::span<const uint8_t> frame, int64_t expected, unsigned threads) {
     if (threads <= 1 || static_cast<size_t>(expected) < kParallelMinimum || frame.size() < 7) return std::nullopt;
+    const auto total = static_cast<size_t>(expected);
     const uint8_t* f = frame.data();
     const uint8_t flg = f[4], bd = f[5];
     // Magic; version 01; independent blocks; no block checksum; reserved bit 0; no dictionary.
@@ -192,15 +211,20 @@ std::optional<Buffer> lz4_decompress_blocks(std::span<const uint8_t> frame, int6
         at += 4;
         if (word == 0) break;  // the end mark
         const size_t size = word & 0x7FFFFFFFu;
-        if (size > block_max || size > frame.size() - at) return std::nullopt;
-        blocks.push_back({at, size, (word & 0x80000000u) != 0});
+        const bool stored = (word & 0x80000000u) != 0;
+        // Every block must have output left to fill (a frame cannot claim more than its blocks can
+        // hold), and be large enough for it: stored as is exactly, compressed at most 255 to 1.
+        const size_t done = blocks.size() * block_max;
+        if (done >= total || size > block_max || size > frame.size() - at) return std::nullopt;
+        const size_t want = std::min(block_max, total - done);
+        if (stored ? size != want : size * 255 + 16 < want) return std::nullopt;
+        blocks.push_back({at, size, stored});
         at += size;
     }
     if (frame.size() - at != (has_checksum ? 4u : 0u)) return std::nullopt;
-    const auto total = static_cast<size_t>(expected);
-    if (blocks.empty() || (blocks.size() - 1) * block_max >= total || blocks.size() * block_max < total) return std::nullopt;
+    if (blocks.size() * block_max < total) return std::nullopt;
 
-    Buffer out = Buffer::allocate(expected);
+    Buffer out = aligned_uninitialized(expected);  // every byte is written before it is returned
     std::atomic<bool> placed{true};
     parallel_for(blocks.size(), threads, [&](size_t b) {
         const Block& k = blocks[b];
@@ -219,6 +243,8 @@ std::optional<Buffer> lz4_decompress_blocks(std::span<const uint8_t> frame, int6
     if (has_checksum && get_le32(f + at) != XXH32(out.data(), total, 0)) return std::nullopt;
     return out;
 }
+
+namespace {
 
 Buffer lz4_decompress(std::span<const uint8_t> frame, int64_t expected) {
     LZ4F_dctx* raw = nullptr;
@@ -311,10 +337,10 @@ std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, i
     throw InvalidArgument("compress: no codec given");
 }
 
-Buffer decompress(Compression codec, std::span<const uint8_t> frame, int64_t expected) {
+Buffer decompress(Compression codec, std::span<const uint8_t> frame, int64_t expected, int threads) {
     switch (codec) {
         case Compression::Lz4Frame:
-            if (auto out = lz4_decompress_blocks(frame, expected, thread_count(0))) return std::move(*out);
+            if (auto out = lz4_decompress_independent(frame, expected, thread_count(threads))) return std::move(*out);
             return lz4_decompress(frame, expected);
         case Compression::Zstd: return zstd_decompress(frame, expected);
         case Compression::None: break;

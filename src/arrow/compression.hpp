@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -20,7 +21,16 @@ std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, i
 // Decompresses one complete frame that must expand to exactly `expected` bytes (the caller has
 // checked `expected` against its limits). Anything else — a corrupt or truncated frame, a
 // different size, bytes after the frame — is a FormatError.
-Buffer decompress(Compression codec, std::span<const uint8_t> frame, int64_t expected);
+// Large LZ4 frames of independent full blocks (as compress writes them) are decoded by `threads`
+// threads (0: one per core).
+Buffer decompress(Compression codec, std::span<const uint8_t> frame, int64_t expected, int threads = 0);
+
+// The parallel decoder of decompress: a frame of independent blocks, each but the last holding the
+// maximum block size, of `expected` bytes (8 MiB at least), decoded block by block into place.
+// nullopt for any other frame — other shapes, or any damage — which the streaming decoder then
+// reads or refuses; nothing is allocated before the frame's structure has been checked against
+// `expected`.
+std::optional<Buffer> lz4_decompress_independent(std::span<const uint8_t> frame, int64_t expected, unsigned threads);
 
 const char* codec_name(Compression codec) noexcept;
 

@@ -8,8 +8,10 @@
 namespace legolasflux::arrow::detail {
 
 // Runs `f`; an error of ours about the input (FormatError, CorruptionError, UnsupportedError,
-// SchemaError, InvalidArgument) is rethrown with `context` and ": " before its message, keeping its
-// type. I/O errors already name their file and pass unchanged.
+// SchemaError, InvalidArgument) is rethrown with `context` and ": " before its message, as that
+// type: a subclass of those other than CorruptionError (Legolas' UnknownSchemaVersionError,
+// CheckConstraintError) would lose its own, so `f` is an Arrow read, which throws none. I/O errors
+// already name their file and pass unchanged.
 template <class F>
 auto with_context(const std::string& context, F&& f) -> decltype(f()) {
     try {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -44,7 +45,11 @@ void parallel_for(size_t count, unsigned threads, F&& work) {
     };
     {
         std::vector<std::jthread> pool;
-        for (unsigned t = 1; t < threads && t < count; ++t) pool.emplace_back(run);
+        try {
+            for (unsigned t = 1; t < threads && t < count; ++t) pool.emplace_back(run);
+        } catch (const std::system_error&) {
+            // No more threads to be had: the ones started and this one do the work.
+        }
         run();
     }
     if (failure) std::rethrow_exception(failure);

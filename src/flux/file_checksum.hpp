@@ -34,7 +34,7 @@ namespace legolasflux::detail {
 // then to the file, with the weights' checksums as 0s while other threads compute them; their
 // digits are then written in place, before the file replaces the target. Buffers in a stand-in of
 // `gathered` are read and written from its parts (arrow::detail::write_ipc). The weights are
-// hashed by `threads` threads (0: one per core) less the one that writes.
+// hashed by `threads` threads (0: one per core) less the one that writes, and at least one.
 void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
                             std::span<const Gathered> gathered = {}, int threads = 0);
 

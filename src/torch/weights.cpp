@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -85,28 +86,56 @@ struct Piece {
 };
 constexpr size_t kPiece = size_t{4} << 20;
 
-// The pieces of the copies from[t] -> targets[t] that memcpy can do, marked in `plain`. None when
-// two targets overlap in memory (views of one storage), so that the copies stay in order.
+// Whether memcpy can do the copy of `from` into `to`: same dtype and bytes, both contiguous in CPU
+// memory, nothing lazy about the target.
+bool plain_copy(const at::Tensor& to, const at::Tensor& from) {
+    return to.device().is_cpu() && to.layout() == at::kStrided && to.has_storage() && to.is_contiguous() &&
+           !to.is_neg() && !to.is_conj() && from.device().is_cpu() && from.layout() == at::kStrided &&
+           from.has_storage() && from.is_contiguous() && to.scalar_type() == from.scalar_type() &&
+           to.nbytes() == from.nbytes();
+}
+
+// Bytes a tensor may touch: its own for a contiguous one, else (conservatively) its whole storage;
+// none without CPU storage.
+std::optional<std::pair<uintptr_t, uintptr_t>> memory_of(const at::Tensor& t, bool contiguous) {
+    if (!t.device().is_cpu() || t.layout() != at::kStrided || !t.has_storage() || t.nbytes() == 0) return std::nullopt;
+    if (contiguous) {
+        const auto begin = reinterpret_cast<uintptr_t>(t.data_ptr());
+        return std::pair(begin, begin + t.nbytes());
+    }
+    const auto begin = reinterpret_cast<uintptr_t>(t.storage().data());
+    return std::pair(begin, begin + t.storage().nbytes());
+}
+
+// The pieces of the copies from[t] -> targets[t] that memcpy can do, marked in `plain`. None when a
+// target shares memory with another target or with a source (views of one storage; weights fetched
+// from the module itself), so that the copies stay in order, one after the other.
 std::vector<Piece> memcpy_pieces(const std::vector<NamedTensor>& targets, const std::vector<at::Tensor>& from,
                                  std::vector<bool>& plain) {
-    std::vector<std::pair<uintptr_t, uintptr_t>> spans;
-    for (const NamedTensor& t : targets) {
-        if (t.tensor.nbytes() == 0) continue;
-        const auto begin = reinterpret_cast<uintptr_t>(t.tensor.data_ptr());
-        spans.emplace_back(begin, begin + t.tensor.nbytes());
+    struct Span {
+        uintptr_t begin, end;
+        bool target;
+    };
+    std::vector<Span> spans;
+    for (size_t t = 0; t < targets.size(); ++t) {
+        const bool candidate = plain_copy(targets[t].tensor, from[t]);
+        if (const auto m = memory_of(targets[t].tensor, candidate)) spans.push_back({m->first, m->second, true});
+        if (const auto m = memory_of(from[t], from[t].is_contiguous())) spans.push_back({m->first, m->second, false});
     }
-    std::sort(spans.begin(), spans.end());
-    for (size_t i = 1; i < spans.size(); ++i)
-        if (spans[i].first < spans[i - 1].second) return {};
+    std::sort(spans.begin(), spans.end(), [](const Span& x, const Span& y) { return x.begin < y.begin; });
+    uintptr_t end_any = 0, end_target = 0;  // the furthest end so far, of any span and of targets
+    for (const Span& s : spans) {
+        if (s.begin < (s.target ? end_any : end_target)) return {};
+        end_any = std::max(end_any, s.end);
+        if (s.target) end_target = std::max(end_target, s.end);
+    }
     std::vector<Piece> pieces;
     for (size_t t = 0; t < targets.size(); ++t) {
-        const at::Tensor& to = targets[t].tensor;
-        if (!to.device().is_cpu() || !to.is_contiguous() || to.is_neg() || to.is_conj() ||
-            to.scalar_type() != from[t].scalar_type() || to.nbytes() != from[t].nbytes() || !from[t].is_contiguous())
-            continue;
-        auto* dst = static_cast<uint8_t*>(to.data_ptr());
+        if (!plain_copy(targets[t].tensor, from[t])) continue;
+        auto* dst = static_cast<uint8_t*>(targets[t].tensor.data_ptr());
         const auto* src = static_cast<const uint8_t*>(from[t].data_ptr());
-        for (size_t at = 0, n = to.nbytes(); at < n; at += kPiece) pieces.push_back({dst + at, src + at, std::min(kPiece, n - at)});
+        for (size_t at = 0, n = targets[t].tensor.nbytes(); at < n; at += kPiece)
+            pieces.push_back({dst + at, src + at, std::min(kPiece, n - at)});
         plain[t] = true;
     }
     return pieces;
@@ -269,6 +298,9 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
         if (stream) arrow::detail::stream_copy(pieces[i].to, pieces[i].from, pieces[i].bytes);
         else std::memcpy(pieces[i].to, pieces[i].from, pieces[i].bytes);
     });
+    // As copy_ would: autograd then sees that the tensors changed since a graph saved them.
+    for (size_t t = 0; t < targets.size(); ++t)
+        if (plain[t]) targets[t].tensor.unsafeGetTensorImpl()->bump_version();
 }
 
 }  // namespace legolasflux::torch

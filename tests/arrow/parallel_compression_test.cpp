@@ -108,7 +108,12 @@ std::vector<uint8_t> frame_of_blocks(const std::vector<uint8_t>& data, const std
 }
 
 Buffer decoded(const std::vector<uint8_t>& frame, size_t expected) {
-    return detail::decompress(Compression::Lz4Frame, frame, static_cast<int64_t>(expected));
+    return detail::decompress(Compression::Lz4Frame, frame, static_cast<int64_t>(expected), 2);
+}
+
+// Whether the block-by-block decoder takes the frame (else the streaming decoder reads it).
+bool by_blocks(const std::vector<uint8_t>& frame, size_t expected) {
+    return detail::lz4_decompress_independent(frame, static_cast<int64_t>(expected), 2).has_value();
 }
 
 bool equals(const Buffer& b, const std::vector<uint8_t>& data) {
@@ -125,6 +130,8 @@ TEST(ParallelCompression, Lz4FramesDecodeTheSameByBlocksOrByTheStreamingDecoder)
     const std::vector<uint8_t> frame = joined(detail::compress(Compression::Lz4Frame, std::span(&whole, 1), static_cast<int64_t>(n), 0, 2));
     EXPECT_LT(frame.size(), n);
     EXPECT_TRUE(equals(decoded(frame, n), data));
+    ASSERT_TRUE(by_blocks(frame, n));
+    EXPECT_TRUE(equals(*detail::lz4_decompress_independent(frame, static_cast<int64_t>(n), 3), data));
     const std::vector<Buffer> parts = {whole.slice(0, 1000003), whole.slice(1000003, (int64_t{5} << 20) - 1000003),
                                        whole.slice(int64_t{5} << 20, static_cast<int64_t>(n) - (int64_t{5} << 20))};
     EXPECT_EQ(joined(detail::compress(Compression::Lz4Frame, parts, static_cast<int64_t>(n), 0, 2)), frame);
@@ -135,6 +142,7 @@ TEST(ParallelCompression, Lz4FramesDecodeTheSameByBlocksOrByTheStreamingDecoder)
     const size_t mib = size_t{1} << 20;
     const std::vector<size_t> short_middle = {4 * mib, mib, 4 * mib, 4 * mib, n - 13 * mib};
     EXPECT_TRUE(equals(decoded(frame_of_blocks(data, short_middle, false), n), data));
+    EXPECT_FALSE(by_blocks(frame_of_blocks(data, short_middle, false), n));
     const std::vector<size_t> full = {4 * mib, 4 * mib, 4 * mib, n - 12 * mib};
     EXPECT_TRUE(equals(decoded(frame_of_blocks(data, full, true), n), data));
     std::vector<uint8_t> bad_sum = frame_of_blocks(data, full, true);
@@ -158,6 +166,45 @@ TEST(ParallelCompression, Lz4FramesDecodeTheSameByBlocksOrByTheStreamingDecoder)
                  FormatError);
     EXPECT_THROW(decoded(frame, n - 1), FormatError);
     EXPECT_THROW(decoded(frame, n + 1), FormatError);
+}
+
+// Frames that claim far more output than their blocks can hold are refused before anything is
+// allocated for them: stored blocks of 0 bytes, too many blocks, compressed blocks too small for
+// their output. (A 16 GiB claim would otherwise be allocated and zero-filled.)
+TEST(ParallelCompression, Lz4FramesClaimingMoreThanTheyHoldAreRefusedBeforeAllocating) {
+    const uint64_t claim = uint64_t{16} << 30;
+    const auto header = [&](uint64_t content) {
+        std::vector<uint8_t> out = {0x04, 0x22, 0x4D, 0x18, 0x68, 0x70};
+        for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(content >> (8 * i)));
+        out.push_back(static_cast<uint8_t>((XXH32(out.data() + 4, 10, 0) >> 8) & 0xFF));
+        return out;
+    };
+    std::vector<uint8_t> empty_blocks = header(claim);
+    for (int i = 0; i < 4096; ++i) put32(empty_blocks, 0x80000000u);  // stored, 0 bytes
+    put32(empty_blocks, 0);
+    EXPECT_FALSE(by_blocks(empty_blocks, claim));
+    EXPECT_THROW(decoded(empty_blocks, claim), FormatError);
+
+    // 4096 compressed blocks of 1 byte each, each claiming 4 MiB.
+    std::vector<uint8_t> tiny_blocks = header(claim);
+    for (int i = 0; i < 4096; ++i) {
+        put32(tiny_blocks, 1);
+        tiny_blocks.push_back(0x10);
+    }
+    put32(tiny_blocks, 0);
+    EXPECT_FALSE(by_blocks(tiny_blocks, claim));
+    EXPECT_THROW(decoded(tiny_blocks, claim), FormatError);
+
+    // More blocks than the output needs, and fewer.
+    const size_t n = size_t{9} << 20;
+    const std::vector<uint8_t> data = sample(n);
+    const size_t mib = size_t{1} << 20;
+    const std::vector<uint8_t> good = frame_of_blocks(data, {4 * mib, 4 * mib, mib}, false);
+    EXPECT_TRUE(by_blocks(good, n));
+    EXPECT_FALSE(by_blocks(good, n - mib));
+    EXPECT_THROW(decoded(good, n - mib), FormatError);
+    EXPECT_FALSE(by_blocks(good, n + 4 * mib));
+    EXPECT_THROW(decoded(good, n + 4 * mib), FormatError);
 }
 
 }  // namespace

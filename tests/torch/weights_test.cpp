@@ -122,6 +122,39 @@ TEST(LoadWeights, LargeModelsLoadTheSameOnAnyNumberOfThreads) {
     for (const auto& [name, t] : snapshot(*doubled)) EXPECT_TRUE(t.equal(expected.at(name).to(t.scalar_type()))) << name;
 }
 
+// The copies that bypass copy_ still tell autograd that the tensors changed (their version goes
+// up), and weights fetched from the model itself (views of its own memory, so sources and targets
+// overlap) load one after the other, as before.
+TEST(LoadWeights, LargeLoadsBumpVersionsAndHandleWeightsThatAreTheModelsOwn) {
+    ::torch::manual_seed(21);
+    nn::Sequential model(nn::Linear(1024, 1024), nn::Linear(1024, 1024), nn::Linear(1024, 600));
+    const Weights w = through_file(lt::fetch_weights(*model));
+    ::torch::manual_seed(22);
+    nn::Sequential fresh(nn::Linear(1024, 1024), nn::Linear(1024, 1024), nn::Linear(1024, 600));
+    const auto& weight = fresh[0]->as<nn::Linear>()->weight;
+    const auto before = weight._version();
+    lt::LoadOptions o;
+    o.threads = 2;
+    lt::load_weights(*fresh, w, o);
+    EXPECT_GT(weight._version(), before);
+    expect_same(snapshot(*model), snapshot(*fresh));
+
+    const auto saved = snapshot(*fresh);
+    lt::load_weights(*fresh, lt::fetch_weights(*fresh), o);  // every source is its own target
+    expect_same(saved, snapshot(*fresh));
+    // Loaded by name with two same-shape layers swapped: one after the other, as copy_ did (the
+    // second copy reads what the first wrote).
+    std::vector<std::string> names;
+    const Weights own = lt::fetch_weights(*fresh, &names);
+    std::swap(names[0], names[2]);  // 0.weight <-> 1.weight
+    lt::LoadOptions swapped = o;
+    swapped.names = &names;
+    swapped.by_name = true;
+    lt::load_weights(*fresh, own, swapped);
+    EXPECT_TRUE(fresh[0]->as<nn::Linear>()->weight.equal(saved.at("1.weight")));
+    EXPECT_TRUE(fresh[1]->as<nn::Linear>()->weight.equal(saved.at("1.weight")));
+}
+
 // LegolasFlux.jl testset "Errors": a wrong count or a wrong shape raises, and the model is unchanged.
 TEST(LoadWeights, CountAndShapeMismatchesLeaveTheModelUnchanged) {
     ::torch::manual_seed(3);
