@@ -1,8 +1,8 @@
 #include "file_checksum.hpp"
 
 #include <algorithm>
-#include <future>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <span>
 
@@ -150,20 +150,28 @@ struct Segment {
     bool zeros;
 };
 
-// The schema message's metadata and the footer, where the value is masked; empty ranges when the
-// bytes do not frame them as the definition says.
-std::pair<FileRange, FileRange> masked_regions(const arrow::Buffer& bytes) {
-    const int64_t size = bytes.size();
+// The schema message's metadata and the footer, where the value is masked, in a file of `size`
+// bytes that starts with `head` and ends with `tail`; empty ranges when those bytes do not frame
+// them as the definition says.
+std::pair<FileRange, FileRange> masked_regions(const uint8_t (&head)[16], const uint8_t (&tail)[10], int64_t size) {
     FileRange schema, footer;
-    if (size >= 16 && read_i32(bytes.data() + 8) == -1) {
-        const int64_t length = read_i32(bytes.data() + 12);
+    if (size >= 16 && read_i32(head + 8) == -1) {
+        const int64_t length = read_i32(head + 12);
         if (length > 0 && length <= size - 16) schema = {16, length};
     }
     if (size >= 10) {
-        const int64_t length = read_i32(bytes.data() + size - 10);
+        const int64_t length = read_i32(tail);
         if (length > 0 && length <= size - 10) footer = {size - 10 - length, length};
     }
     return {schema, footer};
+}
+
+std::pair<FileRange, FileRange> masked_regions(const arrow::Buffer& bytes) {
+    uint8_t head[16] = {}, tail[10] = {};
+    const auto size = static_cast<size_t>(bytes.size());
+    std::memcpy(head, bytes.data(), std::min(size, sizeof head));
+    if (size >= sizeof tail) std::memcpy(tail, bytes.data() + size - sizeof tail, sizeof tail);
+    return masked_regions(head, tail, bytes.size());
 }
 
 std::string_view text(const arrow::Buffer& bytes, FileRange r) {
@@ -265,10 +273,9 @@ void patch_value(arrow::detail::AtomicFile& file, int64_t size, const std::strin
     if (size < 16 + 10) throw Error("internal error: the file written is too short to hold its checksums");
     file.read_at(0, head);
     file.read_at(size - 10, tail);
-    const int64_t schema_length = read_i32(head + 12), footer_length = read_i32(tail);
     int found = 0;
-    for (const FileRange r : {FileRange{16, schema_length}, FileRange{size - 10 - footer_length, footer_length}}) {
-        if (r.offset < 0 || r.length < 0 || r.offset + r.length > size) break;
+    const auto [schema, footer] = masked_regions(head, tail, size);
+    for (const FileRange r : {schema, footer}) {
         std::string region(static_cast<size_t>(r.length), '\0');
         file.read_at(r.offset, std::span(reinterpret_cast<uint8_t*>(region.data()), region.size()));
         for (size_t at = region.find(from); at != std::string::npos; at = region.find(from, at + from.size()), ++found)

@@ -76,7 +76,6 @@ std::optional<std::string> inexact_value(const FlatArray& array, at::ScalarType 
     return std::nullopt;
 }
 
-
 // A part of a plain copy: load_weights copies same-dtype arrays into contiguous CPU tensors with
 // stream_copy, in pieces spread over threads (one core cannot use the memory's bandwidth).
 struct Piece {
@@ -118,25 +117,27 @@ std::vector<Piece> memcpy_pieces(const std::vector<NamedTensor>& targets, const 
     };
     std::vector<Span> spans;
     for (size_t t = 0; t < targets.size(); ++t) {
-        const bool candidate = plain_copy(targets[t].tensor, from[t]);
-        if (const auto m = memory_of(targets[t].tensor, candidate)) spans.push_back({m->first, m->second, true});
+        plain[t] = plain_copy(targets[t].tensor, from[t]);
+        if (const auto m = memory_of(targets[t].tensor, plain[t])) spans.push_back({m->first, m->second, true});
         if (const auto m = memory_of(from[t], from[t].is_contiguous())) spans.push_back({m->first, m->second, false});
     }
     std::sort(spans.begin(), spans.end(), [](const Span& x, const Span& y) { return x.begin < y.begin; });
     uintptr_t end_any = 0, end_target = 0;  // the furthest end so far, of any span and of targets
     for (const Span& s : spans) {
-        if (s.begin < (s.target ? end_any : end_target)) return {};
+        if (s.begin < (s.target ? end_any : end_target)) {
+            plain.assign(plain.size(), false);
+            return {};
+        }
         end_any = std::max(end_any, s.end);
         if (s.target) end_target = std::max(end_target, s.end);
     }
     std::vector<Piece> pieces;
     for (size_t t = 0; t < targets.size(); ++t) {
-        if (!plain_copy(targets[t].tensor, from[t])) continue;
+        if (!plain[t]) continue;
         auto* dst = static_cast<uint8_t*>(targets[t].tensor.data_ptr());
         const auto* src = static_cast<const uint8_t*>(from[t].data_ptr());
         for (size_t at = 0, n = targets[t].tensor.nbytes(); at < n; at += kPiece)
             pieces.push_back({dst + at, src + at, std::min(kPiece, n - at)});
-        plain[t] = true;
     }
     return pieces;
 }
