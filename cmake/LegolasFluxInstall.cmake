@@ -18,11 +18,11 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/legolasflux
   COMPONENT Development
   FILES_MATCHING PATTERN "*.hpp" ${_legolasflux_header_excludes})
 
-# The core libraries, exported as LegolasFlux::arrow, LegolasFlux::legolas and
-# LegolasFlux::legolasflux (their include directory is in their INSTALL_INTERFACE). arrow and
-# legolas have to be in the export set anyway (legolasflux links them); giving them the names of the
-# in-tree aliases lets a consumer use the Arrow or Legolas layer alone.
-install(TARGETS legolasflux_arrow legolasflux_legolas legolasflux_core
+# The core libraries, exported as LegolasFlux::arrow, LegolasFlux::legolas, LegolasFlux::model and
+# the umbrella LegolasFlux::legolasflux (their include directory is in their INSTALL_INTERFACE).
+# arrow and legolas have to be in the export set anyway (model links them); giving them the names of
+# the in-tree aliases lets a consumer use the Arrow or Legolas layer alone.
+install(TARGETS legolasflux_arrow legolasflux_legolas legolasflux_model legolasflux_umbrella
   EXPORT LegolasFluxTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Development
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Runtime NAMELINK_COMPONENT Development
@@ -62,7 +62,7 @@ else()
 endif()
 set(LEGOLASFLUX_PKGCONFIG_DEPS)
 set(LEGOLASFLUX_PKGCONFIG_MODULES)
-foreach(_legolasflux_target IN ITEMS legolasflux_arrow legolasflux_legolas legolasflux_core)
+foreach(_legolasflux_target IN ITEMS legolasflux_arrow legolasflux_legolas legolasflux_model)
   get_target_property(_legolasflux_links ${_legolasflux_target} LINK_LIBRARIES)
   foreach(_legolasflux_link IN LISTS _legolasflux_links)
     if(_legolasflux_link MATCHES "^PkgConfig::(legolasflux_[A-Za-z0-9_]+)$")

@@ -46,7 +46,7 @@ std::shared_ptr<Array> start(DataType type, int64_t length, const std::vector<bo
 
 ArrayPtr finish(std::shared_ptr<Array> a, const char* what) {
     try {
-        validate(*a, "", ValidationLevel::Structural);
+        validate(*a, "", ValidationLevel::Minimal);
     } catch (const FormatError& e) {
         throw InvalidArgument(std::string(what) + ": " + e.what());
     }
@@ -298,7 +298,7 @@ RecordBatch make_batch(std::shared_ptr<const Schema> schema, std::vector<ArrayPt
     batch.length = columns.empty() ? 0 : columns[0]->length;
     batch.columns = std::move(columns);
     try {
-        validate(batch, ValidationLevel::Structural);
+        validate(batch, ValidationLevel::Minimal);
     } catch (const FormatError& e) {
         throw InvalidArgument(std::string("make_batch: ") + e.what());
     }

@@ -15,9 +15,13 @@
 #include <string>
 
 #include "legolasflux/errors.hpp"
-#include "parallel.hpp"
+#include "common/parallel.hpp"
 
 namespace legolasflux::arrow::detail {
+
+using common::kParallelMinimum;
+using common::parallel_for;
+using common::thread_count;
 
 const char* codec_name(Compression codec) noexcept {
     switch (codec) {

@@ -1,80 +1,14 @@
 // Bringing a whole file into memory: by mapping it (the default: arrays read from it are then views
 // into the page cache, so opening costs the metadata only) or by reading it into one aligned
-// allocation. Files that cannot be mapped (pipes, character devices, empty files) are read.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <memory>
-#include <vector>
-
+// allocation (common/file_bytes.hpp does both).
+#include "common/file_bytes.hpp"
 #include "legolasflux/arrow/ipc.hpp"
-#include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow {
 
-namespace {
-
-std::string system_error() { return std::strerror(errno); }
-
-struct Fd {
-    int fd = -1;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
-// Reads until end of file; `expected` (from fstat, 0 when unknown) sizes the first allocation.
-Buffer read_all(const std::filesystem::path& path, int fd, int64_t expected) {
-    if (expected > 0) {
-        Buffer out = Buffer::allocate(expected);
-        int64_t done = 0;
-        while (done < expected) {
-            const ssize_t n = ::read(fd, out.mutable_data() + done, static_cast<size_t>(std::min<int64_t>(expected - done, int64_t{1} << 30)));
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) throw IoError(path, "read failed: " + system_error());
-            if (n == 0) throw IoError(path, "read failed: the file got shorter while it was read");
-            done += n;
-        }
-        return out;
-    }
-    std::vector<uint8_t> bytes;
-    uint8_t chunk[1 << 16];
-    for (;;) {
-        const ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw IoError(path, "read failed: " + system_error());
-        if (n == 0) break;
-        bytes.insert(bytes.end(), chunk, chunk + n);
-    }
-    return Buffer::copy_of(bytes.data(), static_cast<int64_t>(bytes.size()));
-}
-
-}  // namespace
-
 Buffer read_whole_file(const std::filesystem::path& path, FileAccess access) {
-    Fd f;
-    do f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    while (f.fd < 0 && errno == EINTR);
-    if (f.fd < 0) throw IoError(path, "cannot open: " + system_error());
-    struct stat st {};
-    if (::fstat(f.fd, &st) != 0) throw IoError(path, "cannot stat: " + system_error());
-    if (S_ISDIR(st.st_mode)) throw IoError(path, "cannot read: " + std::string(std::strerror(EISDIR)));
-    const bool regular = S_ISREG(st.st_mode);
-    const int64_t size = regular ? static_cast<int64_t>(st.st_size) : 0;
-    if (access == FileAccess::Map && regular && size > 0) {
-        void* addr = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, f.fd, 0);
-        if (addr != MAP_FAILED) {
-            const auto length = static_cast<size_t>(size);
-            std::shared_ptr<const void> owner(addr, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
-            return Buffer(std::move(owner), static_cast<const uint8_t*>(addr), size);
-        }
-        // Some file systems cannot map; reading still works there.
-    }
-    return read_all(path, f.fd, size);
+    common::FileBytes bytes = common::read_file_bytes(path, access == FileAccess::Map);
+    return Buffer(std::move(bytes.owner), bytes.data, bytes.size);
 }
 
 }  // namespace legolasflux::arrow

@@ -7,8 +7,8 @@
 #include <memory>
 #include <ostream>
 
-#include "atomic_file.hpp"
-#include "error_context.hpp"
+#include "common/atomic_file.hpp"
+#include "common/error_context.hpp"
 #include "ipc_writer.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
@@ -39,7 +39,7 @@ private:
 // large ones (array buffers, never copied) in few writev calls.
 class AtomicFileSink final : public detail::Sink {
 public:
-    explicit AtomicFileSink(detail::AtomicFile& file) : file_(file) { pending_.reserve(kGather); }
+    explicit AtomicFileSink(common::AtomicFile& file) : file_(file) { pending_.reserve(kGather); }
     void write(std::span<const uint8_t> b) override {
         written_ += static_cast<int64_t>(b.size());
         if (b.size() >= kDirect) {
@@ -60,7 +60,7 @@ public:
 private:
     static constexpr size_t kDirect = size_t{64} << 10;
     static constexpr size_t kGather = size_t{1} << 20;
-    detail::AtomicFile& file_;
+    common::AtomicFile& file_;
     std::vector<uint8_t> pending_;
     int64_t written_ = 0;
 };
@@ -69,12 +69,12 @@ private:
 
 Table read_file(const std::filesystem::path& path, const ReadOptions& options, IpcFileInfo* info) {
     const Buffer bytes = read_whole_file(path, options.file_access);
-    return detail::with_context(path.string(), [&] { return read_file(bytes, options, info); });
+    return common::with_context(path.string(), [&] { return read_file(bytes, options, info); });
 }
 
 Table read_any(const std::filesystem::path& path, const ReadOptions& options, IpcFileInfo* info) {
     const Buffer bytes = read_whole_file(path, options.file_access);
-    return detail::with_context(path.string(), [&] { return read_any(bytes, options, info); });
+    return common::with_context(path.string(), [&] { return read_any(bytes, options, info); });
 }
 
 std::vector<uint8_t> write_file(const Table& table, const WriteOptions& options) {
@@ -100,17 +100,34 @@ void write_stream(std::ostream& out, const Table& table, const WriteOptions& opt
 }
 
 void write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options) {
-    detail::write_file(path, table, options, {});
+    write_gathered_file(path, table, options, {});
 }
 
-void detail::write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options,
-                        std::span<const Gathered> gathered, CompressionCache* cache,
-                        const std::function<void(AtomicFile&, int64_t)>& before_commit) {
-    detail::AtomicFile file(path, options.durable);  // removes its temporary file unless committed
+namespace {
+
+class PendingAtomicFile final : public PendingFile {
+public:
+    explicit PendingAtomicFile(common::AtomicFile& file) : file_(file) {}
+    void read_at(int64_t offset, std::span<uint8_t> out) override { file_.read_at(offset, out); }
+    void write_at(int64_t offset, std::span<const uint8_t> bytes) override { file_.write_at(offset, bytes); }
+
+private:
+    common::AtomicFile& file_;
+};
+
+}  // namespace
+
+void write_gathered_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options,
+                         std::span<const Gathered> gathered, CompressionCache* cache,
+                         const std::function<void(PendingFile&, int64_t)>& before_commit) {
+    common::AtomicFile file(path, options.durable);  // removes its temporary file unless committed
     AtomicFileSink sink(file);
     detail::write_ipc(sink, table, options, true, gathered, cache);
     sink.flush();
-    if (before_commit) before_commit(file, sink.written());
+    if (before_commit) {
+        PendingAtomicFile pending(file);
+        before_commit(pending, sink.written());
+    }
     file.commit();
 }
 

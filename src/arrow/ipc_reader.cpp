@@ -10,8 +10,8 @@
 //   4. Body structure: node and buffer counts match what the schema's types consume, every
 //      buffer lies inside the body, compressed buffers expand to exactly their declared size
 //      (ipc_read_batch.cpp). Misaligned buffers are copied; the rest stay views of the input.
-//   5. Array validation (validate.hpp): Structural always — buffer sizes suffice for length and
-//      offset, children lengths, null counts; Full (ReadOptions::validate_full, the default) also
+//   5. Array validation (validate.hpp) at ReadOptions::validation: Minimal — buffer sizes suffice
+//      for length and offset, children lengths, null counts; Full (the default) also
 //      checks every value that addresses memory: offsets, union ids, dictionary indices, run
 //      ends, views.
 // Only after level 5 does an array leave this file. Errors name the message (and record batch or
@@ -20,7 +20,7 @@
 #include <map>
 #include <set>
 
-#include "error_context.hpp"
+#include "common/error_context.hpp"
 #include "ipc_concat.hpp"
 #include "ipc_message.hpp"
 #include "ipc_metadata.hpp"
@@ -34,7 +34,7 @@ namespace legolasflux::arrow {
 namespace {
 
 using detail::RawMessage;
-using detail::with_context;
+using common::with_context;
 
 std::string message_name(int64_t index, int64_t offset) {
     return "message " + std::to_string(index) + " at offset " + std::to_string(offset);
@@ -107,7 +107,7 @@ private:
     bool compressed_ = false;
     Table table_;
 
-    ValidationLevel level() const { return options_.validate_full ? ValidationLevel::Full : ValidationLevel::Structural; }
+    ValidationLevel level() const { return options_.validation; }
 
     // Every dictionary id of the schema, including those nested inside dictionary values.
     void collect_dictionaries(const Field& f, const std::string& path) {

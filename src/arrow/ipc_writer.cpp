@@ -308,6 +308,10 @@ private:
 
 }  // namespace
 
+}  // namespace legolasflux::arrow::detail
+
+namespace legolasflux::arrow {
+
 Gathered gather(std::vector<Buffer> parts) {
     int64_t size = 0;
     for (const Buffer& p : parts) size += p.size();
@@ -321,6 +325,15 @@ Gathered gather(std::vector<Buffer> parts) {
     g.stand_in = Buffer(std::move(owner), static_cast<const uint8_t*>(addr), size);
     return g;
 }
+
+void write_gathered(ByteSink& sink, const Table& table, const WriteOptions& options, bool file_format,
+                    std::span<const Gathered> gathered, CompressionCache* cache) {
+    detail::write_ipc(sink, table, options, file_format, gathered, cache);
+}
+
+}  // namespace legolasflux::arrow
+
+namespace legolasflux::arrow::detail {
 
 void write_ipc(Sink& sink, const Table& table, const WriteOptions& options, bool file_format,
                std::span<const Gathered> gathered, CompressionCache* cache) {

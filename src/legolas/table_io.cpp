@@ -10,7 +10,7 @@ const Registry& registry_of(const Registry* r) { return r ? *r : default_registr
 arrow::Table tag_table(const arrow::Table& table, const SchemaVersion& sv, const WriteOptions& options) {
     if (!table.schema) throw InvalidArgument("cannot write a table without a schema");
     const Registry& registry = registry_of(options.registry);
-    if (options.validate) validate(*table.schema, sv, registry);
+    if (options.check_compliance) validate(*table.schema, sv, registry);
     // Without validation the schema version need not be declared; it then has no known parents.
     const std::string qualified = registry.is_declared(sv) ? registry.qualified_identifier(sv) : to_string(sv);
     auto schema = std::make_shared<arrow::Schema>(*table.schema);
@@ -61,7 +61,7 @@ SchemaVersion check_table(const arrow::Table& table, const ReadOptions& options)
         if (auto v = arrow::find_metadata(md, kProviderVersionKey)) version = std::string(*v);
         throw UnknownSchemaVersionError(sv, std::move(name), std::move(version));
     }
-    if (options.validate) validate(*table.schema, sv, registry);
+    if (options.check_compliance) validate(*table.schema, sv, registry);
     return sv;
 }
 

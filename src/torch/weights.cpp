@@ -8,8 +8,8 @@
 #include <set>
 #include <unordered_set>
 
-#include "../arrow/parallel.hpp"
-#include "../arrow/stream_copy.hpp"
+#include "common/parallel.hpp"
+#include "common/stream_copy.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::torch {
@@ -292,11 +292,11 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
         }
     size_t bytes = 0;
     for (const Piece& p : pieces) bytes += p.bytes;
-    const unsigned threads = bytes >= arrow::detail::kParallelMinimum ? arrow::detail::thread_count(options.threads) : 1;
+    const unsigned threads = bytes >= common::kParallelMinimum ? common::thread_count(options.threads) : 1;
     // A large model is not read back soon after loading: written around the caches.
-    const bool stream = bytes >= arrow::detail::kParallelMinimum;
-    arrow::detail::parallel_for(pieces.size(), threads, [&](size_t i) {
-        if (stream) arrow::detail::stream_copy(pieces[i].to, pieces[i].from, pieces[i].bytes);
+    const bool stream = bytes >= common::kParallelMinimum;
+    common::parallel_for(pieces.size(), threads, [&](size_t i) {
+        if (stream) common::stream_copy(pieces[i].to, pieces[i].from, pieces[i].bytes);
         else std::memcpy(pieces[i].to, pieces[i].from, pieces[i].bytes);
     });
     // As copy_ would: autograd then sees that the tensors changed since a graph saved them.

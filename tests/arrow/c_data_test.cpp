@@ -6,7 +6,7 @@
 // Ownership, release callbacks, foreign producers and stream errors: c_data_ownership_test.cpp.
 #include <gtest/gtest.h>
 
-#include "common/corpus.hpp"
+#include "support/corpus.hpp"
 
 #include <algorithm>
 #include <filesystem>

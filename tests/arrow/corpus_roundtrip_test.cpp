@@ -5,7 +5,7 @@
 //      last row dropped) reads back equal to the sliced table.
 #include <gtest/gtest.h>
 
-#include "common/corpus.hpp"
+#include "support/corpus.hpp"
 
 #include <algorithm>
 #include <filesystem>

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "arrow/ipc_test_support.hpp"
-#include "common/ipc_walk.hpp"
+#include "support/ipc_walk.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
@@ -270,7 +270,7 @@ TEST(IpcErrors, ErrorsNameBatchAndFieldPath) {
     const Bytes stream = ipctest::concat({good_schema, ipctest::record_batch_message(s, body), ipctest::eos()});
     expect_error<FormatError>([&] { read_stream(to_buffer(stream)); }, {"record batch 0 (message 1", "outer.vals"});
     ReadOptions structural;
-    structural.validate_full = false;
+    structural.validation = ValidationLevel::Minimal;
     EXPECT_NO_THROW(read_stream(to_buffer(stream), structural));
 }
 

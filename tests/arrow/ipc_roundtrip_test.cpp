@@ -10,7 +10,7 @@
 
 #include "arrow/core_test_arrays.hpp"
 #include "arrow/ipc_test_support.hpp"
-#include "common/ipc_walk.hpp"
+#include "support/ipc_walk.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"

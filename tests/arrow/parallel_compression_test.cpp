@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "../../src/arrow/compression.hpp"  // white-box: frames without a file around them
+#include "arrow/compression.hpp"  // white-box: frames without a file around them
 
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"

@@ -90,7 +90,7 @@ ReadOptions digits_read() {
 
 WriteOptions unvalidated() {
     WriteOptions o;
-    o.validate = false;
+    o.check_compliance = false;
     o.registry = &digits_registry();
     return o;
 }
@@ -166,7 +166,7 @@ TEST(DigitsFixture, UnknownWithoutTheDeclaration) {
         EXPECT_EQ(e.provider_name(), std::nullopt);
     }
     ReadOptions o;
-    o.validate = false;
+    o.check_compliance = false;
     EXPECT_THROW(read(kDigits, o), UnknownSchemaVersionError);  // declaration is required even then
 }
 
@@ -390,7 +390,7 @@ TEST(TableIo, WriteValidatesFirst) {
     }
     EXPECT_THROW(write_to_bytes(t, SchemaVersion{"test.io-undeclared", 1}), UnknownSchemaVersionError);
     WriteOptions o;
-    o.validate = false;
+    o.check_compliance = false;
     const auto tagged = tag_table(t, SchemaVersion{"test.io-undeclared", 1}, o);
     EXPECT_EQ(tagged.schema->metadata, (arrow::KeyValueMetadata{{"legolas_schema_qualified", "test.io-undeclared@1"}}));
 }

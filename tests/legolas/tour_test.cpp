@@ -358,7 +358,7 @@ TEST(Tour, ValidatingWritingReadingArrowTables) {
     invalid.batches[0].schema = invalid_schema;
     invalid.batches[0].columns[3] = arrow::make_strings({"7", "4", "16"});
     WriteOptions no_validation;
-    no_validation.validate = false;
+    no_validation.check_compliance = false;
     const auto invalid_bytes = write_to_bytes(invalid, schema_version_of<BazV1>(), no_validation);
     const std::string msg2 =
         "Arrow schema violates Legolas schema `example.baz@1`:\n"

@@ -18,7 +18,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "common/fuzz.hpp"
+#include "support/fuzz.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <utility>
 
-#include "common/fuzz.hpp"
+#include "support/fuzz.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 
 namespace {

@@ -5,7 +5,7 @@
 
 #include <sstream>
 
-#include "common/fuzz.hpp"
+#include "support/fuzz.hpp"
 
 namespace {
 

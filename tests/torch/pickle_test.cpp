@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "../../src/torch/torch_pickle.hpp"
+#include "torch/torch_pickle.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace {

@@ -44,7 +44,7 @@ SchemaVersion checkable_schema_version(const arrow::Table& table, std::string& n
             }
     }
     ReadOptions options;
-    options.validate = false;
+    options.check_compliance = false;
     return check_table(table, options);
 }
 

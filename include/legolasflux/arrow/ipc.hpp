@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "legolasflux/arrow/array.hpp"
+#include "legolasflux/arrow/validate.hpp"
 
 namespace legolasflux::arrow {
 
@@ -38,9 +39,9 @@ enum class FileAccess : uint8_t { Map, Read };
 struct ReadOptions {
     IpcLimits limits;
     FileAccess file_access = FileAccess::Map;
-    // Validate every array fully (offsets, UTF-8 is not checked, union ids, run ends…). Structural
-    // checks (buffer bounds and sizes) are always made.
-    bool validate_full = true;
+    // How far every array is validated before it is returned (validate.hpp). Framing, metadata and
+    // the bounds of every buffer inside the message body are always checked.
+    ValidationLevel validation = ValidationLevel::Full;
 };
 
 enum class Compression : uint8_t { None, Lz4Frame, Zstd };

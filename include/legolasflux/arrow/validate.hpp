@@ -1,8 +1,6 @@
-// Validation of arrays against their type, in two levels, as nanoarrow does:
-//   structural — buffer count and sizes suffice for length + offset, children lengths, null counts;
-//   full       — additionally every value that addresses memory: offsets monotone and within the
-//                child or data, union type ids and dense offsets, dictionary indices, run ends,
-//                view lengths and buffer indices.
+// Validation of arrays against their type. Every reader of this library (IPC files and streams,
+// Legolas tables, model rows, safetensors, the integration JSON, the C data interface) takes one
+// ValidationLevel, named as nanoarrow names its levels, by what it promises.
 // Errors are FormatError naming the field path and the index, e.g.
 //   "vec offsets not increasing at index 7 in field weights.weights.vec".
 #pragma once
@@ -13,7 +11,16 @@
 
 namespace legolasflux::arrow {
 
-enum class ValidationLevel : uint8_t { Structural, Full };
+enum class ValidationLevel : uint8_t {
+    // Every buffer is there and large enough for the array's length and offset, children have the
+    // lengths their parent needs, null counts are possible: reading any fixed-width slot is safe.
+    // No value is read to check this (constant time per array).
+    Minimal,
+    // Minimal, and every value that addresses memory is within bounds: offsets monotone and within
+    // the child or data, union type ids and dense offsets, dictionary indices, run ends, view
+    // lengths and buffer indices. Reading any value of the array is safe. (UTF-8 is not checked.)
+    Full,
+};
 
 // `path` names the array in messages ("weights.weights.vec").
 void validate(const Array& array, const std::string& path, ValidationLevel level = ValidationLevel::Full);

@@ -1,11 +1,13 @@
 // Reading and writing schema-tagged Arrow files (Legolas.read / Legolas.write).
 //
-// write: validates the table against the schema version (unless told not to), then writes the
+// write: checks that the table complies with the schema version (unless told not to), then writes the
 // Arrow file format with the schema metadata `legolas_schema_qualified` set to the schema version's
 // qualified identifier (other metadata kept; any older pair with that key replaced, so the key
 // appears once).
 // read: reads a file or stream, takes the most-derived schema version from
-// `legolas_schema_qualified`, requires it to be declared, and validates the table against it.
+// `legolas_schema_qualified`, requires it to be declared, and checks that the table complies with it.
+// Compliance (compliance.hpp) is Legolas' word for a table matching a schema's declared columns; it
+// is not Arrow validation, which options.ipc.validation governs.
 #pragma once
 
 #include <cstdint>
@@ -22,13 +24,13 @@
 namespace legolasflux::legolas {
 
 struct WriteOptions {
-    bool validate = true;
+    bool check_compliance = true;
     arrow::WriteOptions ipc;  // Julia reads any alignment that is a multiple of 8
     const Registry* registry = nullptr;  // nullptr: default_registry()
 };
 
 struct ReadOptions {
-    bool validate = true;
+    bool check_compliance = true;
     arrow::ReadOptions ipc;
     const Registry* registry = nullptr;  // nullptr: default_registry()
 };
@@ -38,8 +40,8 @@ struct ReadResult {
     SchemaVersion schema_version;  // the most-derived one named by the file
 };
 
-// The table as it will be written: `table` with `legolas_schema_qualified` set (validated first
-// unless options.validate is false).
+// The table as it will be written: `table` with `legolas_schema_qualified` set (checked for
+// compliance first unless options.check_compliance is false).
 arrow::Table tag_table(const arrow::Table& table, const SchemaVersion& sv, const WriteOptions& options = {});
 
 void write(const std::filesystem::path& path, const arrow::Table& table, const SchemaVersion& sv,

@@ -8,7 +8,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "common/bytes.hpp"
+#include "support/bytes.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolasflux.hpp"

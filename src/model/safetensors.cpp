@@ -9,7 +9,7 @@
 #include <tuple>
 #include <vector>
 
-#include "../arrow/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux {
@@ -404,7 +404,7 @@ void write_safetensors(const std::filesystem::path& path, const SafetensorsFile&
     const std::vector<uint8_t> header = header_bytes(file, order);  // checks everything before touching the disk
     // As the Arrow writer does: a temporary file renamed over the target, so that the path never
     // holds a partial file (src/arrow/atomic_file.hpp).
-    arrow::detail::AtomicFile out(path, /*durable=*/true);
+    common::AtomicFile out(path, /*durable=*/true);
     out.write(header);
     for (const SafeTensor* t : order) out.write(t->data.span());
     out.commit();

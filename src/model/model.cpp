@@ -2,8 +2,8 @@
 
 #include "checksums.hpp"
 #include "file_checksum.hpp"
-#include "../arrow/error_context.hpp"
-#include "../arrow/parallel.hpp"
+#include "common/error_context.hpp"
+#include "common/parallel.hpp"
 #include "weights_internal.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
@@ -138,7 +138,7 @@ void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::
     // offset can make other bytes the weights, which the weights' checksums would then blame).
     if (options.verify_metadata) verify_file_checksum(source, bytes, info, table, *value, recorded);
     if (options.verify_checksums)
-        verify_weights_checksums(source, table, recorded, arrow::detail::thread_count(options.threads));
+        verify_weights_checksums(source, table, recorded, common::thread_count(options.threads));
 }
 
 // `bytes` holds the model file; `source` names it in error messages; `prefix` says whether the
@@ -149,7 +149,7 @@ ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, 
     const auto read = [&] { return arrow::read_any(bytes, {}, &info); };
     ModelRow row;
     try {
-        row.table = prefix ? arrow::detail::with_context(source, read) : read();
+        row.table = prefix ? common::with_context(source, read) : read();
     } catch (const UnsupportedError&) {
         // A damaged file can look like one using a feature this library lacks: say which it is.
         if (options.verify_metadata) verify_unread_file_checksum(source, bytes);

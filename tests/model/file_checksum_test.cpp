@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "../../src/flux/file_checksum.hpp"  // white-box: the hashing pass
+#include "model/file_checksum.hpp"  // white-box: the hashing pass
 #include "flux/checksum_support.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
@@ -39,7 +39,7 @@ TEST(FileChecksum, WrittenBytesAreTheArrowWritersForTheTable) {
         write_model_row(path, ModelV1{small_weights(), 3}, options);
         const lftest::Bytes file = lftest::load_bytes(path);
         la::ReadOptions full;
-        full.validate_full = true;
+        full.validation = la::ValidationLevel::Full;
         const la::Table t = la::read_file(lftest::exact_buffer(file), full);
         EXPECT_EQ(la::write_file(t, options.ipc), file);
         EXPECT_EQ(*read_model_row<ModelV1>(path).weights, small_weights());

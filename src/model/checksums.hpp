@@ -31,7 +31,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../arrow/ipc_writer.hpp"
+#include "legolasflux/arrow/ipc_gathered.hpp"
 #include "legolasflux/arrow/array.hpp"
 
 namespace legolasflux::detail {
@@ -67,7 +67,7 @@ private:
 };
 
 using Bytes = std::span<const uint8_t>;
-using Gathered = arrow::detail::Gathered;
+using Gathered = arrow::Gathered;
 
 // The checksum of one byte sequence given as consecutive `pieces`: with Xxh3_64Chunked, the
 // sequence is cut into chunks of kChecksumChunk bytes (the last one shorter), each hashed with

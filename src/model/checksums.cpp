@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <variant>
 
-#include "../arrow/parallel.hpp"
+#include "common/parallel.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
@@ -33,8 +33,8 @@ uint64_t chunked_checksum(std::span<const Bytes> all_pieces, unsigned threads) {
         }
     const size_t chunks = static_cast<size_t>((total + kChecksumChunk - 1) / kChecksumChunk);
     std::vector<uint8_t> digests(chunks * 8);
-    const unsigned workers = total >= arrow::detail::kParallelMinimum ? threads : 1;
-    arrow::detail::parallel_for(chunks, workers, [&](size_t c) {
+    const unsigned workers = total >= common::kParallelMinimum ? threads : 1;
+    common::parallel_for(chunks, workers, [&](size_t c) {
         const uint64_t begin = c * kChecksumChunk, end = std::min<uint64_t>(total, begin + kChecksumChunk);
         size_t p = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), begin) - starts.begin()) - 1;
         uint64_t digest;

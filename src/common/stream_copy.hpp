@@ -10,7 +10,7 @@
 #include <emmintrin.h>
 #endif
 
-namespace legolasflux::arrow::detail {
+namespace legolasflux::common {
 
 // memcpy(to, from, n) for a large destination that is not read again soon (a model's tensors being
 // loaded): on x86-64 the bulk is written with non-temporal stores, which skip reading each
@@ -43,4 +43,4 @@ inline void stream_copy(void* to, const void* from, size_t n) {
 #endif
 }
 
-}  // namespace legolasflux::arrow::detail
+}  // namespace legolasflux::common

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/flatbuf.hpp"
+#include "support/flatbuf.hpp"
 
 namespace lftest {
 

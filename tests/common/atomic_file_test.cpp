@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "../../src/arrow/atomic_file.hpp"  // white-box: a private helper
+#include "common/atomic_file.hpp"  // white-box: a private helper
 #include "legolasflux/errors.hpp"
 
 namespace fs = std::filesystem;
 using legolasflux::IoError;
-using legolasflux::arrow::detail::AtomicFile;
+using legolasflux::common::AtomicFile;
 
 namespace {
 std::span<const uint8_t> bytes_of(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-namespace legolasflux::arrow::detail {
+namespace legolasflux::common {
 
 // Below this many bytes a job runs on the calling thread: starting threads would cost more than
 // they save.
@@ -55,4 +55,4 @@ void parallel_for(size_t count, unsigned threads, F&& work) {
     if (failure) std::rethrow_exception(failure);
 }
 
-}  // namespace legolasflux::arrow::detail
+}  // namespace legolasflux::common

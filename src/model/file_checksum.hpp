@@ -33,7 +33,7 @@ namespace legolasflux::detail {
 // nothing is copied; a compressed buffer is compressed once, its frame kept for the second pass),
 // then to the file, with the weights' checksums as 0s while other threads compute them; their
 // digits are then written in place, before the file replaces the target. Buffers in a stand-in of
-// `gathered` are read and written from its parts (arrow::detail::write_ipc). The weights are
+// `gathered` are read and written from its parts (arrow::write_gathered). The weights are
 // hashed by `threads` threads (0: one per core) less the one that writes, and at least one.
 void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
                             std::span<const Gathered> gathered = {}, int threads = 0);

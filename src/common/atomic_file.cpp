@@ -1,4 +1,4 @@
-#include "atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -14,7 +14,7 @@
 
 #include "legolasflux/errors.hpp"
 
-namespace legolasflux::arrow::detail {
+namespace legolasflux::common {
 
 namespace {
 
@@ -163,4 +163,4 @@ void AtomicFile::commit() {
                                    " failed, so the change may not survive a system crash: " + std::strerror(error));
 }
 
-}  // namespace legolasflux::arrow::detail
+}  // namespace legolasflux::common

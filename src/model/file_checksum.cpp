@@ -6,8 +6,8 @@
 #include <memory>
 #include <span>
 
-#include "../arrow/ipc_writer.hpp"
-#include "../arrow/parallel.hpp"
+#include "legolasflux/arrow/ipc_gathered.hpp"
+#include "common/parallel.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
@@ -73,7 +73,7 @@ Holes value_holes(const arrow::Table& table, const arrow::WriteOptions& options,
 // Hashes what the IPC writer emits but the weight values, which reach it as spans of the memory
 // they are written from (one buffer of the table, or the parts of a gathered one): those bytes are
 // skipped and their place in the file noted. Nothing is copied.
-class HashingSink final : public arrow::detail::Sink {
+class HashingSink final : public arrow::ByteSink {
 public:
     explicit HashingSink(Holes holes) : holes_(std::move(holes)) {}
 
@@ -125,9 +125,9 @@ private:
 
 FileChecksumPass hashing_pass(const arrow::Table& table, const arrow::WriteOptions& options,
                               std::span<const Gathered> gathered, Holes holes,
-                              arrow::detail::CompressionCache* cache = nullptr) {
+                              arrow::CompressionCache* cache = nullptr) {
     HashingSink sink(std::move(holes));
-    arrow::detail::write_ipc(sink, table, options, /*file_format=*/true, gathered, cache);
+    arrow::write_gathered(sink, table, options, /*file_format=*/true, gathered, cache);
     return sink.finish();
 }
 
@@ -268,7 +268,7 @@ namespace {
 
 // Replaces every occurrence of `from` by `to` (as long) where the file checksum masks the value:
 // the schema message's metadata and the footer of the `size` bytes written to `file`.
-void patch_value(arrow::detail::AtomicFile& file, int64_t size, const std::string& from, const std::string& to) {
+void patch_value(arrow::PendingFile& file, int64_t size, const std::string& from, const std::string& to) {
     uint8_t head[16], tail[10];
     if (size < 16 + 10) throw Error("internal error: the file written is too short to hold its checksums");
     file.read_at(0, head);
@@ -297,15 +297,15 @@ void write_checksummed_file(const std::filesystem::path& path, arrow::Table tabl
     const size_t length = checksums_value(stand_in, 0, std::vector<FileRange>(holes.runs)).size();
     set_checksums(table, std::string(length, '0'));
     // Both passes write the same buffers: compressed once, by the first (kept until the second).
-    arrow::detail::CompressionCache cache;
+    arrow::CompressionCache cache;
     const FileChecksumPass pass = hashing_pass(table, options, gathered, std::move(holes), &cache);
     const std::string provisional = checksums_value(stand_in, pass.checksum, pass.holes);
     if (provisional.size() != length) throw Error("internal error: the checksums value changed length");
     set_checksums(table, provisional);
-    const unsigned hashers = std::max(1u, arrow::detail::thread_count(threads) - 1);  // one core writes
+    const unsigned hashers = std::max(1u, common::thread_count(threads) - 1);  // one core writes
     std::future<std::string> columns =
         std::async(std::launch::async, [&] { return weights_checksums(table, gathered, hashers); });
-    arrow::detail::write_file(path, table, options, gathered, &cache, [&](arrow::detail::AtomicFile& file, int64_t size) {
+    arrow::write_gathered_file(path, table, options, gathered, &cache, [&](arrow::PendingFile& file, int64_t size) {
         const std::string value = checksums_value(columns.get(), pass.checksum, pass.holes);
         if (value.size() != length) throw Error("internal error: the checksums value changed length");
         if (value != provisional) patch_value(file, size, provisional, value);

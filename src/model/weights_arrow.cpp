@@ -92,7 +92,7 @@ bool is_weights_field(const Field& field) {
 
 namespace {
 
-arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, std::vector<arrow::detail::Gathered>* gathered) {
+arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, std::vector<arrow::Gathered>* gathered) {
     std::optional<ElementType> type;
     int64_t arrays = 0, values = 0, dims = 0;
     for (const Weights* w : rows) {
@@ -133,7 +133,7 @@ arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, std::vector<arrow
         for (const Weights* row : rows)
             if (row)
                 for (const auto& a : row->arrays) parts.push_back(a.values);
-        gathered->push_back(arrow::detail::gather(std::move(parts)));
+        gathered->push_back(arrow::gather(std::move(parts)));
         value_buffer = gathered->back().stand_in;
     } else {
         value_buffer = arrow::Buffer::allocate(values * w);
@@ -179,7 +179,7 @@ arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, std::vector<arrow
 arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows) { return to_arrow(rows, nullptr); }
 
 arrow::ArrayPtr detail::weights_to_arrow_gathered(std::span<const Weights* const> rows,
-                                                  std::vector<arrow::detail::Gathered>& gathered) {
+                                                  std::vector<arrow::Gathered>& gathered) {
     return to_arrow(rows, &gathered);
 }
 

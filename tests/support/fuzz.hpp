@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/bytes.hpp"
-#include "common/ipc_walk.hpp"
+#include "support/bytes.hpp"
+#include "support/ipc_walk.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/json.hpp"

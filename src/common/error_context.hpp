@@ -5,7 +5,7 @@
 
 #include "legolasflux/errors.hpp"
 
-namespace legolasflux::arrow::detail {
+namespace legolasflux::common {
 
 // Runs `f`; an error of ours about the input (FormatError, CorruptionError, UnsupportedError,
 // SchemaError, InvalidArgument) is rethrown with `context` and ": " before its message, as that
@@ -29,4 +29,4 @@ auto with_context(const std::string& context, F&& f) -> decltype(f()) {
     }
 }
 
-}  // namespace legolasflux::arrow::detail
+}  // namespace legolasflux::common

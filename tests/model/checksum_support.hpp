@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/bytes.hpp"
-#include "common/ipc_walk.hpp"
+#include "support/bytes.hpp"
+#include "support/ipc_walk.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/model.hpp"
 

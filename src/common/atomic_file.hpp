@@ -19,7 +19,7 @@
 #include <span>
 #include <string>
 
-namespace legolasflux::arrow::detail {
+namespace legolasflux::common {
 
 class AtomicFile {
 public:
@@ -56,4 +56,4 @@ private:
     void discard() noexcept;
 };
 
-}  // namespace legolasflux::arrow::detail
+}  // namespace legolasflux::common

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "common/bytes.hpp"
+#include "support/bytes.hpp"
 
 namespace lftest {
 
