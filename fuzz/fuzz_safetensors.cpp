@@ -5,7 +5,7 @@
 #include <map>
 
 #include "fuzz_common.hpp"
-#include "legolasflux/safetensors.hpp"
+#include "legolasflux/safetensors_model.hpp"
 
 namespace {
 

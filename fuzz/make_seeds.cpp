@@ -27,7 +27,7 @@
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/legolasflux.hpp"
-#include "legolasflux/safetensors.hpp"
+#include "legolasflux/safetensors_model.hpp"
 
 namespace fs = std::filesystem;
 using namespace legolasflux;

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential cmake ninja-build g++ clang clang-14 libclang-rt-14-dev lld-14 pkg-config
+  build-essential cmake ninja-build g++ clang clang-14 libclang-rt-14-dev lld-14 clang-format-14 pkg-config
   libflatbuffers-dev flatbuffers-compiler liblz4-dev libzstd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: the normal build, the installed package used by a consumer
-# project (scripts/consumer.sh), then the robustness tests (truncations and random corruptions of
+# Builds and runs the whole test suite: the layer and format checks, the normal build, the
+# installed package used by a consumer project (scripts/consumer.sh), then the robustness tests (truncations and random corruptions of
 # real files) in an AddressSanitizer + UndefinedBehaviorSanitizer build, then every fuzz target
 # (scripts/fuzz.sh) for 60 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+
+# The house rules first (seconds): includes keep to the layers, code is formatted.
+bash scripts/check_layers.sh
+bash scripts/check_format.sh
 
 jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -46,6 +46,9 @@ struct ModelV1 {
 };
 LEGOLAS_RECORD(ModelV1, "legolas-flux.model", 1, weights, architecture_version);
 
+// The column of legolas-flux.model@1 that holds the weights.
+inline constexpr std::string_view kWeightsColumn = "weights";
+
 // The column that holds each weight's module path, when a row is written with names. Legolas allows
 // undeclared columns, so Julia reads such files as usual.
 inline constexpr std::string_view kWeightNamesColumn = "weight_names";
@@ -71,6 +74,10 @@ struct ModelWriteOptions {
 };
 
 struct ModelReadOptions {
+    // How the file is read: mapped or read, limits on untrusted input, and the validation level of
+    // its arrays (arrow::ValidationLevel; Full by default).
+    arrow::ReadOptions ipc;
+    // Integrity, which is not validation: the checksums recorded by the writer (kChecksumsMetadataKey).
     // Recompute the weights' checksums and compare them with those the file records (when it
     // records any); a mismatch is a CorruptionError naming the column and the row. This hashes
     // every weight value.
@@ -145,5 +152,10 @@ template <legolas::Record R>
 R read_model_row(const std::filesystem::path& path, std::vector<std::string>* weight_names = nullptr) {
     return read_model_row<R>(path, ModelReadOptions{}, weight_names);
 }
+
+// Writes a row as returned by read_model_row or from_safetensors (safetensors_model.hpp): its table
+// as it is (schema metadata included, except that the checksums under kChecksumsMetadataKey are
+// recorded afresh), after checking that it complies with row.schema_version.
+void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc = {});
 
 }  // namespace legolasflux

@@ -1,5 +1,5 @@
 // safetensors: the weights exchange format of the PyTorch / Hugging Face world, read and written
-// by the library, and converted to and from model rows.
+// by the library (the file codec; safetensors_model.hpp converts files to and from model rows).
 //
 // The format (https://github.com/huggingface/safetensors): 8 bytes, the little-endian size N of
 // the header; N bytes of UTF-8 JSON, an object mapping each tensor name to {"dtype", "shape",
@@ -29,7 +29,6 @@
 #include "legolasflux/arrow/buffer.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/type.hpp"
-#include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
 
 namespace legolasflux {
@@ -61,6 +60,9 @@ struct SafetensorsFile {
 struct SafetensorsReadOptions {
     // The largest header accepted, in bytes (the reference implementation's limit is 100 MB).
     int64_t max_header_size = 100'000'000;
+    // Minimal: everything above but the values, so that every tensor's bytes are where the header
+    // says; Full (the default) also checks that BOOL bytes are 0 or 1 (which reads them).
+    arrow::ValidationLevel validation = arrow::ValidationLevel::Full;
 };
 
 SafetensorsFile read_safetensors(const arrow::Buffer& bytes, const SafetensorsReadOptions& options = {});
@@ -73,41 +75,5 @@ std::vector<uint8_t> write_safetensors(const SafetensorsFile& file);
 // Replaces the file atomically, as arrow::write_file does (IoError naming the path; on error the
 // previous file is untouched).
 void write_safetensors(const std::filesystem::path& path, const SafetensorsFile& file);
-
-// --- model rows ↔ safetensors --------------------------------------------------------------
-//
-// Tensors: one per array of the row's Weights, named by `weight_names` (rows without names get
-// "weight_0001", "weight_0002", … — zero-padded to at least four digits, numbered from 1), with
-// the torch shape (the FlatArray's Julia size reversed: the same bytes, as the torch adapter
-// stores them) and the dtype of the Weights' element type.
-//
-// `__metadata__` keys (docs/cli.md, "convert"):
-//   legolas_schema_qualified     the row's schema chain, e.g. "digits.model@1>legolas-flux.model@1"
-//   legolasflux.weight_order     JSON array of the tensor names in the row's array order (the file
-//                                stores them sorted, as the reference writer does)
-//   legolasflux.weight_names     "stored" (the row has a weight_names column) or "generated"
-//   legolasflux.columns          JSON array of {"name", "type", "nullable"}: every column of the row
-//                                but weight_names, in order ("type" is "weights" for the weights)
-//   legolasflux.schema_metadata  JSON array of [key, value]: the table's schema metadata, in order,
-//                                when it holds more than legolas_schema_qualified
-//   <column name>                the value of each scalar column (bool, integers, floats, strings)
-//                                as text; absent when the value is missing. Floats are written in
-//                                the shortest form that reads back to the same value.
-// Columns of other types (lists, structs, …) cannot be expressed as metadata: UnsupportedError.
-SafetensorsFile to_safetensors(const ModelRow& row);
-// The name a row without weight_names gives its array `index` (0-based) of `count`: "weight_0001", ….
-std::string generated_weight_name(size_t index, size_t count);
-
-// The inverse. Files written by other tools (no legolasflux.* keys): arrays in data-offset order,
-// named by the tensor names (stored as weight_names), every metadata key a string column, and the
-// schema legolas-flux.model@1 unless legolas_schema_qualified says otherwise. Tensors of several
-// dtypes are promoted to one element type as Julia's Weights does; BF16 becomes Float32 exactly.
-// The table is validated against the most derived registered schema of its chain (SchemaError).
-ModelRow from_safetensors(const SafetensorsFile& file);
-
-// Writes a row as returned by from_safetensors or read_model_row: its table as it is (schema
-// metadata included, except that the checksums under kChecksumsMetadataKey are recorded afresh),
-// after validating it against row.schema_version.
-void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc = {});
 
 }  // namespace legolasflux

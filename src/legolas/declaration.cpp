@@ -145,4 +145,10 @@ Registry& default_registry() {
     return registry;
 }
 
+std::optional<SchemaVersion> Registry::most_derived_declared(std::string_view qualified_identifier) const {
+    for (const SchemaVersion& sv : parse_identifier(qualified_identifier))
+        if (is_declared(sv)) return sv;
+    return std::nullopt;
+}
+
 }  // namespace legolasflux::legolas

@@ -50,7 +50,7 @@ void mark_weights_non_nullable(arrow::Table& table) {
     const auto& columns = table.batches.at(0).columns;
     for (size_t k = 0; k < schema->fields.size(); ++k) {
         arrow::Field& f = schema->fields[k];
-        if (f.name == "weights" && f.type.id != arrow::TypeId::Null && columns[k]->null_count == 0) f.nullable = false;
+        if (f.name == kWeightsColumn && f.type.id != arrow::TypeId::Null && columns[k]->null_count == 0) f.nullable = false;
     }
     table.schema = schema;
     for (auto& b : table.batches) b.schema = schema;
@@ -62,10 +62,10 @@ void put_weights(arrow::Table& table, const Weights& weights, std::vector<Gather
     auto schema = std::make_shared<arrow::Schema>(*table.schema);
     auto& columns = table.batches.at(0).columns;
     for (size_t k = 0; k < schema->fields.size(); ++k) {
-        if (schema->fields[k].name != "weights") continue;
+        if (schema->fields[k].name != kWeightsColumn) continue;
         const Weights* rows[] = {&weights};
         columns[k] = weights_to_arrow_gathered(rows, gathered);
-        arrow::Field f = legolas::ValueTraits<Weights>::field("weights");
+        arrow::Field f = legolas::ValueTraits<Weights>::field(std::string(kWeightsColumn));
         f.type = columns[k]->type;
         schema->fields[k] = std::move(f);
         table.schema = schema;
@@ -146,7 +146,7 @@ void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::
 ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, bool prefix,
                          const std::optional<legolas::SchemaVersion>& wanted, const ModelReadOptions& options) {
     arrow::IpcFileInfo info;
-    const auto read = [&] { return arrow::read_any(bytes, {}, &info); };
+    const auto read = [&] { return arrow::read_any(bytes, options.ipc, &info); };
     ModelRow row;
     try {
         row.table = prefix ? common::with_context(source, read) : read();
@@ -158,18 +158,12 @@ ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, 
     // Integrity before meaning: what the checksums cover is then as it was written.
     verify(source, bytes, info, row.table, options);
     const auto& metadata = row.table.schema->metadata;
-    const auto qualified = arrow::find_metadata(metadata, "legolas_schema_qualified");
+    const auto qualified = arrow::find_metadata(metadata, legolas::kSchemaQualifiedKey);
     const legolas::SchemaVersion named = legolas::schema_version_from_metadata(*row.table.schema);
     row.qualified_identifier = std::string(qualified.value_or(""));
 
-    // The most derived schema of the file's chain that this program has registered.
     const auto& registry = legolas::default_registry();
-    std::optional<legolas::SchemaVersion> known;
-    for (const auto& sv : legolas::parse_identifier(row.qualified_identifier))
-        if (registry.is_declared(sv)) {
-            known = sv;
-            break;
-        }
+    const std::optional<legolas::SchemaVersion> known = registry.most_derived_declared(row.qualified_identifier);
     if (!known) (void)legolas::check_table(row.table);  // throws UnknownSchemaVersionError for `named`
     row.schema_version = *known;
     if (wanted && !registry.descends_from(*known, *wanted)) {
@@ -199,7 +193,7 @@ ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, 
 ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted,
                           const ModelReadOptions& options) {
     // The file checksum needs the file's bytes, not only the table read from them.
-    return read_model_from(arrow::read_whole_file(path), path.string(), true, wanted, options);
+    return read_model_from(arrow::read_whole_file(path, options.ipc.file_access), path.string(), true, wanted, options);
 }
 
 ModelRow read_model_table(const arrow::Buffer& bytes, const std::optional<legolas::SchemaVersion>& wanted,
@@ -218,6 +212,13 @@ ModelRow read_model_row(const std::filesystem::path& path, const ModelReadOption
 }
 ModelRow read_model_row(const arrow::Buffer& bytes, const ModelReadOptions& options) {
     return detail::read_model_table(bytes, std::nullopt, options);
+}
+
+void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc) {
+    if (!row.table.schema || row.table.num_rows() != 1)
+        throw InvalidArgument("write_model_row: a model row is a table of exactly one row");
+    legolas::validate(*row.table.schema, row.schema_version);
+    detail::write_checksummed_file(path, row.table, ipc);  // fresh checksums, as for typed rows
 }
 
 }  // namespace legolasflux

@@ -3,6 +3,7 @@
 #include "legolasflux/safetensors.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -224,7 +225,7 @@ SafetensorsFile parse(const arrow::Buffer& bytes, const SafetensorsReadOptions& 
 
     for (Entry& e : entries) {
         e.tensor.data = bytes.slice(data_start + e.begin, e.end - e.begin);
-        if (e.tensor.dtype == SafetensorsDtype::BOOL)
+        if (e.tensor.dtype == SafetensorsDtype::BOOL && options.validation == arrow::ValidationLevel::Full)
             for (int64_t i = 0; i < e.tensor.data.size(); ++i)
                 if (e.tensor.data.data()[i] > 1)
                     throw FormatError("safetensors: tensor " + in_quotes(e.tensor.name) + " is BOOL but element " +
@@ -294,88 +295,51 @@ std::vector<uint8_t> header_bytes(const SafetensorsFile& file, const std::vector
 
 }  // namespace
 
-std::string_view dtype_name(SafetensorsDtype dtype) noexcept {
-    switch (dtype) {
-        case SafetensorsDtype::BOOL: return "BOOL";
-        case SafetensorsDtype::U8: return "U8";
-        case SafetensorsDtype::I8: return "I8";
-        case SafetensorsDtype::I16: return "I16";
-        case SafetensorsDtype::U16: return "U16";
-        case SafetensorsDtype::F16: return "F16";
-        case SafetensorsDtype::BF16: return "BF16";
-        case SafetensorsDtype::I32: return "I32";
-        case SafetensorsDtype::U32: return "U32";
-        case SafetensorsDtype::F32: return "F32";
-        case SafetensorsDtype::F64: return "F64";
-        case SafetensorsDtype::I64: return "I64";
-        case SafetensorsDtype::U64: return "U64";
-    }
-    return "?";
+namespace {
+
+// Each dtype's name, size and element type, in the enum's order (BF16 is read as Float32, exactly).
+struct DtypeInfo {
+    std::string_view name;
+    int size;
+    ElementType element_type;
+};
+constexpr DtypeInfo kDtypes[] = {
+    {"BOOL", 1, ElementType::Bool},   {"U8", 1, ElementType::UInt8},     {"I8", 1, ElementType::Int8},
+    {"I16", 2, ElementType::Int16},   {"U16", 2, ElementType::UInt16},   {"F16", 2, ElementType::Float16},
+    {"BF16", 2, ElementType::Float32}, {"I32", 4, ElementType::Int32},   {"U32", 4, ElementType::UInt32},
+    {"F32", 4, ElementType::Float32}, {"F64", 8, ElementType::Float64},  {"I64", 8, ElementType::Int64},
+    {"U64", 8, ElementType::UInt64},
+};
+static_assert(std::size(kDtypes) == static_cast<size_t>(SafetensorsDtype::U64) + 1);
+
+// A value outside the enum (a cast) gets what the switch statements this replaces gave it.
+const DtypeInfo& info(SafetensorsDtype dtype) noexcept {
+    static constexpr DtypeInfo kOutside{"?", 0, ElementType::Float32};
+    const auto i = static_cast<size_t>(dtype);
+    return i < std::size(kDtypes) ? kDtypes[i] : kOutside;
 }
 
-int dtype_size(SafetensorsDtype dtype) noexcept {
-    switch (dtype) {
-        case SafetensorsDtype::BOOL:
-        case SafetensorsDtype::U8:
-        case SafetensorsDtype::I8: return 1;
-        case SafetensorsDtype::I16:
-        case SafetensorsDtype::U16:
-        case SafetensorsDtype::F16:
-        case SafetensorsDtype::BF16: return 2;
-        case SafetensorsDtype::I32:
-        case SafetensorsDtype::U32:
-        case SafetensorsDtype::F32: return 4;
-        case SafetensorsDtype::F64:
-        case SafetensorsDtype::I64:
-        case SafetensorsDtype::U64: return 8;
-    }
-    return 0;
-}
+}  // namespace
+
+std::string_view dtype_name(SafetensorsDtype dtype) noexcept { return info(dtype).name; }
+
+int dtype_size(SafetensorsDtype dtype) noexcept { return info(dtype).size; }
 
 std::optional<SafetensorsDtype> parse_dtype(std::string_view name) noexcept {
-    for (int i = 0; i <= static_cast<int>(SafetensorsDtype::U64); ++i) {
-        const auto d = static_cast<SafetensorsDtype>(i);
-        if (dtype_name(d) == name) return d;
-    }
+    for (size_t i = 0; i < std::size(kDtypes); ++i)
+        if (kDtypes[i].name == name) return static_cast<SafetensorsDtype>(i);
     return std::nullopt;
 }
 
 SafetensorsDtype dtype_for(ElementType type) noexcept {
-    switch (type) {
-        case ElementType::Bool: return SafetensorsDtype::BOOL;
-        case ElementType::Int8: return SafetensorsDtype::I8;
-        case ElementType::Int16: return SafetensorsDtype::I16;
-        case ElementType::Int32: return SafetensorsDtype::I32;
-        case ElementType::Int64: return SafetensorsDtype::I64;
-        case ElementType::UInt8: return SafetensorsDtype::U8;
-        case ElementType::UInt16: return SafetensorsDtype::U16;
-        case ElementType::UInt32: return SafetensorsDtype::U32;
-        case ElementType::UInt64: return SafetensorsDtype::U64;
-        case ElementType::Float16: return SafetensorsDtype::F16;
-        case ElementType::Float32: return SafetensorsDtype::F32;
-        case ElementType::Float64: return SafetensorsDtype::F64;
+    for (size_t i = 0; i < std::size(kDtypes); ++i) {
+        const auto d = static_cast<SafetensorsDtype>(i);
+        if (d != SafetensorsDtype::BF16 && kDtypes[i].element_type == type) return d;
     }
     return SafetensorsDtype::F32;
 }
 
-ElementType element_type_for(SafetensorsDtype dtype) noexcept {
-    switch (dtype) {
-        case SafetensorsDtype::BOOL: return ElementType::Bool;
-        case SafetensorsDtype::U8: return ElementType::UInt8;
-        case SafetensorsDtype::I8: return ElementType::Int8;
-        case SafetensorsDtype::I16: return ElementType::Int16;
-        case SafetensorsDtype::U16: return ElementType::UInt16;
-        case SafetensorsDtype::F16: return ElementType::Float16;
-        case SafetensorsDtype::BF16: return ElementType::Float32;
-        case SafetensorsDtype::I32: return ElementType::Int32;
-        case SafetensorsDtype::U32: return ElementType::UInt32;
-        case SafetensorsDtype::F32: return ElementType::Float32;
-        case SafetensorsDtype::F64: return ElementType::Float64;
-        case SafetensorsDtype::I64: return ElementType::Int64;
-        case SafetensorsDtype::U64: return ElementType::UInt64;
-    }
-    return ElementType::Float32;
-}
+ElementType element_type_for(SafetensorsDtype dtype) noexcept { return info(dtype).element_type; }
 
 SafetensorsFile read_safetensors(const arrow::Buffer& bytes, const SafetensorsReadOptions& options) {
     return parse(bytes, options);

@@ -1,5 +1,5 @@
 // Model rows ↔ safetensors: weights ↔ tensors, scalar columns ↔ "__metadata__" strings, with the
-// keys that let the round trip restore the row exactly (include/legolasflux/safetensors.hpp).
+// keys that let the round trip restore the row exactly (include/legolasflux/safetensors_model.hpp).
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -7,11 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "file_checksum.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/compliance.hpp"
-#include "legolasflux/safetensors.hpp"
+#include "legolasflux/safetensors_model.hpp"
 
 namespace legolasflux {
 namespace {
@@ -19,7 +18,6 @@ namespace {
 using json = nlohmann::ordered_json;
 namespace la = legolasflux::arrow;
 
-constexpr std::string_view kSchemaKey = "legolas_schema_qualified";
 constexpr std::string_view kOrderKey = "legolasflux.weight_order";
 constexpr std::string_view kNamesKey = "legolasflux.weight_names";
 constexpr std::string_view kColumnsKey = "legolasflux.columns";
@@ -33,6 +31,15 @@ std::string dump(const json& j) {
         return j.dump();
     } catch (const json::exception&) {
         throw InvalidArgument("safetensors: a weight or column name is not valid UTF-8");
+    }
+}
+
+// The value of one of our JSON-valued keys (FormatError naming the key when it is not JSON).
+json parse_metadata_json(std::string_view key, const std::string& value) {
+    try {
+        return json::parse(value);
+    } catch (const json::exception&) {
+        throw FormatError("safetensors metadata: " + std::string(key) + " is not JSON");
     }
 }
 
@@ -175,12 +182,7 @@ std::vector<size_t> model_order(const SafetensorsFile& file, const std::map<std:
     }
     std::map<std::string_view, size_t> index;
     for (size_t i = 0; i < file.tensors.size(); ++i) index.emplace(file.tensors[i].name, i);
-    json names;
-    try {
-        names = json::parse(it->second);
-    } catch (const json::exception&) {
-        throw FormatError("safetensors metadata: " + std::string(kOrderKey) + " is not JSON");
-    }
+    const json names = parse_metadata_json(kOrderKey, it->second);
     if (!names.is_array() || names.size() != file.tensors.size())
         throw FormatError("safetensors metadata: " + std::string(kOrderKey) + " must list each of the " +
                           std::to_string(file.tensors.size()) + " tensors once");
@@ -228,7 +230,7 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
     }
 
     auto& md = file.metadata;
-    md.emplace_back(kSchemaKey, row.qualified_identifier);
+    md.emplace_back(legolas::kSchemaQualifiedKey, row.qualified_identifier);
     md.emplace_back(kOrderKey, dump(json(names)));
     md.emplace_back(kNamesKey, row.weight_names ? "stored" : "generated");
     json columns = json::array();
@@ -238,7 +240,7 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
     for (size_t k = 0; k < fields.size(); ++k) {
         const la::Field& f = fields[k];
         if (f.name == kWeightNamesColumn) continue;
-        if (f.name == "weights") {
+        if (f.name == kWeightsColumn) {
             columns.push_back({{"name", f.name}, {"type", "weights"}});
             continue;
         }
@@ -247,7 +249,7 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
             throw UnsupportedError("the column '" + f.name + "' (" + la::to_string(f.type) +
                                    ") has no safetensors form: only bool, integer, float and string columns go into "
                                    "__metadata__");
-        if (f.name == kSchemaKey || f.name.starts_with(kOurPrefix))
+        if (f.name == legolas::kSchemaQualifiedKey || f.name.starts_with(kOurPrefix))
             throw UnsupportedError("the column '" + f.name + "' has the name of a metadata key LegolasFlux reserves");
         json c = {{"name", f.name}, {"type", *type}, {"nullable", f.nullable}};
         if (!f.metadata.empty()) {
@@ -262,7 +264,7 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
     md.emplace_back(kColumnsKey, dump(columns));
     // The table's own metadata, when it holds more than the schema tag, in order.
     const auto& schema_md = row.table.schema->metadata;
-    if (std::any_of(schema_md.begin(), schema_md.end(), [](const auto& kv) { return kv.first != kSchemaKey; })) {
+    if (std::any_of(schema_md.begin(), schema_md.end(), [](const auto& kv) { return kv.first != legolas::kSchemaQualifiedKey; })) {
         json pairs = json::array();
         for (const auto& [key, value] : schema_md) pairs.push_back({key, value});
         md.emplace_back(kSchemaMetadataKey, dump(pairs));
@@ -297,29 +299,24 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
     std::vector<la::ArrayPtr> columns;
     auto add_weights = [&] {
         if (weights) {
-            schema->fields.push_back(weights_field("weights", weights->element_type, false));
+            schema->fields.push_back(weights_field(std::string(kWeightsColumn), weights->element_type, false));
             const Weights* rows[] = {&*weights};
             columns.push_back(weights_to_arrow(rows));
         } else {
-            schema->fields.push_back(la::field("weights", la::null()));
+            schema->fields.push_back(la::field(std::string(kWeightsColumn), la::null()));
             columns.push_back(la::make_null(1));
         }
     };
     std::set<std::string> column_names;
     auto claim = [&](const std::string& name) {
-        if (name == "weights" || name == kWeightNamesColumn)
+        if (name == kWeightsColumn || name == kWeightNamesColumn)
             throw FormatError("safetensors metadata: the key '" + name + "' names a column filled from the tensors");
         if (!column_names.insert(name).second)
             throw FormatError("safetensors metadata: the column '" + name + "' is described twice");
     };
 
     if (auto it = md.find(std::string(kColumnsKey)); it != md.end()) {
-        json described;
-        try {
-            described = json::parse(it->second);
-        } catch (const json::exception&) {
-            throw FormatError("safetensors metadata: " + std::string(kColumnsKey) + " is not JSON");
-        }
+        const json described = parse_metadata_json(kColumnsKey, it->second);
         if (!described.is_array()) throw FormatError("safetensors metadata: " + std::string(kColumnsKey) + " is not an array");
         bool have_weights = false;
         for (const auto& c : described) {
@@ -328,7 +325,7 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
             if (!ok) throw FormatError("safetensors metadata: a malformed entry in " + std::string(kColumnsKey) + ": " + c.dump());
             const std::string name = c["name"], type_name = c["type"];
             if (type_name == "weights") {
-                if (name != "weights" || have_weights)
+                if (name != kWeightsColumn || have_weights)
                     throw FormatError("safetensors metadata: " + std::string(kColumnsKey) + " has a bad weights entry");
                 have_weights = true;
                 add_weights();
@@ -360,7 +357,7 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
     }
     // Keys no column description claims (another tool's, or a foreign file's): string columns.
     for (const auto& [key, value] : file.metadata) {
-        if (consumed.count(key) || key == kSchemaKey || std::string_view(key).starts_with(kOurPrefix)) continue;
+        if (consumed.count(key) || key == legolas::kSchemaQualifiedKey || std::string_view(key).starts_with(kOurPrefix)) continue;
         claim(key);
         schema->fields.push_back(la::field(key, la::utf8()));
         columns.push_back(la::make_strings({value}));
@@ -372,15 +369,10 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
     }
 
     ModelRow row;
-    auto schema_it = md.find(std::string(kSchemaKey));
+    auto schema_it = md.find(std::string(legolas::kSchemaQualifiedKey));
     row.qualified_identifier = schema_it == md.end() ? std::string(kDefaultSchema) : schema_it->second;
     if (auto it = md.find(std::string(kSchemaMetadataKey)); it != md.end()) {
-        json pairs;
-        try {
-            pairs = json::parse(it->second);
-        } catch (const json::exception&) {
-            throw FormatError("safetensors metadata: " + std::string(kSchemaMetadataKey) + " is not JSON");
-        }
+        const json pairs = parse_metadata_json(kSchemaMetadataKey, it->second);
         if (!pairs.is_array())
             throw FormatError("safetensors metadata: " + std::string(kSchemaMetadataKey) + " must be an array of [key, value] strings");
         for (const auto& kv : pairs) {
@@ -389,16 +381,11 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
             schema->metadata.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
         }
     }
-    la::set_metadata(schema->metadata, std::string(kSchemaKey), row.qualified_identifier);
+    la::set_metadata(schema->metadata, std::string(legolas::kSchemaQualifiedKey), row.qualified_identifier);
     set_schema(row.table, schema, std::move(columns));
 
-    const auto& registry = legolas::default_registry();
-    std::optional<legolas::SchemaVersion> known;
-    for (const auto& sv : legolas::parse_identifier(row.qualified_identifier))
-        if (registry.is_declared(sv)) {
-            known = sv;
-            break;
-        }
+    const std::optional<legolas::SchemaVersion> known =
+        legolas::default_registry().most_derived_declared(row.qualified_identifier);
     if (!known) (void)legolas::check_table(row.table);  // throws UnknownSchemaVersionError, naming it
     row.schema_version = *known;
     legolas::validate(*row.table.schema, *known);
@@ -407,13 +394,6 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
     row.architecture_version = base.architecture_version;
     if (stored_names) row.weight_names = names;
     return row;
-}
-
-void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc) {
-    if (!row.table.schema || row.table.num_rows() != 1)
-        throw InvalidArgument("write_model_row: a model row is a table of exactly one row");
-    legolas::validate(*row.table.schema, row.schema_version);
-    detail::write_checksummed_file(path, row.table, ipc);  // fresh checksums, as for typed rows
 }
 
 }  // namespace legolasflux

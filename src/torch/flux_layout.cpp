@@ -20,39 +20,34 @@ void add(std::vector<FluxTensor>& out, const std::string& prefix, const char* na
     if (t.defined()) out.push_back({prefix + name, t, transform});
 }
 
+// The first of `Impls` that `m` is, handed to `add` (which adds its tensors); false when none.
+template <class... Impls, class Add>
+bool add_as_any(const nn::Module& m, Add&& add) {
+    return ((as<Impls>(m) ? (add(*as<Impls>(m)), true) : false) || ...);
+}
+
 // Adds the layer's own tensors in Flux's order; false if the layer type is not one we know.
 bool add_layer(const nn::Module& m, const std::string& p, std::vector<FluxTensor>& out) {
+    // Flux's convolutions keep their kernels flipped.
+    const auto conv = [&](const auto& c) {
+        add(out, p, "weight", c.weight, FluxTransform::Flip);
+        add(out, p, "bias", c.bias);
+    };
+    // BatchNorm and InstanceNorm: β, γ, μ, σ² (Flux's field order).
+    const auto norm = [&](const auto& n) {
+        add(out, p, "bias", n.bias), add(out, p, "weight", n.weight);
+        add(out, p, "running_mean", n.running_mean), add(out, p, "running_var", n.running_var);
+    };
     if (auto* l = as<nn::LinearImpl>(m)) {
         add(out, p, "weight", l->weight, FluxTransform::Transpose);
         add(out, p, "bias", l->bias);
-    } else if (auto* c1 = as<nn::Conv1dImpl>(m)) {
-        add(out, p, "weight", c1->weight, FluxTransform::Flip);
-        add(out, p, "bias", c1->bias);
-    } else if (auto* c2 = as<nn::Conv2dImpl>(m)) {
-        add(out, p, "weight", c2->weight, FluxTransform::Flip);
-        add(out, p, "bias", c2->bias);
-    } else if (auto* c3 = as<nn::Conv3dImpl>(m)) {
-        add(out, p, "weight", c3->weight, FluxTransform::Flip);
-        add(out, p, "bias", c3->bias);
-    } else if (auto* b1 = as<nn::BatchNorm1dImpl>(m)) {
-        add(out, p, "bias", b1->bias), add(out, p, "weight", b1->weight);
-        add(out, p, "running_mean", b1->running_mean), add(out, p, "running_var", b1->running_var);
-    } else if (auto* b2 = as<nn::BatchNorm2dImpl>(m)) {
-        add(out, p, "bias", b2->bias), add(out, p, "weight", b2->weight);
-        add(out, p, "running_mean", b2->running_mean), add(out, p, "running_var", b2->running_var);
-    } else if (auto* b3 = as<nn::BatchNorm3dImpl>(m)) {
-        add(out, p, "bias", b3->bias), add(out, p, "weight", b3->weight);
-        add(out, p, "running_mean", b3->running_mean), add(out, p, "running_var", b3->running_var);
-    } else if (auto* i1 = as<nn::InstanceNorm1dImpl>(m)) {
-        add(out, p, "bias", i1->bias), add(out, p, "weight", i1->weight);
-        add(out, p, "running_mean", i1->running_mean), add(out, p, "running_var", i1->running_var);
-    } else if (auto* i2 = as<nn::InstanceNorm2dImpl>(m)) {
-        add(out, p, "bias", i2->bias), add(out, p, "weight", i2->weight);
-        add(out, p, "running_mean", i2->running_mean), add(out, p, "running_var", i2->running_var);
-    } else if (auto* i3 = as<nn::InstanceNorm3dImpl>(m)) {
-        add(out, p, "bias", i3->bias), add(out, p, "weight", i3->weight);
-        add(out, p, "running_mean", i3->running_mean), add(out, p, "running_var", i3->running_var);
-    } else if (auto* g = as<nn::GroupNormImpl>(m)) {
+        return true;
+    }
+    if (add_as_any<nn::Conv1dImpl, nn::Conv2dImpl, nn::Conv3dImpl>(m, conv)) return true;
+    if (add_as_any<nn::BatchNorm1dImpl, nn::BatchNorm2dImpl, nn::BatchNorm3dImpl, nn::InstanceNorm1dImpl,
+                   nn::InstanceNorm2dImpl, nn::InstanceNorm3dImpl>(m, norm))
+        return true;
+    if (auto* g = as<nn::GroupNormImpl>(m)) {
         add(out, p, "bias", g->bias), add(out, p, "weight", g->weight);
     } else if (auto* ln = as<nn::LayerNormImpl>(m)) {
         add(out, p, "weight", ln->weight), add(out, p, "bias", ln->bias);

@@ -10,7 +10,7 @@
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
-#include "legolasflux/safetensors.hpp"  // write_model_row of a ModelRow
+#include "legolasflux/model.hpp"  // write_model_row of a ModelRow
 
 using namespace legolasflux;
 namespace fs = std::filesystem;

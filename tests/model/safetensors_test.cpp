@@ -12,7 +12,7 @@
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolasflux.hpp"
-#include "legolasflux/safetensors.hpp"
+#include "legolasflux/safetensors_model.hpp"
 
 using namespace legolasflux;
 namespace la = legolasflux::arrow;

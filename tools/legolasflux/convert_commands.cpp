@@ -10,7 +10,7 @@
 #include "commands.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
-#include "legolasflux/safetensors.hpp"
+#include "legolasflux/safetensors_model.hpp"
 #include "torch_convert.hpp"
 
 namespace legolasflux::cli {

@@ -93,7 +93,7 @@ std::vector<ColumnDiff> diff_columns(const ModelRow& a, const ModelRow& b) {
         std::vector<std::pair<const arrow::Field*, std::string>> out;
         const auto& fields = row.table.schema->fields;
         for (size_t k = 0; k < fields.size(); ++k) {
-            if (fields[k].name == "weights") continue;
+            if (fields[k].name == kWeightsColumn) continue;
             out.emplace_back(&fields[k], arrow::format_value(*row.table.batches.at(0).columns[k], 0, 16));
         }
         return out;

@@ -51,7 +51,7 @@ std::vector<std::pair<std::string, std::string>> other_columns(const ModelRow& r
     const auto& fields = row.table.schema->fields;
     const auto& batch = row.table.batches.at(0);
     for (size_t k = 0; k < fields.size(); ++k) {
-        if (fields[k].name == "weights" || fields[k].name == kWeightNamesColumn) continue;
+        if (fields[k].name == kWeightsColumn || fields[k].name == kWeightNamesColumn) continue;
         out.emplace_back(fields[k].name, arrow::format_value(*batch.columns[k], 0, 8));
     }
     return out;

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "legolasflux/errors.hpp"
@@ -77,6 +78,10 @@ public:
     std::string qualified_identifier(const SchemaVersion& sv) const;
     // True when `ancestor` is `sv` itself or one of its ancestors.
     bool descends_from(const SchemaVersion& sv, const SchemaVersion& ancestor) const;
+    // The most derived schema version of a qualified identifier's chain ("child@1>parent@1>…") that
+    // is declared here: the first declared one, reading from the left; nullopt when none is. A
+    // malformed identifier throws what parse_identifier throws.
+    std::optional<SchemaVersion> most_derived_declared(std::string_view qualified_identifier) const;
 
 private:
     std::vector<ResolvedField> resolved_fields_locked(const SchemaVersion& sv) const;

@@ -1,0 +1,41 @@
+// Model rows ↔ safetensors files (the codec is safetensors.hpp).
+//
+// Tensors: one per array of the row's Weights, named by `weight_names` (rows without names get
+// "weight_0001", "weight_0002", … — zero-padded to at least four digits, numbered from 1), with
+// the torch shape (the FlatArray's Julia size reversed: the same bytes, as the torch adapter
+// stores them) and the dtype of the Weights' element type.
+//
+// `__metadata__` keys (docs/cli.md, "convert"):
+//   legolas_schema_qualified     the row's schema chain, e.g. "digits.model@1>legolas-flux.model@1"
+//   legolasflux.weight_order     JSON array of the tensor names in the row's array order (the file
+//                                stores them sorted, as the reference writer does)
+//   legolasflux.weight_names     "stored" (the row has a weight_names column) or "generated"
+//   legolasflux.columns          JSON array of {"name", "type", "nullable"}: every column of the row
+//                                but weight_names, in order ("type" is "weights" for the weights)
+//   legolasflux.schema_metadata  JSON array of [key, value]: the table's schema metadata, in order,
+//                                when it holds more than legolas_schema_qualified
+//   <column name>                the value of each scalar column (bool, integers, floats, strings)
+//                                as text; absent when the value is missing. Floats are written in
+//                                the shortest form that reads back to the same value.
+// Columns of other types (lists, structs, …) cannot be expressed as metadata: UnsupportedError.
+#pragma once
+
+#include <string>
+
+#include "legolasflux/model.hpp"
+#include "legolasflux/safetensors.hpp"
+
+namespace legolasflux {
+
+SafetensorsFile to_safetensors(const ModelRow& row);
+// The name a row without weight_names gives its array `index` (0-based) of `count`: "weight_0001", ….
+std::string generated_weight_name(size_t index, size_t count);
+
+// The inverse. Files written by other tools (no legolasflux.* keys): arrays in data-offset order,
+// named by the tensor names (stored as weight_names), every metadata key a string column, and the
+// schema legolas-flux.model@1 unless legolas_schema_qualified says otherwise. Tensors of several
+// dtypes are promoted to one element type as Julia's Weights does; BF16 becomes Float32 exactly.
+// The table is validated against the most derived registered schema of its chain (SchemaError).
+ModelRow from_safetensors(const SafetensorsFile& file);
+
+}  // namespace legolasflux
