@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "flux/checksum_support.hpp"
+#include "model/checksum_support.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"

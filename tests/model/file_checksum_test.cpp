@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "model/file_checksum.hpp"  // white-box: the hashing pass
-#include "flux/checksum_support.hpp"
+#include "model/checksum_support.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
