@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "c_data_private.hpp"
+#include "layout.hpp"
 #include "legolasflux/arrow/c_data.hpp"
 #include "legolasflux/arrow/validate.hpp"
 #include "legolasflux/errors.hpp"
@@ -29,37 +31,15 @@ struct ArrayPrivate {
     ArrowArray dictionary{};
 };
 
-void release_array(ArrowArray* a) {
-    if (!a || !a->release) return;
-    auto* p = static_cast<ArrayPrivate*>(a->private_data);
-    // A child moved out by the consumer is marked released in place and released by its new owner.
-    for (ArrowArray& c : p->children)
-        if (c.release) c.release(&c);
-    if (p->dictionary.release) p->dictionary.release(&p->dictionary);
-    delete p;
-    a->release = nullptr;
-    a->private_data = nullptr;
-}
-
-bool has_offsets_buffer(TypeId id) {
-    switch (id) {
-        case TypeId::Utf8:
-        case TypeId::Binary:
-        case TypeId::LargeUtf8:
-        case TypeId::LargeBinary:
-        case TypeId::List:
-        case TypeId::LargeList:
-        case TypeId::Map: return true;
-        default: return false;
-    }
-}
+void release_array(ArrowArray* a) { detail::release_node<ArrowArray, ArrayPrivate>(a); }
 
 // Fills `out` from `array` (already validated). On error `out` is left released.
 void fill(const ArrayPtr& array, ArrowArray* out) {
     const Array& a = *array;
     auto p = std::make_unique<ArrayPrivate>();
     p->array = array;
-    const bool views = !a.dictionary && (a.type.id == TypeId::Utf8View || a.type.id == TypeId::BinaryView);
+    const detail::Layout layout = detail::layout_of(a.type);
+    const bool views = !a.dictionary && layout.variadic();
     const bool validity = a.dictionary || Array::has_validity_bitmap(a.type.id);
     for (size_t i = 0; i < a.buffers.size(); ++i) {
         const Buffer& b = a.buffers[i];
@@ -69,7 +49,8 @@ void fill(const ArrayPtr& array, ArrowArray* out) {
     int64_t offset = a.offset;
     // Our empty arrays may leave their offsets buffer empty whatever their offset; exported they
     // start at 0, where kZeros provides the single offset the format asks for.
-    if (a.length == 0 && !a.dictionary && has_offsets_buffer(a.type.id) && a.buffers[1].empty()) offset = 0;
+    const bool has_offsets = layout.kind == detail::LayoutKind::VarBinary || layout.kind == detail::LayoutKind::List;
+    if (a.length == 0 && !a.dictionary && has_offsets && a.buffers[1].empty()) offset = 0;
     if (views) {
         for (size_t i = 2; i < a.buffers.size(); ++i) p->variadic_sizes.push_back(a.buffers[i].size());
         p->buffers.push_back(p->variadic_sizes.empty() ? static_cast<const void*>(kZeros) : p->variadic_sizes.data());

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "c_data_private.hpp"
+#include "layout.hpp"
 #include "legolasflux/arrow/c_data.hpp"
 #include "legolasflux/arrow/validate.hpp"
 #include "legolasflux/errors.hpp"
@@ -15,22 +17,11 @@ namespace {
 
 constexpr int kMaxDepth = 256;
 
-// The moved ArrowArray: released exactly once, when the holder goes.
-struct ArrayHolder {
-    ArrowArray array{};
-    ~ArrayHolder() {
-        if (array.release) array.release(&array);
-    }
-};
+// The moved ArrowArray, shared by every Buffer that points into it: released exactly once, when the
+// last of them goes.
+using ArrayHolder = detail::Taken<ArrowArray>;
 
-std::shared_ptr<ArrayHolder> take(ArrowArray* from) {
-    if (!from) throw InvalidArgument("ArrowArray pointer is null");
-    if (!from->release) throw InvalidArgument("ArrowArray is already released");
-    auto holder = std::make_shared<ArrayHolder>();
-    holder->array = *from;
-    from->release = nullptr;
-    return holder;
-}
+std::shared_ptr<ArrayHolder> take(ArrowArray* from) { return std::make_shared<ArrayHolder>(from, "ArrowArray"); }
 
 struct Importer {
     std::shared_ptr<const void> owner;
@@ -63,14 +54,7 @@ struct Importer {
     int64_t last_offset(const ArrowArray& c, int width, int64_t end, const std::string& where) const {
         const void* p = c.buffers[1];
         if (!p) fail(where, "offsets buffer is null");
-        int64_t last;
-        if (width == 4) {
-            int32_t v;
-            std::memcpy(&v, static_cast<const uint8_t*>(p) + end * 4, 4);
-            last = v;
-        } else {
-            std::memcpy(&last, static_cast<const uint8_t*>(p) + end * 8, 8);
-        }
+        const int64_t last = detail::load_int(static_cast<const uint8_t*>(p) + end * width, width, true);
         if (last < 0) fail(where, "offsets end negative (" + std::to_string(last) + ")");
         return last;
     }
@@ -108,44 +92,35 @@ struct Importer {
         if (!dict && c.dictionary) fail(where, "has a dictionary but its field is not dictionary-encoded");
 
         auto validity = [&]() { return buffer(c, 0, c.buffers[0] ? bitmap_bytes(end) : 0, true, where); };
-        switch (t.id) {
-            case TypeId::Null:
-            case TypeId::RunEndEncoded: expect_buffers(0); break;
-            case TypeId::Bool:
+        const detail::Layout layout = detail::layout_of(t);
+        const int w = layout.offset_width;
+        // An empty array's offsets may be absent; nothing reads them.
+        auto offsets_size = [&]() { return c.length == 0 ? 0 : mul(end + 1, w, where); };
+        using detail::LayoutKind;
+        switch (layout.kind) {
+            case LayoutKind::Null:
+            case LayoutKind::RunEndEncoded:
+            case LayoutKind::Unknown: expect_buffers(0); break;
+            case LayoutKind::Bitmap:
                 expect_buffers(2);
                 a->buffers = {validity(), buffer(c, 1, bitmap_bytes(end), false, where)};
                 break;
-            case TypeId::Int:
-            case TypeId::FloatingPoint:
-            case TypeId::Decimal:
-            case TypeId::Date:
-            case TypeId::Time:
-            case TypeId::Timestamp:
-            case TypeId::Duration:
-            case TypeId::Interval:
-            case TypeId::FixedSizeBinary:
+            case LayoutKind::FixedWidth:
                 expect_buffers(2);
-                a->buffers = {validity(), buffer(c, 1, mul(end, t.fixed_width_bytes(), where), false, where)};
+                a->buffers = {validity(), buffer(c, 1, mul(end, layout.value_width, where), false, where)};
                 break;
-            case TypeId::Utf8:
-            case TypeId::Binary:
-            case TypeId::LargeUtf8:
-            case TypeId::LargeBinary: {
+            case LayoutKind::VarBinary: {
                 expect_buffers(3);
-                const int w = t.id == TypeId::Utf8 || t.id == TypeId::Binary ? 4 : 8;
-                // An empty array's offsets may be absent; nothing reads them.
-                const int64_t offsets_size = c.length == 0 ? 0 : mul(end + 1, w, where);
-                Buffer offsets = buffer(c, 1, offsets_size, false, where);
+                Buffer offsets = buffer(c, 1, offsets_size(), false, where);
                 const int64_t data_size = c.length == 0 ? 0 : last_offset(c, w, end, where);
                 a->buffers = {validity(), std::move(offsets), buffer(c, 2, data_size, false, where)};
                 break;
             }
-            case TypeId::Utf8View:
-            case TypeId::BinaryView: {
+            case LayoutKind::BinaryView: {
                 // validity, views, the variadic data buffers, and last the int64 sizes of those.
                 expect_buffers(3, true);
                 const size_t variadic = n - 3;
-                a->buffers = {validity(), buffer(c, 1, mul(end, 16, where), false, where)};
+                a->buffers = {validity(), buffer(c, 1, mul(end, layout.value_width, where), false, where)};
                 const auto* sizes = static_cast<const int64_t*>(c.buffers[n - 1]);
                 if (variadic > 0 && !sizes) fail(where, "the variadic buffer sizes are missing");
                 for (size_t k = 0; k < variadic; ++k) {
@@ -156,34 +131,28 @@ struct Importer {
                 }
                 break;
             }
-            case TypeId::List:
-            case TypeId::LargeList:
-            case TypeId::Map: {
+            case LayoutKind::List:
                 expect_buffers(2);
-                const int w = t.id == TypeId::LargeList ? 8 : 4;
-                a->buffers = {validity(), buffer(c, 1, c.length == 0 ? 0 : mul(end + 1, w, where), false, where)};
+                a->buffers = {validity(), buffer(c, 1, offsets_size(), false, where)};
                 break;
-            }
-            case TypeId::ListView:
-            case TypeId::LargeListView: {
+            case LayoutKind::ListView: {
                 expect_buffers(3);
-                const int64_t size = mul(end, t.id == TypeId::LargeListView ? 8 : 4, where);
+                const int64_t size = mul(end, w, where);
                 a->buffers = {validity(), buffer(c, 1, size, false, where), buffer(c, 2, size, false, where)};
                 break;
             }
-            case TypeId::FixedSizeList:
-            case TypeId::Struct:
+            case LayoutKind::FixedSizeList:
+            case LayoutKind::Struct:
                 expect_buffers(1);
                 a->buffers = {validity()};
                 break;
-            case TypeId::Union:
-                if (t.union_mode == UnionMode::Dense) {
-                    expect_buffers(2);
-                    a->buffers = {buffer(c, 0, end, false, where), buffer(c, 1, mul(end, 4, where), false, where)};
-                } else {
-                    expect_buffers(1);
-                    a->buffers = {buffer(c, 0, end, false, where)};
-                }
+            case LayoutKind::DenseUnion:
+                expect_buffers(2);
+                a->buffers = {buffer(c, 0, end, false, where), buffer(c, 1, mul(end, 4, where), false, where)};
+                break;
+            case LayoutKind::SparseUnion:
+                expect_buffers(1);
+                a->buffers = {buffer(c, 0, end, false, where)};
                 break;
         }
 
@@ -209,19 +178,8 @@ struct Importer {
 };
 
 // Owns a stream taken from a producer: released exactly once.
-struct StreamGuard {
-    ArrowArrayStream s;
-    explicit StreamGuard(ArrowArrayStream* from) {
-        if (!from) throw InvalidArgument("ArrowArrayStream pointer is null");
-        if (!from->release) throw InvalidArgument("ArrowArrayStream is already released");
-        s = *from;
-        from->release = nullptr;
-    }
-    ~StreamGuard() {
-        if (s.release) s.release(&s);
-    }
-    StreamGuard(const StreamGuard&) = delete;
-    StreamGuard& operator=(const StreamGuard&) = delete;
+struct StreamGuard : detail::Taken<ArrowArrayStream> {
+    explicit StreamGuard(ArrowArrayStream* from) : Taken(from, "ArrowArrayStream") {}
 
     [[noreturn]] void fail(const char* call, int code) {
         const char* message = s.get_last_error ? s.get_last_error(&s) : nullptr;
@@ -236,7 +194,7 @@ ArrayPtr import_array(ArrowArray* array, const Field& field) {
     const auto holder = take(array);
     const std::string where = field.name.empty() ? std::string("array") : field.name;
     Importer importer{holder};
-    ArrayPtr out = importer.node(holder->array, field.type, field.dictionary ? &*field.dictionary : nullptr, where, 0);
+    ArrayPtr out = importer.node(holder->s, field.type, field.dictionary ? &*field.dictionary : nullptr, where, 0);
     validate(*out, field.name, ValidationLevel::Full);
     return out;
 }
@@ -248,7 +206,7 @@ RecordBatch import_record_batch(ArrowArray* array, std::shared_ptr<const Schema>
     top.id = TypeId::Struct;
     top.children = schema->fields;
     Importer importer{holder};
-    const ArrayPtr s = importer.node(holder->array, top, nullptr, "record batch", 0);
+    const ArrayPtr s = importer.node(holder->s, top, nullptr, "record batch", 0);
     if (s->null_count != 0 || (!s->buffers[0].empty() && count_nulls(s->buffers[0], s->offset, s->length) != 0))
         throw FormatError("imported ArrowArray record batch: a record batch cannot have null rows");
     RecordBatch batch;

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "c_data_private.hpp"
+#include "layout.hpp"
 #include "legolasflux/arrow/c_data.hpp"
 #include "legolasflux/errors.hpp"
 
@@ -14,15 +16,8 @@ namespace {
 
 constexpr int kMaxDepth = 256;  // as validate.hpp: deeper schemas are refused, not recursed into
 
-const char* unit_letter(TimeUnit u) {
-    switch (u) {
-        case TimeUnit::Second: return "s";
-        case TimeUnit::Millisecond: return "m";
-        case TimeUnit::Microsecond: return "u";
-        case TimeUnit::Nanosecond: return "n";
-    }
-    return "?";
-}
+// The format strings' letter for each TimeUnit, in the enum's order (s, ms, us, ns).
+char unit_letter(TimeUnit u) { return "smun"[static_cast<int>(u) & 3]; }
 
 std::string format_of(const DataType& t) {
     switch (t.id) {
@@ -111,17 +106,7 @@ struct SchemaPrivate {
     ArrowSchema dictionary{};
 };
 
-void release_schema(ArrowSchema* s) {
-    if (!s || !s->release) return;
-    auto* p = static_cast<SchemaPrivate*>(s->private_data);
-    // Children the consumer moved out are marked released and skipped here.
-    for (ArrowSchema& c : p->children)
-        if (c.release) c.release(&c);
-    if (p->dictionary.release) p->dictionary.release(&p->dictionary);
-    delete p;
-    s->release = nullptr;
-    s->private_data = nullptr;
-}
+void release_schema(ArrowSchema* s) { detail::release_node<ArrowSchema, SchemaPrivate>(s); }
 
 // Fills `out` with a type and the fields nested in it. On error `out` is left released.
 void fill(const std::string& name, const DataType& type, int64_t flags, const KeyValueMetadata& metadata,
@@ -175,19 +160,8 @@ void fill(const std::string& name, const DataType& type, int64_t flags, const Ke
 // ---- import ----
 
 // Owns an ArrowSchema taken from a producer: released exactly once, on every path.
-struct SchemaGuard {
-    ArrowSchema s;
-    explicit SchemaGuard(ArrowSchema* from) {
-        if (!from) throw InvalidArgument("ArrowSchema pointer is null");
-        if (!from->release) throw InvalidArgument("ArrowSchema is already released");
-        s = *from;
-        from->release = nullptr;
-    }
-    ~SchemaGuard() {
-        if (s.release) s.release(&s);
-    }
-    SchemaGuard(const SchemaGuard&) = delete;
-    SchemaGuard& operator=(const SchemaGuard&) = delete;
+struct SchemaGuard : detail::Taken<ArrowSchema> {
+    explicit SchemaGuard(ArrowSchema* from) : Taken(from, "ArrowSchema") {}
 };
 
 KeyValueMetadata decode_metadata(const char* p, const std::string& where) {
@@ -341,17 +315,8 @@ struct Importer {
                               std::to_string(t.children.size()) + " children");
         };
         switch (t.id) {
-            case TypeId::List:
-            case TypeId::LargeList:
-            case TypeId::ListView:
-            case TypeId::LargeListView:
-            case TypeId::FixedSizeList:
-                if (t.children.size() != 1) bad("needs one child");
-                break;
             case TypeId::Map:
-                if (t.children.size() != 1 || t.children[0].type.id != TypeId::Struct ||
-                    t.children[0].type.children.size() != 2)
-                    bad("needs one struct child of two fields");
+                if (!detail::has_map_entries(t)) bad("needs one struct child of two fields");
                 break;
             case TypeId::RunEndEncoded:
                 if (t.children.size() != 2 || t.children[0].type.id != TypeId::Int || !t.children[0].type.is_signed ||
@@ -361,9 +326,12 @@ struct Importer {
             case TypeId::Union:
                 if (t.children.size() != t.type_ids.size()) bad("lists " + std::to_string(t.type_ids.size()) + " type ids");
                 break;
-            case TypeId::Struct: break;
-            default:
-                if (!t.children.empty()) bad("takes no children");
+            default: {
+                // Lists have one child, structs any number, other types none.
+                const detail::ChildCount count = detail::layout_of(t).children;
+                if (count == detail::ChildCount::One && t.children.size() != 1) bad("needs one child");
+                if (count == detail::ChildCount::None && !t.children.empty()) bad("takes no children");
+            }
         }
     }
 

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "legolasflux/arrow/pretty_print.hpp"
+#include "common/float16.hpp"
 #include "value_access.hpp"
 
 namespace legolasflux::arrow {
@@ -17,8 +18,6 @@ bool same_dictionary_type(const Array& a, const Array& b) {
     if (!a.dictionary != !b.dictionary) return false;
     return !a.dictionary || a.dictionary->type == b.dictionary->type;
 }
-
-bool half_is_nan(uint16_t h) { return (h & 0x7c00) == 0x7c00 && (h & 0x3ff) != 0; }
 
 // Bit-exact, except that every NaN equals every NaN.
 bool float_slot_equals(const Array& a, int64_t i, const Array& b, int64_t j) {
@@ -31,7 +30,7 @@ bool float_slot_equals(const Array& a, int64_t i, const Array& b, int64_t j) {
             uint16_t x, y;
             std::memcpy(&x, pa, 2);
             std::memcpy(&y, pb, 2);
-            return half_is_nan(x) && half_is_nan(y);
+            return std::isnan(common::half_to_float(x)) && std::isnan(common::half_to_float(y));
         }
         case Precision::Single: {
             float x, y;
@@ -71,50 +70,38 @@ bool slots_equal(const Array& a, int64_t i, const Array& b, int64_t j) {
     if (!va) return true;
     if (a.dictionary)
         return slots_equal(*a.dictionary, detail::dictionary_index(a, i), *b.dictionary, detail::dictionary_index(b, j));
-    switch (t.id) {
-        case TypeId::Null: return true;
-        case TypeId::Bool: return a.bool_value(i) == b.bool_value(j);
-        case TypeId::FloatingPoint: return float_slot_equals(a, i, b, j);
-        case TypeId::Int:
-        case TypeId::Decimal:
-        case TypeId::Date:
-        case TypeId::Time:
-        case TypeId::Timestamp:
-        case TypeId::Duration:
-        case TypeId::Interval:
-        case TypeId::FixedSizeBinary: {
+    if (t.id == TypeId::FloatingPoint) return float_slot_equals(a, i, b, j);
+    switch (detail::layout_of(t).kind) {
+        case detail::LayoutKind::Null: return true;
+        case detail::LayoutKind::Bitmap: return a.bool_value(i) == b.bool_value(j);
+        case detail::LayoutKind::FixedWidth: {
             const int width = t.fixed_width_bytes();
             return std::memcmp(a.buffers[1].data() + (a.offset + i) * width, b.buffers[1].data() + (b.offset + j) * width,
                                static_cast<size_t>(width)) == 0;
         }
-        case TypeId::Utf8:
-        case TypeId::LargeUtf8:
-        case TypeId::Binary:
-        case TypeId::LargeBinary:
-        case TypeId::Utf8View:
-        case TypeId::BinaryView: return a.bytes_value(i) == b.bytes_value(j);
-        case TypeId::List:
-        case TypeId::LargeList:
-        case TypeId::Map:
-        case TypeId::FixedSizeList:
-        case TypeId::ListView:
-        case TypeId::LargeListView: {
+        case detail::LayoutKind::VarBinary:
+        case detail::LayoutKind::BinaryView: return a.bytes_value(i) == b.bytes_value(j);
+        case detail::LayoutKind::List:
+        case detail::LayoutKind::ListView:
+        case detail::LayoutKind::FixedSizeList: {
             const auto [sa, ea] = a.list_range(i);
             const auto [sb, eb] = b.list_range(j);
             return ea - sa == eb - sb && ranges_equal(*a.children[0], sa, *b.children[0], sb, ea - sa);
         }
-        case TypeId::Struct:
+        case detail::LayoutKind::Struct:
             for (size_t k = 0; k < a.children.size(); ++k)
                 if (!slots_equal(*a.children[k], a.offset + i, *b.children[k], b.offset + j)) return false;
             return true;
-        case TypeId::Union: {
+        case detail::LayoutKind::SparseUnion:
+        case detail::LayoutKind::DenseUnion: {
             const auto sa = detail::union_slot(a, i);
             const auto sb = detail::union_slot(b, j);
             return sa.type_id == sb.type_id &&
                    slots_equal(*a.children[sa.child], sa.child_slot, *b.children[sb.child], sb.child_slot);
         }
-        case TypeId::RunEndEncoded:
+        case detail::LayoutKind::RunEndEncoded:
             return slots_equal(*a.children[1], detail::run_index(a, i), *b.children[1], detail::run_index(b, j));
+        case detail::LayoutKind::Unknown: break;
     }
     return false;
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "layout.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::detail {
@@ -38,18 +39,19 @@ Buffer concat_bytes(const uint8_t* x, int64_t nx, const uint8_t* y, int64_t ny) 
     return out;
 }
 
-// Offsets of `a` then `b`, rebased so that they index the concatenation of their ranges.
-template <class T>
-Buffer concat_offsets(const Array& a, const Array& b, int64_t& a_first, int64_t& a_last, int64_t& b_first,
+// Offsets of `a` then `b` (`width` bytes each), rebased so that they index the concatenation of
+// their ranges.
+Buffer concat_offsets(const Array& a, const Array& b, int width, int64_t& a_first, int64_t& a_last, int64_t& b_first,
                       int64_t& b_last) {
-    const T* ao = reinterpret_cast<const T*>(a.buffers[1].data()) + a.offset;
-    const T* bo = reinterpret_cast<const T*>(b.buffers[1].data()) + b.offset;
-    a_first = ao[0], a_last = ao[a.length], b_first = bo[0], b_last = bo[b.length];
-    Buffer out = Buffer::allocate((a.length + b.length + 1) * static_cast<int64_t>(sizeof(T)));
-    T* o = reinterpret_cast<T*>(out.mutable_data());
-    for (int64_t i = 0; i <= a.length; ++i) o[i] = static_cast<T>(ao[i] - a_first);
+    const uint8_t* ao = a.buffers[1].data() + a.offset * width;
+    const uint8_t* bo = b.buffers[1].data() + b.offset * width;
+    auto at = [width](const uint8_t* p, int64_t i) { return load_int(p + i * width, width, true); };
+    a_first = at(ao, 0), a_last = at(ao, a.length), b_first = at(bo, 0), b_last = at(bo, b.length);
+    Buffer out = Buffer::allocate((a.length + b.length + 1) * width);
+    uint8_t* o = out.mutable_data();
+    for (int64_t i = 0; i <= a.length; ++i) store_int(o + i * width, width, at(ao, i) - a_first);
     const int64_t base = a_last - a_first;
-    for (int64_t i = 1; i <= b.length; ++i) o[a.length + i] = static_cast<T>(bo[i] - b_first + base);
+    for (int64_t i = 1; i <= b.length; ++i) store_int(o + (a.length + i) * width, width, at(bo, i) - b_first + base);
     return out;
 }
 
@@ -70,65 +72,49 @@ ArrayPtr concat_impl(const Array& a, const Array& b) {
             throw UnsupportedError("concatenating dictionary-encoded arrays with different dictionaries is not supported");
         out->dictionary = a.dictionary;
     }
-    const TypeId id = a.type.id;
-    switch (id) {
-        case TypeId::Null: return out;
-        case TypeId::Bool:
+    const Layout layout = layout_of(a.type);
+    const int w = layout.offset_width;
+    int64_t af, al, bf, bl;
+    switch (layout.kind) {
+        case LayoutKind::Null: return out;
+        case LayoutKind::Bitmap:
             out->buffers = {concat_bitmaps(a, b, 0, true), concat_bitmaps(a, b, 1, false)};
             return out;
-        case TypeId::Int:
-        case TypeId::FloatingPoint:
-        case TypeId::Decimal:
-        case TypeId::Date:
-        case TypeId::Time:
-        case TypeId::Timestamp:
-        case TypeId::Duration:
-        case TypeId::Interval:
-        case TypeId::FixedSizeBinary: {
-            const int64_t w = a.type.fixed_width_bytes();
+        case LayoutKind::FixedWidth: {
+            const int64_t vw = layout.value_width;
             out->buffers = {concat_bitmaps(a, b, 0, true),
-                            concat_bytes(a.buffers[1].data() + a.offset * w, a.length * w,
-                                         b.buffers[1].data() + b.offset * w, b.length * w)};
+                            concat_bytes(a.buffers[1].data() + a.offset * vw, a.length * vw,
+                                         b.buffers[1].data() + b.offset * vw, b.length * vw)};
             return out;
         }
-        case TypeId::Utf8:
-        case TypeId::Binary:
-        case TypeId::LargeUtf8:
-        case TypeId::LargeBinary: {
-            int64_t af, al, bf, bl;
-            const bool large = id == TypeId::LargeUtf8 || id == TypeId::LargeBinary;
-            Buffer offsets = large ? concat_offsets<int64_t>(a, b, af, al, bf, bl) : concat_offsets<int32_t>(a, b, af, al, bf, bl);
-            if (!large && (al - af) + (bl - bf) > INT32_MAX)
+        case LayoutKind::VarBinary: {
+            Buffer offsets = concat_offsets(a, b, w, af, al, bf, bl);
+            if (w == 4 && (al - af) + (bl - bf) > INT32_MAX)
                 throw UnsupportedError("concatenated " + to_string(a.type) + " data would overflow 32-bit offsets");
             out->buffers = {concat_bitmaps(a, b, 0, true), offsets,
                             concat_bytes(a.buffers[2].data() + af, al - af, b.buffers[2].data() + bf, bl - bf)};
             return out;
         }
-        case TypeId::List:
-        case TypeId::Map:
-        case TypeId::LargeList: {
-            int64_t af, al, bf, bl;
-            const bool large = id == TypeId::LargeList;
-            Buffer offsets = large ? concat_offsets<int64_t>(a, b, af, al, bf, bl) : concat_offsets<int32_t>(a, b, af, al, bf, bl);
-            if (!large && (al - af) + (bl - bf) > INT32_MAX)
+        case LayoutKind::List: {
+            Buffer offsets = concat_offsets(a, b, w, af, al, bf, bl);
+            if (w == 4 && (al - af) + (bl - bf) > INT32_MAX)
                 throw UnsupportedError("concatenated list would overflow 32-bit offsets");
             out->buffers = {concat_bitmaps(a, b, 0, true), offsets};
             out->children = {concat_range(a.children[0], af, al - af, b.children[0], bf, bl - bf)};
             return out;
         }
-        case TypeId::FixedSizeList: {
+        case LayoutKind::FixedSizeList: {
             const int64_t n = a.type.list_size;
             out->buffers = {concat_bitmaps(a, b, 0, true)};
             out->children = {concat_range(a.children[0], a.offset * n, a.length * n, b.children[0], b.offset * n, b.length * n)};
             return out;
         }
-        case TypeId::Struct:
+        case LayoutKind::Struct:
             out->buffers = {concat_bitmaps(a, b, 0, true)};
             for (size_t i = 0; i < a.children.size(); ++i)
                 out->children.push_back(concat_range(a.children[i], a.offset, a.length, b.children[i], b.offset, b.length));
             return out;
-        case TypeId::Utf8View:
-        case TypeId::BinaryView: {
+        case LayoutKind::BinaryView: {
             // Views of `b` that point into data buffers move by the number of `a`'s data buffers.
             const auto a_data = static_cast<int32_t>(a.buffers.size() - 2);
             Buffer views = concat_bytes(a.buffers[1].data() + a.offset * 16, a.length * 16,
@@ -147,10 +133,11 @@ ArrayPtr concat_impl(const Array& a, const Array& b) {
             for (size_t i = 2; i < b.buffers.size(); ++i) out->buffers.push_back(b.buffers[i]);
             return out;
         }
-        case TypeId::Union:
-        case TypeId::ListView:
-        case TypeId::LargeListView:
-        case TypeId::RunEndEncoded: break;
+        case LayoutKind::SparseUnion:
+        case LayoutKind::DenseUnion:
+        case LayoutKind::ListView:
+        case LayoutKind::RunEndEncoded:
+        case LayoutKind::Unknown: break;
     }
     throw UnsupportedError("delta dictionaries of type " + to_string(a.type) + " are not supported");
 }

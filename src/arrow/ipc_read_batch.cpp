@@ -4,6 +4,7 @@
 
 #include "compression.hpp"
 #include "ipc_metadata.hpp"
+#include "layout.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::detail {
@@ -115,8 +116,6 @@ private:
         return v;
     }
 
-    static int width_align(int64_t bytes) { return bytes >= 8 ? 8 : bytes >= 4 ? 4 : bytes >= 2 ? 2 : 1; }
-
     ArrayPtr load_field(const Field& f, const std::string& path, int depth) {
         if (depth > limits_.max_nesting_depth)
             throw FormatError("nesting deeper than " + std::to_string(limits_.max_nesting_depth) + in_field(path));
@@ -128,7 +127,7 @@ private:
         a->length = node.length();
         a->null_count = node.null_count();
         a->buffers.push_back(validity(node, path));
-        a->buffers.push_back(next_buffer(path, "indices", width_align(a->type.bit_width / 8)));
+        a->buffers.push_back(next_buffer(path, "indices", layout_of(a->type).buffers[1].align));
         const auto it = dictionaries_.find(f.dictionary->id);
         if (it == dictionaries_.end())
             throw FormatError("no dictionary with id " + std::to_string(f.dictionary->id) + " has been read for field " + path);
@@ -143,63 +142,11 @@ private:
         a->length = node.length();
         a->null_count = node.null_count();
         auto& buffers = a->buffers;
-        switch (type.id) {
-            case TypeId::Null: a->null_count = a->length; break;
-            case TypeId::Bool:
-                buffers.push_back(validity(node, path));
-                buffers.push_back(next_buffer(path, "values", 1));
-                break;
-            case TypeId::Int:
-            case TypeId::FloatingPoint:
-            case TypeId::Decimal:
-            case TypeId::Date:
-            case TypeId::Time:
-            case TypeId::Timestamp:
-            case TypeId::Duration:
-            case TypeId::Interval:
-            case TypeId::FixedSizeBinary:
-                buffers.push_back(validity(node, path));
-                buffers.push_back(next_buffer(path, "values", type.id == TypeId::FixedSizeBinary ? 1 : width_align(type.fixed_width_bytes())));
-                break;
-            case TypeId::Utf8:
-            case TypeId::Binary:
-            case TypeId::LargeUtf8:
-            case TypeId::LargeBinary: {
-                const bool large = type.id == TypeId::LargeUtf8 || type.id == TypeId::LargeBinary;
-                buffers.push_back(validity(node, path));
-                buffers.push_back(next_buffer(path, "offsets", large ? 8 : 4));
-                buffers.push_back(next_buffer(path, "data", 1));
-                break;
-            }
-            case TypeId::Utf8View:
-            case TypeId::BinaryView: {
-                buffers.push_back(validity(node, path));
-                buffers.push_back(next_buffer(path, "views", 8));
-                if (variadic_ >= num_variadic_) throw FormatError("no variadicBufferCounts entry for view field " + path);
-                const int64_t count = load_element(batch_.variadicBufferCounts(), static_cast<flatbuffers::uoffset_t>(variadic_++));
-                if (count < 0 || count > num_buffers_ - buffer_)
-                    throw FormatError("view field " + path + " claims " + std::to_string(count) + " data buffers, " +
-                                      std::to_string(num_buffers_ - buffer_) + " remain");
-                for (int64_t i = 0; i < count; ++i) buffers.push_back(next_buffer(path, "view data", 1));
-                break;
-            }
-            case TypeId::List:
-            case TypeId::Map:
-            case TypeId::LargeList:
-                buffers.push_back(validity(node, path));
-                buffers.push_back(next_buffer(path, "offsets", type.id == TypeId::LargeList ? 8 : 4));
-                break;
-            case TypeId::ListView:
-            case TypeId::LargeListView: {
-                const int align = type.id == TypeId::LargeListView ? 8 : 4;
-                buffers.push_back(validity(node, path));
-                buffers.push_back(next_buffer(path, "offsets", align));
-                buffers.push_back(next_buffer(path, "sizes", align));
-                break;
-            }
-            case TypeId::FixedSizeList:
-            case TypeId::Struct: buffers.push_back(validity(node, path)); break;
-            case TypeId::Union:
+        const Layout layout = layout_of(type);
+        switch (layout.kind) {
+            case LayoutKind::Null: a->null_count = a->length; break;
+            case LayoutKind::SparseUnion:
+            case LayoutKind::DenseUnion:
                 if (message_.version == MetadataVersion::V4) {
                     // V4 unions carry a validity bitmap, which the V5 layout (ours) has no room for.
                     next_buffer(path, "union validity (V4)", 1);
@@ -208,10 +155,22 @@ private:
                                                " top-level nulls, which the V5 union layout cannot represent");
                 }
                 a->null_count = 0;
-                buffers.push_back(next_buffer(path, "type ids", 1));
-                if (type.union_mode == UnionMode::Dense) buffers.push_back(next_buffer(path, "offsets", 4));
                 break;
-            case TypeId::RunEndEncoded: a->null_count = 0; break;
+            case LayoutKind::RunEndEncoded: a->null_count = 0; break;
+            default: break;
+        }
+        for (int k = 0; k < layout.n_buffers; ++k) {
+            const BufferSpec& b = layout.buffers[k];
+            buffers.push_back(b.kind == BufferKind::Validity ? validity(node, path)
+                                                             : next_buffer(path, buffer_name(b.kind), b.align));
+        }
+        if (layout.variadic()) {
+            if (variadic_ >= num_variadic_) throw FormatError("no variadicBufferCounts entry for view field " + path);
+            const int64_t count = load_element(batch_.variadicBufferCounts(), static_cast<flatbuffers::uoffset_t>(variadic_++));
+            if (count < 0 || count > num_buffers_ - buffer_)
+                throw FormatError("view field " + path + " claims " + std::to_string(count) + " data buffers, " +
+                                  std::to_string(num_buffers_ - buffer_) + " remain");
+            for (int64_t i = 0; i < count; ++i) buffers.push_back(next_buffer(path, "view data", 1));
         }
         a->children.reserve(type.children.size());
         for (const Field& child : type.children) a->children.push_back(load_field(child, join_path(path, child.name), depth + 1));

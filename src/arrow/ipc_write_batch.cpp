@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ipc_metadata.hpp"
+#include "layout.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::detail {
@@ -26,27 +27,20 @@ Buffer shifted_bits(const Buffer& src, int64_t offset, int64_t length, int64_t b
     return out;
 }
 
-template <class T>
-T load(const uint8_t* p, int64_t i) {
-    T v;
-    std::memcpy(&v, p + i * static_cast<int64_t>(sizeof(T)), sizeof(T));
-    return v;
-}
-
-// Offsets [start, start + length] of an offsets buffer, rebased to begin at 0.
-template <class T>
-Buffer rebased_offsets(const Buffer& offsets, int64_t start, int64_t length, int64_t& first, int64_t& last) {
+// Offsets [start, start + length] of an offsets buffer of `width`-byte offsets, rebased to begin at 0.
+Buffer rebased_offsets(const Buffer& offsets, int width, int64_t start, int64_t length, int64_t& first, int64_t& last) {
     if (length == 0) {  // nothing addresses an empty array's offsets (its buffer may even be empty)
         first = last = 0;
-        return Buffer::allocate(sizeof(T));
+        return Buffer::allocate(width);
     }
-    first = load<T>(offsets.data(), start);
-    last = load<T>(offsets.data(), start + length);
-    const auto bytes = (length + 1) * static_cast<int64_t>(sizeof(T));
-    if (first == 0) return offsets.slice(start * static_cast<int64_t>(sizeof(T)), bytes);
+    const uint8_t* p = offsets.data();
+    first = load_int(p + start * width, width, true);
+    last = load_int(p + (start + length) * width, width, true);
+    const int64_t bytes = (length + 1) * width;
+    if (first == 0) return offsets.slice(start * width, bytes);
     Buffer out = Buffer::allocate(bytes);
-    T* o = reinterpret_cast<T*>(out.mutable_data());
-    for (int64_t i = 0; i <= length; ++i) o[i] = static_cast<T>(load<T>(offsets.data(), start + i) - first);
+    for (int64_t i = 0; i <= length; ++i)
+        store_int(out.mutable_data() + i * width, width, load_int(p + (start + i) * width, width, true) - first);
     return out;
 }
 
@@ -60,10 +54,7 @@ public:
             if (!(a.type == f.dictionary->index_type))
                 throw InvalidArgument("field " + path + " has indices of type " + to_string(a.type) + ", its dictionary encoding says " +
                                       to_string(f.dictionary->index_type));
-            const int64_t w = a.type.fixed_width_bytes();
-            validity(a, start, length);
-            fixed(a.buffers.at(1), (a.offset + start) * w, length * w);
-            return;
+            return fixed_width(a, start, length, a.type.fixed_width_bytes());
         }
         if (a.type.id != f.type.id)
             throw InvalidArgument("field " + path + " is " + to_string(f.type) + " but its array is " + to_string(a.type));
@@ -80,6 +71,11 @@ private:
     void node(int64_t length, int64_t nulls) { out_.nodes.push_back({length, nulls}); }
     void fixed(const Buffer& b, int64_t byte_start, int64_t bytes) {
         out_.buffers.push_back(bytes == 0 ? Buffer() : b.slice(byte_start, bytes));
+    }
+    // Node, validity and the `width`-byte values of slots [start, start + length) of `a`.
+    void fixed_width(const Array& a, int64_t start, int64_t length, int64_t width) {
+        validity(a, start, length);
+        fixed(a.buffers.at(1), (a.offset + start) * width, length * width);
     }
 
     // Node plus validity buffer for slots [start, start + length) of `a`.
@@ -106,82 +102,54 @@ private:
     void type(const Field& f, const Array& a, int64_t start, int64_t length, const std::string& path) {
         const DataType& t = f.type;
         const int64_t pos = a.offset + start;  // physical slot in a's buffers
-        switch (t.id) {
-            case TypeId::Null: node(length, length); return;
-            case TypeId::Bool:
+        const Layout layout = layout_of(t);
+        const int w = layout.offset_width;
+        int64_t first, last;
+        switch (layout.kind) {
+            case LayoutKind::Null: node(length, length); return;
+            case LayoutKind::Bitmap:
                 validity(a, start, length);
                 out_.buffers.push_back(shifted_bits(a.buffers.at(1), pos, length, (length + 7) / 8));
                 return;
-            case TypeId::Int:
-            case TypeId::FloatingPoint:
-            case TypeId::Decimal:
-            case TypeId::Date:
-            case TypeId::Time:
-            case TypeId::Timestamp:
-            case TypeId::Duration:
-            case TypeId::Interval:
-            case TypeId::FixedSizeBinary: {
-                const int64_t w = t.fixed_width_bytes();
+            case LayoutKind::FixedWidth: return fixed_width(a, start, length, layout.value_width);
+            case LayoutKind::VarBinary:
                 validity(a, start, length);
-                fixed(a.buffers.at(1), pos * w, length * w);
-                return;
-            }
-            case TypeId::Utf8:
-            case TypeId::Binary:
-            case TypeId::LargeUtf8:
-            case TypeId::LargeBinary: {
-                validity(a, start, length);
-                int64_t first, last;
-                const bool large = t.id == TypeId::LargeUtf8 || t.id == TypeId::LargeBinary;
-                out_.buffers.push_back(large ? rebased_offsets<int64_t>(a.buffers.at(1), pos, length, first, last)
-                                             : rebased_offsets<int32_t>(a.buffers.at(1), pos, length, first, last));
+                out_.buffers.push_back(rebased_offsets(a.buffers.at(1), w, pos, length, first, last));
                 fixed(a.buffers.at(2), first, last - first);
                 return;
-            }
-            case TypeId::Utf8View:
-            case TypeId::BinaryView:
-                validity(a, start, length);
-                fixed(a.buffers.at(1), pos * 16, length * 16);
+            case LayoutKind::BinaryView:
+                fixed_width(a, start, length, layout.value_width);
                 // Data buffers go whole: views address them by index and offset.
                 for (size_t i = 2; i < a.buffers.size(); ++i) out_.buffers.push_back(a.buffers[i]);
                 out_.variadic_counts.push_back(static_cast<int64_t>(a.buffers.size()) - 2);
                 return;
-            case TypeId::List:
-            case TypeId::Map:
-            case TypeId::LargeList: {
+            case LayoutKind::List:
                 validity(a, start, length);
-                int64_t first, last;
-                out_.buffers.push_back(t.id == TypeId::LargeList
-                                           ? rebased_offsets<int64_t>(a.buffers.at(1), pos, length, first, last)
-                                           : rebased_offsets<int32_t>(a.buffers.at(1), pos, length, first, last));
+                out_.buffers.push_back(rebased_offsets(a.buffers.at(1), w, pos, length, first, last));
                 child(t.children[0], *a.children[0], first, last - first, path);
                 return;
-            }
-            case TypeId::ListView:
-            case TypeId::LargeListView: {
-                const int64_t w = t.id == TypeId::LargeListView ? 8 : 4;
-                validity(a, start, length);
-                fixed(a.buffers.at(1), pos * w, length * w);
+            case LayoutKind::ListView:
+                fixed_width(a, start, length, w);
                 fixed(a.buffers.at(2), pos * w, length * w);
                 // Offsets stay valid against the whole child.
                 child(t.children[0], *a.children[0], 0, a.children[0]->length, path);
                 return;
-            }
-            case TypeId::FixedSizeList: {
+            case LayoutKind::FixedSizeList: {
                 const int64_t n = t.list_size;
                 validity(a, start, length);
                 child(t.children[0], *a.children[0], pos * n, length * n, path);
                 return;
             }
-            case TypeId::Struct:
+            case LayoutKind::Struct:
                 validity(a, start, length);
                 for (size_t i = 0; i < t.children.size(); ++i) child(t.children[i], *a.children[i], pos, length, path);
                 return;
-            case TypeId::Union: {
+            case LayoutKind::SparseUnion:
+            case LayoutKind::DenseUnion: {
                 node(length, 0);
                 if (version_ == MetadataVersion::V4) out_.buffers.emplace_back();  // V4's (empty) union validity
                 fixed(a.buffers.at(0), pos, length);
-                if (t.union_mode == UnionMode::Dense) {
+                if (layout.kind == LayoutKind::DenseUnion) {
                     fixed(a.buffers.at(1), pos * 4, length * 4);
                     // Dense offsets address the whole children.
                     for (size_t i = 0; i < t.children.size(); ++i)
@@ -191,10 +159,11 @@ private:
                 }
                 return;
             }
-            case TypeId::RunEndEncoded:
+            case LayoutKind::RunEndEncoded:
                 node(length, 0);
                 run_end_encoded(f, a, pos, length, path);
                 return;
+            case LayoutKind::Unknown: break;
         }
         throw InvalidArgument("cannot write type " + to_string(t));
     }
@@ -209,12 +178,8 @@ private:
             child(f.type.children[1], values, 0, values.length, path);
             return;
         }
-        const int64_t w = ends.type.bit_width / 8;
-        const auto end_at = [&](int64_t i) -> int64_t {
-            const uint8_t* p = ends.buffers.at(1).data();
-            const int64_t j = ends.offset + i;
-            return w == 2 ? load<int16_t>(p, j) : w == 4 ? load<int32_t>(p, j) : load<int64_t>(p, j);
-        };
+        const int w = ends.type.bit_width / 8;
+        const auto end_at = [&](int64_t i) { return load_int(ends.buffers.at(1).data() + (ends.offset + i) * w, w, true); };
         int64_t first = 0;
         while (first < ends.length && end_at(first) <= pos) ++first;
         int64_t last = first;  // exclusive
@@ -227,12 +192,8 @@ private:
         new_ends->type = ends.type;
         new_ends->length = runs;
         Buffer b = Buffer::allocate(runs * w);
-        for (int64_t i = 0; i < runs; ++i) {
-            const int64_t e = std::min(end_at(first + i), pos + length) - pos;
-            if (w == 2) { const auto v = static_cast<int16_t>(e); std::memcpy(b.mutable_data() + i * 2, &v, 2); }
-            else if (w == 4) { const auto v = static_cast<int32_t>(e); std::memcpy(b.mutable_data() + i * 4, &v, 4); }
-            else std::memcpy(b.mutable_data() + i * 8, &e, 8);
-        }
+        for (int64_t i = 0; i < runs; ++i)
+            store_int(b.mutable_data() + i * w, w, std::min(end_at(first + i), pos + length) - pos);
         new_ends->buffers = {Buffer(), b};
         child(f.type.children[0], *new_ends, 0, runs, path);
         child(f.type.children[1], values, first, runs, path);

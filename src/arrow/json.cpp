@@ -78,45 +78,8 @@ bool is_valid_utf8(std::string_view text) {
     return true;
 }
 
-uint16_t double_to_half(double value) {
-    uint16_t sign = std::signbit(value) ? 0x8000 : 0;
-    if (std::isnan(value)) return static_cast<uint16_t>(sign | 0x7E00);
-    double a = std::fabs(value);
-    // 65520 is halfway between the largest half (65504) and the next power step: it rounds up.
-    if (a >= 65520.0) return static_cast<uint16_t>(sign | 0x7C00);
-    if (a < std::ldexp(1.0, -14)) {
-        // Subnormal: units of 2^-24; 1024 units become the smallest normal, the right bits too.
-        const auto m = static_cast<uint16_t>(std::nearbyint(std::ldexp(a, 24)));
-        return static_cast<uint16_t>(sign | m);
-    }
-    int ex;
-    std::frexp(a, &ex);
-    int e = ex - 1;  // a = 1.f * 2^e
-    auto m = static_cast<uint32_t>(std::nearbyint((std::ldexp(a, -e) - 1.0) * 1024.0));
-    if (m == 1024) {
-        m = 0;
-        ++e;
-    }
-    if (e + 15 >= 31) return static_cast<uint16_t>(sign | 0x7C00);
-    return static_cast<uint16_t>(sign | static_cast<uint16_t>((e + 15) << 10) | m);
-}
-
-double half_to_double(uint16_t bits) {
-    const bool negative = bits & 0x8000;
-    const int e = (bits >> 10) & 0x1F;
-    const int m = bits & 0x3FF;
-    double v;
-    if (e == 0)
-        v = std::ldexp(static_cast<double>(m), -24);
-    else if (e == 31)
-        v = m ? std::nan("") : HUGE_VAL;
-    else
-        v = std::ldexp(static_cast<double>(m + 1024), e - 25);
-    return negative ? -v : v;
-}
-
 double shortest_half(uint16_t bits) {
-    const double exact = half_to_double(bits);
+    const double exact = common::half_to_float(bits);
     if (!std::isfinite(exact)) return exact;
     char buf[40];
     for (int digits = 1; digits <= 17; ++digits) {

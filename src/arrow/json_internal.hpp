@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/float16.hpp"
 #include "legolasflux/arrow/type.hpp"
 
 namespace legolasflux::arrow::json_detail {
@@ -25,9 +26,7 @@ std::string from_hex(std::string_view hex, const std::string& where);
 
 bool is_valid_utf8(std::string_view text);
 
-// IEEE half precision, round to nearest even.
-uint16_t double_to_half(double value);
-double half_to_double(uint16_t bits);
+using common::double_to_half;
 // The shortest decimal that reads back as the same float16/float32, as a double, so that a
 // value written as 0.1 comes back as 0.1 rather than as the binary float's exact expansion.
 double shortest_half(uint16_t bits);

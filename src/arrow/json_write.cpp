@@ -11,6 +11,7 @@
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/errors.hpp"
 #include "json_internal.hpp"
+#include "layout.hpp"
 
 namespace legolasflux::arrow {
 
@@ -186,13 +187,14 @@ struct Writer {
             bad_array(where, std::to_string(a.children.size()) + " child arrays for " + std::to_string(fields.size()) + " child fields");
         Json children = Json::array();
         auto sub = [&](size_t c) { return where + "." + fields[c].name; };
-        switch (id) {
-            case TypeId::Utf8:
-            case TypeId::LargeUtf8:
-            case TypeId::Binary:
-            case TypeId::LargeBinary: {
-                need_buffers(a, 3, where);
-                const bool large = id == TypeId::LargeUtf8 || id == TypeId::LargeBinary;
+        const detail::Layout layout = detail::layout_of(a.type);
+        const bool large = layout.offset_width == 8;
+        // The buffers DATA, OFFSET, VIEWS or TYPE_ID come from; a struct or fixed-size list is written
+        // from its children, and an absent bitmap reads as all valid.
+        if (layout.kind != detail::LayoutKind::Struct && layout.kind != detail::LayoutKind::FixedSizeList)
+            need_buffers(a, static_cast<size_t>(layout.n_buffers), where);
+        switch (layout.kind) {
+            case detail::LayoutKind::VarBinary: {
                 const bool text = id == TypeId::Utf8 || id == TypeId::LargeUtf8;
                 col["OFFSET"] = offsets_json(raw_offsets(a, large), large);
                 Json d = Json::array();
@@ -205,9 +207,7 @@ struct Writer {
                 col["DATA"] = std::move(d);
                 return col;
             }
-            case TypeId::Utf8View:
-            case TypeId::BinaryView: {
-                need_buffers(a, 2, where);
+            case detail::LayoutKind::BinaryView: {
                 const bool text = id == TypeId::Utf8View;
                 Json views = Json::array();
                 for (int64_t k = 0; k < a.length; ++k) {
@@ -231,20 +231,13 @@ struct Writer {
                 col["VARIADIC_DATA_BUFFERS"] = std::move(vars);
                 return col;
             }
-            case TypeId::List:
-            case TypeId::LargeList:
-            case TypeId::Map: {
-                need_buffers(a, 2, where);
-                const bool large = id == TypeId::LargeList;
+            case detail::LayoutKind::List: {
                 const auto offs = raw_offsets(a, large);
                 col["OFFSET"] = offsets_json(offs, large);
                 children.push_back(child_json(fields[0], a.children[0], offs.front(), offs.back() - offs.front(), sub(0)));
                 break;
             }
-            case TypeId::ListView:
-            case TypeId::LargeListView: {
-                need_buffers(a, 3, where);
-                const bool large = id == TypeId::LargeListView;
+            case detail::LayoutKind::ListView: {
                 Json o = Json::array(), s = Json::array();
                 for (int64_t k = 0; k < a.length; ++k) {
                     const int64_t i = a.offset + k;
@@ -261,18 +254,18 @@ struct Writer {
                 children.push_back(column(fields[0], *a.children[0], sub(0)));
                 break;
             }
-            case TypeId::FixedSizeList: {
+            case detail::LayoutKind::FixedSizeList: {
                 const int64_t n = f.type.list_size;
                 children.push_back(child_json(fields[0], a.children[0], a.offset * n, a.length * n, sub(0)));
                 break;
             }
-            case TypeId::Struct:
+            case detail::LayoutKind::Struct:
                 for (size_t c = 0; c < fields.size(); ++c)
                     children.push_back(child_json(fields[c], a.children[c], a.offset, a.length, sub(c)));
                 break;
-            case TypeId::Union: {
-                const bool dense = a.type.union_mode == UnionMode::Dense;
-                need_buffers(a, dense ? 2 : 1, where);
+            case detail::LayoutKind::SparseUnion:
+            case detail::LayoutKind::DenseUnion: {
+                const bool dense = layout.kind == detail::LayoutKind::DenseUnion;
                 Json ids = Json::array(), offs = Json::array();
                 for (int64_t k = 0; k < a.length; ++k) {
                     ids.push_back(load<int8_t>(a.buffers[0].data(), a.offset + k));
@@ -285,9 +278,8 @@ struct Writer {
                                              : child_json(fields[c], a.children[c], a.offset, a.length, sub(c)));
                 break;
             }
-            case TypeId::RunEndEncoded: children = run_end_children(a, where); break;
+            case detail::LayoutKind::RunEndEncoded: children = run_end_children(a, where); break;
             default:
-                need_buffers(a, 2, where);
                 col["DATA"] = fixed_data(a, a.type, where);
                 return col;
         }

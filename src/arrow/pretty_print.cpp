@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/float16.hpp"
 #include "value_access.hpp"
 
 namespace legolasflux::arrow {
@@ -21,19 +22,6 @@ T load(const Array& a, int64_t i) {
     T v;
     std::memcpy(&v, a.buffers[1].data() + (a.offset + i) * static_cast<int64_t>(sizeof(T)), sizeof(T));
     return v;
-}
-
-float half_to_float(uint16_t h) {
-    const int exponent = (h >> 10) & 0x1f;
-    const int mantissa = h & 0x3ff;
-    float magnitude;
-    if (exponent == 0)
-        magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-    else if (exponent == 31)
-        magnitude = mantissa ? std::nanf("") : INFINITY;
-    else
-        magnitude = std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
-    return (h & 0x8000) ? -magnitude : magnitude;
 }
 
 template <class F>
@@ -256,7 +244,7 @@ std::string Formatter::value(const Array& a, int64_t i) const {
             }
         case TypeId::FloatingPoint:
             switch (t.precision) {
-                case Precision::Half: return float_text(half_to_float(load<uint16_t>(a, i)));
+                case Precision::Half: return float_text(common::half_to_float(load<uint16_t>(a, i)));
                 case Precision::Single: return float_text(load<float>(a, i));
                 case Precision::Double: return float_text(load<double>(a, i));
             }

@@ -7,10 +7,15 @@
 #include <string>
 #include <unordered_map>
 
+#include "layout.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow {
 namespace {
+
+using detail::layout_of;
+using detail::LayoutKind;
+using detail::load_int;
 
 // The IPC reader bounds nesting far below this; the guard is for arrays built by other means.
 constexpr int kMaxDepth = 256;
@@ -21,26 +26,13 @@ std::string child_path(const std::string& path, const std::string& name) {
     return path + "." + name;
 }
 
-bool is_nested(TypeId id) {
-    switch (id) {
-        case TypeId::List:
-        case TypeId::LargeList:
-        case TypeId::FixedSizeList:
-        case TypeId::Struct:
-        case TypeId::Map:
-        case TypeId::Union:
-        case TypeId::ListView:
-        case TypeId::LargeListView:
-        case TypeId::RunEndEncoded: return true;
-        default: return false;
-    }
-}
+bool is_nested(const DataType& type) { return layout_of(type).children != detail::ChildCount::None; }
 
 // What messages call an array: its field name, or for unnamed fields (Arrow.jl names list items "")
 // a short name of its type.
 std::string label_for(const std::string& name, const DataType& type) {
     if (!name.empty()) return name;
-    if (!is_nested(type.id)) return to_string(type);
+    if (!is_nested(type)) return to_string(type);
     switch (type.id) {
         case TypeId::List: return "list";
         case TypeId::LargeList: return "large_list";
@@ -51,30 +43,6 @@ std::string label_for(const std::string& name, const DataType& type) {
         case TypeId::ListView: return "list_view";
         case TypeId::LargeListView: return "large_list_view";
         default: return "run_end_encoded";
-    }
-}
-
-// Little-endian integer of `width` bytes at p, as int64. Unsigned 64-bit values above INT64_MAX
-// saturate, which every bounds check below then rejects.
-int64_t load_int(const uint8_t* p, int width, bool is_signed) {
-    switch (width) {
-        case 1: return is_signed ? int64_t{static_cast<int8_t>(*p)} : int64_t{*p};
-        case 2: {
-            uint16_t v;
-            std::memcpy(&v, p, 2);
-            return is_signed ? int64_t{static_cast<int16_t>(v)} : int64_t{v};
-        }
-        case 4: {
-            uint32_t v;
-            std::memcpy(&v, p, 4);
-            return is_signed ? int64_t{static_cast<int32_t>(v)} : int64_t{v};
-        }
-        default: {
-            uint64_t v;
-            std::memcpy(&v, p, 8);
-            if (!is_signed && v > static_cast<uint64_t>(INT64_MAX)) return INT64_MAX;
-            return static_cast<int64_t>(v);
-        }
     }
 }
 
@@ -171,6 +139,14 @@ void Validator::offsets_buffer(const Ctx& c, size_t index, int width, const char
 void Validator::type_params(const Ctx& c) {
     const DataType& t = c.a.type;
     auto bad = [&](const std::string& what) { fail(c, "has an invalid type " + to_string(t) + ": " + what); };
+    // Lists and run-end encoded types declare a fixed number of child fields (a map's one child is
+    // checked with its shape below).
+    if (t.id == TypeId::FixedSizeList && t.list_size < 0) bad("negative list size");
+    const detail::ChildCount fixed = layout_of(t).children;
+    const size_t expected = fixed == detail::ChildCount::One ? 1 : 2;
+    if ((fixed == detail::ChildCount::One || fixed == detail::ChildCount::Two) && t.id != TypeId::Map &&
+        t.children.size() != expected)
+        bad(std::to_string(t.children.size()) + " child fields, expected " + std::to_string(expected));
     switch (t.id) {
         case TypeId::Int:
             if (t.bit_width != 8 && t.bit_width != 16 && t.bit_width != 32 && t.bit_width != 64 && t.bit_width != 128)
@@ -186,22 +162,10 @@ void Validator::type_params(const Ctx& c) {
         case TypeId::FixedSizeBinary:
             if (t.byte_width < 0) bad("negative byte width");
             break;
-        case TypeId::FixedSizeList:
-            if (t.list_size < 0) bad("negative list size");
-            [[fallthrough]];
-        case TypeId::List:
-        case TypeId::LargeList:
-        case TypeId::ListView:
-        case TypeId::LargeListView:
-            if (t.children.size() != 1) bad(std::to_string(t.children.size()) + " child fields, expected 1");
-            break;
         case TypeId::Map:
-            if (t.children.size() != 1 || t.children[0].type.id != TypeId::Struct ||
-                t.children[0].type.children.size() != 2)
-                bad("a map needs one struct child with two fields (key, value)");
+            if (!detail::has_map_entries(t)) bad("a map needs one struct child with two fields (key, value)");
             break;
         case TypeId::RunEndEncoded: {
-            if (t.children.size() != 2) bad(std::to_string(t.children.size()) + " child fields, expected 2");
             const DataType& r = t.children[0].type;
             if (r.id != TypeId::Int || !r.is_signed || (r.bit_width != 16 && r.bit_width != 32 && r.bit_width != 64))
                 bad("run ends must be int16, int32 or int64");
@@ -422,68 +386,50 @@ void Validator::array(const Array& a, const std::string& path, const std::string
     type_params(c);
 
     const DataType& t = a.type;
-    switch (t.id) {
-        case TypeId::Null:
+    const detail::Layout layout = layout_of(t);
+    const int width = layout.offset_width;
+    switch (layout.kind) {
+        case LayoutKind::Null:
             buffer_count(c, 0);
             children(c, 0, depth);
             if (a.null_count != a.length)
                 fail(c, "null_count " + std::to_string(a.null_count) + " must equal length " + std::to_string(a.length) +
                             " for the null type");
             return;
-        case TypeId::Bool:
+        case LayoutKind::Bitmap:
             buffer_count(c, 2);
             children(c, 0, depth);
             validity(c);
             buffer_size(c, 1, "values", end / 8 + (end % 8 != 0));
             return;
-        case TypeId::Int:
-        case TypeId::FloatingPoint:
-        case TypeId::Decimal:
-        case TypeId::Date:
-        case TypeId::Time:
-        case TypeId::Timestamp:
-        case TypeId::Duration:
-        case TypeId::Interval:
-        case TypeId::FixedSizeBinary:
+        case LayoutKind::FixedWidth:
             buffer_count(c, 2);
             children(c, 0, depth);
             validity(c);
-            buffer_size(c, 1, "values", mul(c, end, t.fixed_width_bytes()));
+            buffer_size(c, 1, "values", mul(c, end, layout.value_width));
             return;
-        case TypeId::Utf8:
-        case TypeId::Binary:
-        case TypeId::LargeUtf8:
-        case TypeId::LargeBinary: {
-            const int width = (t.id == TypeId::Utf8 || t.id == TypeId::Binary) ? 4 : 8;
+        case LayoutKind::VarBinary:
             buffer_count(c, 3);
             children(c, 0, depth);
             validity(c);
             offsets_buffer(c, 1, width, "offsets");
             offsets_values(c, width, a.buffers[2].size(), "data buffer");
             return;
-        }
-        case TypeId::Utf8View:
-        case TypeId::BinaryView:
+        case LayoutKind::BinaryView:
             buffer_count(c, 2, true);
             children(c, 0, depth);
             validity(c);
-            buffer_size(c, 1, "views", mul(c, end, 16));
+            buffer_size(c, 1, "views", mul(c, end, layout.value_width));
             view_values(c);
             return;
-        case TypeId::List:
-        case TypeId::LargeList:
-        case TypeId::Map: {
-            const int width = t.id == TypeId::LargeList ? 8 : 4;
+        case LayoutKind::List:
             buffer_count(c, 2);
             validity(c);
             offsets_buffer(c, 1, width, "offsets");
             children(c, 1, depth);
             offsets_values(c, width, a.children[0]->length, "child");
             return;
-        }
-        case TypeId::ListView:
-        case TypeId::LargeListView: {
-            const int width = t.id == TypeId::LargeListView ? 8 : 4;
+        case LayoutKind::ListView:
             buffer_count(c, 3);
             validity(c);
             if (a.length > 0) {
@@ -493,8 +439,7 @@ void Validator::array(const Array& a, const std::string& path, const std::string
             children(c, 1, depth);
             list_view_values(c, width);
             return;
-        }
-        case TypeId::FixedSizeList: {
+        case LayoutKind::FixedSizeList: {
             buffer_count(c, 1);
             validity(c);
             children(c, 1, depth);
@@ -504,7 +449,7 @@ void Validator::array(const Array& a, const std::string& path, const std::string
                             " for " + std::to_string(end) + " lists of " + std::to_string(t.list_size));
             return;
         }
-        case TypeId::Struct:
+        case LayoutKind::Struct:
             buffer_count(c, 1);
             validity(c);
             children(c, t.children.size(), depth);
@@ -513,8 +458,10 @@ void Validator::array(const Array& a, const std::string& path, const std::string
                     fail(c, "child " + std::to_string(k) + " (" + t.children[k].name + ") has length " +
                                 std::to_string(a.children[k]->length) + ", need at least " + std::to_string(end));
             return;
-        case TypeId::Union: return union_array(c, depth);
-        case TypeId::RunEndEncoded: return run_end_encoded(c, depth);
+        case LayoutKind::SparseUnion:
+        case LayoutKind::DenseUnion: return union_array(c, depth);
+        case LayoutKind::RunEndEncoded: return run_end_encoded(c, depth);
+        case LayoutKind::Unknown: break;
     }
     fail(c, "has an unknown type id " + std::to_string(static_cast<int>(t.id)));
 }

@@ -6,31 +6,10 @@
 #include <cstring>
 #include <utility>
 
+#include "layout.hpp"
 #include "legolasflux/arrow/array.hpp"
 
 namespace legolasflux::arrow::detail {
-
-// Little-endian integer of `width` bytes (1, 2, 4 or 8) at p.
-inline int64_t load_int(const uint8_t* p, int width, bool is_signed) {
-    switch (width) {
-        case 1: return is_signed ? int64_t{static_cast<int8_t>(*p)} : int64_t{*p};
-        case 2: {
-            uint16_t v;
-            std::memcpy(&v, p, 2);
-            return is_signed ? int64_t{static_cast<int16_t>(v)} : int64_t{v};
-        }
-        case 4: {
-            uint32_t v;
-            std::memcpy(&v, p, 4);
-            return is_signed ? int64_t{static_cast<int32_t>(v)} : int64_t{v};
-        }
-        default: {
-            int64_t v;
-            std::memcpy(&v, p, 8);
-            return v;
-        }
-    }
-}
 
 // The dictionary index stored in logical slot i of a dictionary-encoded array.
 inline int64_t dictionary_index(const Array& a, int64_t i) {

@@ -1,10 +1,10 @@
 #include "legolasflux/weights.hpp"
 
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
+#include "common/float16.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux {
@@ -72,52 +72,9 @@ ElementType promote(ElementType a, ElementType b) noexcept {
     return is_unsigned_integer(a) ? a : b;
 }
 
-// IEEE half <-> single conversions; exact for every half value, round-to-nearest-even the other way.
-float half_to_float(uint16_t h) noexcept {
-    const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-    const uint32_t exponent = (h >> 10) & 0x1f;
-    uint32_t mantissa = h & 0x3ff;
-    uint32_t bits;
-    if (exponent == 0x1f) {
-        bits = sign | 0x7f800000u | (mantissa << 13);
-    } else if (exponent != 0) {
-        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-    } else if (mantissa == 0) {
-        bits = sign;
-    } else {  // subnormal half: normalise
-        int e = -1;
-        do {
-            ++e;
-            mantissa <<= 1;
-        } while ((mantissa & 0x400) == 0);
-        bits = sign | (static_cast<uint32_t>(112 - e) << 23) | ((mantissa & 0x3ff) << 13);
-    }
-    return std::bit_cast<float>(bits);
-}
-
-uint16_t float_to_half(float value) noexcept {
-    const uint32_t bits = std::bit_cast<uint32_t>(value);
-    const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
-    const uint32_t abs = bits & 0x7fffffffu;
-    if (abs >= 0x7f800000u)  // inf or NaN (keep NaN quiet and non-zero)
-        return sign | 0x7c00 | (abs > 0x7f800000u ? 0x200 | ((abs >> 13) & 0x3ff) : 0);
-    if (abs >= 0x477ff000u) return sign | 0x7c00;  // rounds to infinity
-    if (abs < 0x38800000u) {                       // subnormal half or zero
-        if (abs < 0x33000000u) return sign;        // below half of the smallest subnormal
-        const uint32_t exponent = abs >> 23;
-        const uint32_t mantissa = (abs & 0x7fffff) | 0x800000;
-        const uint32_t shift = 126 - exponent;  // 14..24
-        uint32_t half = mantissa >> shift;
-        const uint32_t rest = mantissa & ((1u << shift) - 1);
-        const uint32_t halfway = 1u << (shift - 1);
-        if (rest > halfway || (rest == halfway && (half & 1))) ++half;
-        return sign | static_cast<uint16_t>(half);
-    }
-    uint32_t half = ((abs >> 23) - 112) << 10 | ((abs >> 13) & 0x3ff);
-    const uint32_t rest = abs & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) ++half;
-    return sign | static_cast<uint16_t>(half);
-}
+// A float is exactly a double, so rounding it to half through double_to_half rounds once.
+float half_to_float(uint16_t h) noexcept { return common::half_to_float(h); }
+uint16_t float_to_half(float value) noexcept { return common::double_to_half(value); }
 
 namespace {
 
