@@ -2,7 +2,7 @@
 // hostile bytes: it must end in a value or a legolasflux::Error, never run past its input, recurse
 // without bound or allocate what the input claims. It needs no LibTorch, so clang builds it.
 #include "fuzz_common.hpp"
-#include "torch_pickle.hpp"
+#include "torch/torch_pickle.hpp"  // white-box: the pickle reader alone
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view bytes(reinterpret_cast<const char*>(data), size);
