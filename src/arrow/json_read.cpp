@@ -10,6 +10,8 @@
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/errors.hpp"
 #include "json_internal.hpp"
+#include "legolasflux/arrow/validate.hpp"
+#include "value_check_failure.hpp"
 
 namespace legolasflux::arrow {
 
@@ -124,6 +126,7 @@ std::string string_value(const Json& v, const std::string& where) {
 void set_bit(std::vector<uint8_t>& bits, int64_t i) { bits[static_cast<size_t>(i >> 3)] |= uint8_t(1u << (i & 7)); }
 
 struct Reader {
+    ValidationLevel validation = ValidationLevel::Full;
     std::map<int64_t, const Json*> dictionary_json;  // id → the dictionary's {count, columns}
     std::map<int64_t, Field> dictionary_fields;      // id → the value field (no `dictionary`)
     std::map<int64_t, ArrayPtr> dictionaries;
@@ -379,7 +382,7 @@ struct Reader {
         for (const auto& d : data) a.buffers.push_back(Buffer::copy_of(d));
     }
 
-    void list_views(Array& a, const Json& col, const std::string& where, int64_t child_length) {
+    void list_views(Array& a, const Json& col, const std::string& where) {
         const bool large = a.type.id == TypeId::LargeListView;
         const size_t n = static_cast<size_t>(a.length);
         const Json& offs = array_of(col, "OFFSET", n, where);
@@ -389,9 +392,6 @@ struct Reader {
         for (size_t i = 0; i < n; ++i) {
             const int64_t o = signed_value(offs[i], 0, max, index_at(where, "OFFSET", i));
             const int64_t s = signed_value(sizes[i], 0, max, index_at(where, "SIZE", i));
-            if (o > child_length || s > child_length - o)
-                fail(index_at(where, "OFFSET", i), "view [" + std::to_string(o) + ", " + std::to_string(o + s) +
-                                                       ") is outside the child's " + std::to_string(child_length) + " values");
             if (large) {
                 ob.put(i, o);
                 sb.put(i, s);
@@ -443,26 +443,29 @@ struct Reader {
         a.buffers.push_back(ob.buffer());
     }
 
-    void run_ends(const Array& a, const std::string& where) {
-        const Array& re = *a.children[0];
-        const Array& values = *a.children[1];
-        const std::string rw = where + "." + a.type.children[0].name;
-        if (re.null_count) fail(rw, "run ends cannot be null");
-        if (re.length != values.length)
-            fail(where, std::to_string(re.length) + " run ends for " + std::to_string(values.length) + " values");
-        int64_t previous = 0;
-        for (int64_t i = 0; i < re.length; ++i) {
-            const int64_t end = re.type.bit_width == 16   ? re.values<int16_t>()[i]
-                                : re.type.bit_width == 32 ? re.values<int32_t>()[i]
-                                                          : re.values<int64_t>()[i];
-            if (end <= previous)
-                fail(rw + " DATA[" + std::to_string(i) + "]",
-                     "run end " + std::to_string(end) + " does not increase past " + std::to_string(previous));
-            previous = end;
+    // The validator checks the values of list views and run ends; its failures are said here in
+    // terms of the JSON document (keys and indices under `where`).
+    void validated(const Array& a, const Field& f, const std::string& where) const {
+        using Check = detail::ValueCheckFailure::Check;
+        try {
+            validate(a, f.name, validation);
+        } catch (const detail::ValueCheckFailure& e) {
+            const std::string runs = where + "." + (a.type.children.empty() ? std::string() : a.type.children[0].name);
+            switch (e.check) {
+                case Check::ListViewOutsideChild:
+                    fail(index_at(where, "OFFSET", static_cast<size_t>(e.index)),
+                         "view [" + std::to_string(e.a) + ", " +
+                             std::to_string(static_cast<uint64_t>(e.a) + static_cast<uint64_t>(e.b)) +
+                             ") is outside the child's " + std::to_string(e.c) + " values");
+                case Check::RunEndNotIncreasing:
+                    fail(runs + " DATA[" + std::to_string(e.index) + "]",
+                         "run end " + std::to_string(e.b) + " does not increase past " + std::to_string(e.a));
+                case Check::LastRunEndShort:
+                    fail(runs, "the last run ends at " + std::to_string(e.a) + ", before the column's " +
+                                   std::to_string(e.b) + " slots");
+            }
+            throw;
         }
-        if (previous < a.length)
-            fail(rw, "the last run ends at " + std::to_string(previous) + ", before the column's " +
-                         std::to_string(a.length) + " slots");
     }
 
     ArrayPtr column(const Field& f, const Json& col, const std::string& where, int depth, bool check_name) {
@@ -523,7 +526,10 @@ struct Reader {
                 break;
             }
             case TypeId::ListView:
-            case TypeId::LargeListView: list_views(*a, col, where, a->children[0]->length); break;
+            case TypeId::LargeListView:
+                list_views(*a, col, where);
+                validated(*a, f, where);
+                break;
             case TypeId::FixedSizeList:
             case TypeId::Struct:
                 for (size_t c = 0; c < a->children.size(); ++c) {
@@ -534,7 +540,12 @@ struct Reader {
                 }
                 break;
             case TypeId::Union: union_buffers(*a, col, where); break;
-            case TypeId::RunEndEncoded: run_ends(*a, where); break;
+            case TypeId::RunEndEncoded:
+                if (a->children[0]->length != a->children[1]->length)
+                    fail(where, std::to_string(a->children[0]->length) + " run ends for " +
+                                    std::to_string(a->children[1]->length) + " values");
+                validated(*a, f, where);
+                break;
             default: a->buffers.push_back(fixed_values(f.type, col, a->length, where));
         }
         return a;
@@ -543,7 +554,7 @@ struct Reader {
 
 }  // namespace
 
-Table read_json(std::string_view text) {
+Table read_json(std::string_view text, ValidationLevel validation) {
     Json doc;
     try {
         doc = Json::parse(text.begin(), text.end());
@@ -555,6 +566,7 @@ Table read_json(std::string_view text) {
     auto schema = std::make_shared<Schema>(schema_from_json(need(doc, "schema", "document")));
 
     Reader reader;
+    reader.validation = validation;
     for (const Field& f : schema->fields) reader.collect_dictionary_fields(f, "field " + f.name);
     if (auto it = doc.find("dictionaries"); it != doc.end() && !it->is_null()) {
         if (!it->is_array()) fail("document", "\"dictionaries\" must be an array");
@@ -594,6 +606,7 @@ Table read_json(std::string_view text) {
         }
         table.batches.push_back(std::move(rb));
     }
+    validate(table, validation);
     return table;
 }
 

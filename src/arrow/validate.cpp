@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "layout.hpp"
+#include "value_check_failure.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow {
@@ -68,8 +69,17 @@ private:
         fail_at(c.path, c.label + " " + what, detail);
     }
     [[noreturn]] static void fail_at(const std::string& path, const std::string& what, const std::string& detail = {}) {
-        throw FormatError(what + (path.empty() ? std::string(" in unnamed array") : " in field " + path) +
-                          (detail.empty() ? std::string() : " (" + detail + ")"));
+        throw FormatError(message(path, what, detail));
+    }
+    // The same message, with the check's numbers for readers that reword it (value_check_failure.hpp).
+    [[noreturn]] static void fail_value(const Ctx& c, const std::string& what, const std::string& detail,
+                                        detail::ValueCheckFailure::Check check, int64_t index, int64_t a, int64_t b,
+                                        int64_t x = 0) {
+        throw detail::ValueCheckFailure(message(c.path, c.label + " " + what, detail), check, index, a, b, x);
+    }
+    static std::string message(const std::string& path, const std::string& what, const std::string& detail) {
+        return what + (path.empty() ? std::string(" in unnamed array") : " in field " + path) +
+               (detail.empty() ? std::string() : " (" + detail + ")");
     }
     static int64_t mul(const Ctx& c, int64_t x, int64_t y) {
         int64_t r;
@@ -259,8 +269,10 @@ void Validator::list_view_values(const Ctx& c, int width) {
         const int64_t size = load_int(sizes + j * width, width, true);
         int64_t stop;
         if (off < 0 || size < 0 || __builtin_add_overflow(off, size, &stop) || stop > child_len)
-            fail(c, "list view at index " + std::to_string(i) + " (offset " + std::to_string(off) + ", size " +
-                        std::to_string(size) + ") outside the child of length " + std::to_string(child_len));
+            fail_value(c,
+                       "list view at index " + std::to_string(i) + " (offset " + std::to_string(off) + ", size " +
+                           std::to_string(size) + ") outside the child of length " + std::to_string(child_len),
+                       {}, detail::ValueCheckFailure::Check::ListViewOutsideChild, i, off, size, child_len);
     }
 }
 
@@ -337,15 +349,17 @@ void Validator::run_end_encoded(const Ctx& c, int depth) {
         if (runs.length == 0) fail(c, "has no run ends for length " + std::to_string(c.a.length));
         const int64_t last = at(runs.length - 1);
         if (last < c.end)
-            fail(c, "last run end " + std::to_string(last) + " is less than offset + length " + std::to_string(c.end));
+            fail_value(c, "last run end " + std::to_string(last) + " is less than offset + length " + std::to_string(c.end),
+                       {}, detail::ValueCheckFailure::Check::LastRunEndShort, runs.length - 1, last, c.end);
     }
     if (!full_) return;
     int64_t prev = 0;
     for (int64_t k = 0; k < runs.length; ++k) {
         const int64_t v = at(k);
         if (v <= prev)
-            fail(c, "run ends not strictly increasing and positive at index " + std::to_string(k),
-                 std::to_string(prev) + " then " + std::to_string(v));
+            fail_value(c, "run ends not strictly increasing and positive at index " + std::to_string(k),
+                       std::to_string(prev) + " then " + std::to_string(v),
+                       detail::ValueCheckFailure::Check::RunEndNotIncreasing, k, prev, v);
         prev = v;
     }
 }
