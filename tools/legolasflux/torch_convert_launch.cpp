@@ -52,10 +52,12 @@ void write_all(int fd, const void* data, size_t size) {
 
 int convert_torch_file(const TorchConvertRequest& request) {
     const fs::path helper = own_directory() / kHelper;
-    if (::access(helper.c_str(), X_OK) != 0)
+    if (::access(helper.c_str(), X_OK) != 0) {
+        const int e = errno;
         throw UnsupportedError(request.in + ": reading TorchScript and PyTorch files needs the program " + kHelper +
                                ", which is built and installed beside legolasflux when LibTorch is present; it is not "
-                               "at " + helper.string() + " (" + std::strerror(errno) + ")");
+                               "at " + helper.string() + " (" + std::strerror(e) + ")");
+    }
 
     // Options first and "--" before the paths, so that a path starting with '-' stays a path.
     std::vector<std::string> args{helper.string(), "--compression", request.compression, "--from", request.from, "--",
