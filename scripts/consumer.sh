@@ -83,7 +83,8 @@ if [[ -f $cmake_dir/LegolasFluxTorchTargets.cmake ]]; then
     || { cat "$work/convert/log" >&2; fail "legolasflux convert model.pt out.arrow"; }
   "$prefix/bin/legolasflux" inspect "$work/convert/out.arrow" >"$work/convert/inspect" 2>&1 \
     || { cat "$work/convert/inspect" >&2; fail "legolasflux inspect of the converted file"; }
-  grep -q 'legolas-flux.model@1' "$work/convert/inspect" && grep -qw 'w' "$work/convert/inspect" \
+  grep -q 'legolas-flux.model@1' "$work/convert/inspect" \
+    && grep -Eq '^ +0 +w +Float32 +\(3, 2\) +\[2, 3\] +6 ' "$work/convert/inspect" \
     || { cat "$work/convert/inspect" >&2; fail "the converted file does not hold the state dict's tensor w"; }
 else
   step "the torch component was not built: asking for it must fail clearly"
