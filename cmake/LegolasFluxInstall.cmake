@@ -49,6 +49,11 @@ endif()
 if(TARGET legolasflux)
   install(TARGETS legolasflux RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime)
 endif()
+# The program `legolasflux convert` runs for .pt/.pth files, the only one that loads LibTorch:
+# beside legolasflux, where it looks for it.
+if(TARGET legolasflux-torch)
+  install(TARGETS legolasflux-torch RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime)
+endif()
 
 # Static libraries pass their link dependencies on to consumers: LegolasFluxConfig.cmake then has
 # to find them. Shared libraries carry them themselves. The libraries found with pkg-config are

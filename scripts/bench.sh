@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# The benchmark of issue #7: builds legolasflux_bench in Release and runs it on the 16 MiB, 256 MiB
-# and 1 GiB models (about 6 GB of RAM and several minutes). Arguments go to the program, e.g.
+# The benchmarks, built in Release:
+#   - legolasflux_cli_bench: whole `legolasflux` processes (arrow validate, inspect, validate of
+#     Julia's digits file) against a minimal program that opens and validates the same file
+#     (a few seconds; target cli_start_vs_minimal <= 2);
+#   - legolasflux_bench, the benchmark of issue #7: the 16 MiB, 256 MiB and 1 GiB models (about
+#     6 GB of RAM and several minutes).
+# Arguments go to legolasflux_bench (--check to both), e.g.
 #   bash scripts/bench.sh --sizes 16m,256m --reps 3 --dir /var/tmp --check
+# With `cli` first, only the CLI benchmark runs, with the arguments that follow:
+#   bash scripts/bench.sh cli [--reps N] [--check]
 # BUILD_DIR overrides the build directory (default build-bench). Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,9 +16,24 @@ bash scripts/setup.sh
 build="${BUILD_DIR:-build-bench}"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLEGOLASFLUX_BUILD_BENCH=ON >/dev/null
 targets=$(cmake --build "$build" --target help)  # whole, not piped: grep -q would cut the pipe
+
+if [[ ${1:-} == cli ]]; then
+  shift
+  cmake --build "$build" -j "$(nproc)" --target legolasflux_cli_bench
+  exec "$build/bench/legolasflux_cli_bench" "$@"
+fi
+
 if ! grep -q '^legolasflux_bench:' <<<"$targets"; then
   echo "bench.sh: legolasflux_bench is not configured in $build (it needs LibTorch and g++)" >&2
   exit 1
 fi
-cmake --build "$build" -j "$(nproc)" --target legolasflux_bench
-exec "$build/bench/legolasflux_bench" "$@"
+cmake --build "$build" -j "$(nproc)" --target legolasflux_bench legolasflux_cli_bench
+cli_args=()
+for a in "$@"; do [[ $a == --check ]] && cli_args+=(--check); done
+# Both run even when the first misses a target; the exit code is the worse of the two.
+cli_status=0
+"$build/bench/legolasflux_cli_bench" "${cli_args[@]}" || cli_status=$?
+echo
+bench_status=0
+"$build/bench/legolasflux_bench" "$@" || bench_status=$?
+exit $((cli_status > bench_status ? cli_status : bench_status))

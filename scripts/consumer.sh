@@ -2,7 +2,9 @@
 # Installs a built tree into a temporary prefix, then uses it as a user would: builds and runs the
 # consumer project tests/consumer with find_package(LegolasFlux), without and with the torch
 # component, checks that asking for a component that does not exist fails clearly, and compiles the
-# consumer once more with `pkg-config --cflags --libs legolasflux` alone.
+# consumer once more with `pkg-config --cflags --libs legolasflux` alone. The installed CLI must not
+# load LibTorch (ldd), and, when built with torch, must convert a PyTorch state dict through the
+# installed legolasflux-torch and read the result back.
 #
 #   scripts/consumer.sh [BUILD_DIR]     (default: build; it must be built already)
 #
@@ -37,6 +39,10 @@ if find "$prefix" -name '*_generated.h' | grep -q .; then
   fail "FlatBuffers generated headers were installed; they are private to the library"
 fi
 "$prefix/bin/legolasflux" --help >/dev/null || fail "the installed CLI does not run"
+# Loading LibTorch costs every command about a second: only legolasflux-torch may link it.
+if ldd "$prefix/bin/legolasflux" | grep -Ei 'torch|c10'; then
+  fail "the installed legolasflux loads LibTorch (the libraries above)"
+fi
 version=$(sed -n 's/^set(PACKAGE_VERSION "\([0-9]*\)\.\([0-9]*\)\..*/\1 \2/p' "$cmake_dir/LegolasFluxConfigVersion.cmake")
 read -r major minor <<<"$version"
 [[ -n $minor ]] || fail "no version in LegolasFluxConfigVersion.cmake"
@@ -66,6 +72,20 @@ if [[ -f $cmake_dir/LegolasFluxTorchTargets.cmake ]]; then
   step "find_package(LegolasFlux COMPONENTS torch)"
   configure torch -DWITH_TORCH=ON || { cat "$work/torch.log" >&2; fail "configuring the torch consumer"; }
   build_and_run torch consumer_torch
+
+  step "the installed legolasflux converts a PyTorch state dict (through the installed legolasflux-torch)"
+  [[ -x $prefix/bin/legolasflux-torch ]] || fail "legolasflux-torch is not installed beside legolasflux"
+  mkdir -p "$work/convert"
+  # Debian's python3-torch: /usr/bin/python3, as the tests use it, not whatever python3 PATH finds first.
+  (cd "$work/convert" && /usr/bin/python3 -c "import torch; torch.save({'w': torch.ones(2, 3)}, 'model.pt')") \
+    || fail "python3 with torch (python3-torch) could not write model.pt"
+  "$prefix/bin/legolasflux" convert "$work/convert/model.pt" "$work/convert/out.arrow" >"$work/convert/log" 2>&1 \
+    || { cat "$work/convert/log" >&2; fail "legolasflux convert model.pt out.arrow"; }
+  "$prefix/bin/legolasflux" inspect "$work/convert/out.arrow" >"$work/convert/inspect" 2>&1 \
+    || { cat "$work/convert/inspect" >&2; fail "legolasflux inspect of the converted file"; }
+  grep -q 'legolas-flux.model@1' "$work/convert/inspect" \
+    && grep -Eq '^ +0 +w +Float32 +\(3, 2\) +\[2, 3\] +6 ' "$work/convert/inspect" \
+    || { cat "$work/convert/inspect" >&2; fail "the converted file does not hold the state dict's tensor w"; }
 else
   step "the torch component was not built: asking for it must fail clearly"
   if configure torch -DWITH_TORCH=ON; then fail "find_package(LegolasFlux COMPONENTS torch) succeeded"; fi

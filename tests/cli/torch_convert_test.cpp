@@ -40,9 +40,11 @@ TEST(CliConvertTorch, StateDictAndTorchScriptBecomeNamedRows) {
     std::string why;
     ASSERT_TRUE(make_python_files(dir, why)) << "Python's torch (python3-torch, installed by scripts/setup.sh): " << why;
 #ifndef LEGOLASFLUX_CLI_WITH_TORCH
-    const auto r = run_cli({"convert", (dir / "model.pth").string(), (dir / "out.arrow").string()});
-    EXPECT_EQ(r.exit_code, 1) << describe(r);
-    EXPECT_NE(r.err.find("built without LibTorch"), std::string::npos) << r.err;
+    {  // a scope of its own: `r` is declared again below
+        const auto r = run_cli({"convert", (dir / "model.pth").string(), (dir / "out.arrow").string()});
+        EXPECT_EQ(r.exit_code, 1) << describe(r);
+        EXPECT_NE(r.err.find("built without LibTorch"), std::string::npos) << r.err;
+    }
 #else
     const std::vector<std::string> expected_names = {"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
                                                      "1.running_var", "1.num_batches_tracked", "4.weight", "4.bias"};

@@ -150,15 +150,11 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
                 throw CLI::ValidationError("--compression", "safetensors files are not compressed; use it with .arrow output");
             if (to == Format::Torch)
                 throw CLI::ValidationError("OUT", "TorchScript and PyTorch files are read, not written: convert to .arrow");
-            arrow::WriteOptions ipc;
-            ipc.compression = compression == "lz4"    ? arrow::Compression::Lz4Frame
-                              : compression == "zstd" ? arrow::Compression::Zstd
-                                                      : arrow::Compression::None;
+            const arrow::WriteOptions ipc = convert_write_options(compression);
             if (source == Format::Torch) {
                 if (to != Format::Arrow)
                     throw CLI::ValidationError("OUT", "a TorchScript or PyTorch file converts to .arrow (then to .safetensors)");
-                convert_torch_file(in, from, out, ipc);
-                exit_code = kOk;
+                exit_code = convert_torch_file({.in = in, .out = out, .from = from, .compression = compression});
                 return;
             }
             const ModelRow row = read_row(in, source);

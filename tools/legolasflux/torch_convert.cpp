@@ -1,7 +1,8 @@
-// `legolasflux convert` from LibTorch and PyTorch files (built when the torch adapter is): a
-// TorchScript archive or a state dict saved by Python's torch.save becomes a legolas-flux.model@1
-// row with the tensors' names in its weight_names column, in fetch_weights' order, so it loads
-// into the same model built in C++ (by index or by name).
+// `legolasflux convert` from LibTorch and PyTorch files, as done by `legolasflux-torch` (built
+// when the torch adapter is; the only program that links LibTorch): a TorchScript archive or a
+// state dict saved by Python's torch.save becomes a legolas-flux.model@1 row with the tensors'
+// names in its weight_names column, in fetch_weights' order, so it loads into the same model built
+// in C++ (by index or by name).
 #include <fmt/format.h>
 
 #include "commands.hpp"
@@ -12,8 +13,10 @@
 
 namespace legolasflux::cli {
 
-void convert_torch_file(const std::string& in, const std::string& kind, const std::string& out,
-                        const arrow::WriteOptions& ipc) {
+void convert_torch_file_in_process(const TorchConvertRequest& request) {
+    const std::string& in = request.in;
+    const std::string& kind = request.from;
+    const std::string& out = request.out;
     std::vector<torch::NamedTensor> tensors;
     std::string read_as = kind;
     if (kind == "torchscript") {
@@ -35,7 +38,7 @@ void convert_torch_file(const std::string& in, const std::string& kind, const st
         }
     }
     ModelWriteOptions options;
-    options.ipc = ipc;
+    options.ipc = convert_write_options(request.compression);
     ModelV1 row;
     row.weights = torch::weights_from_named_tensors(tensors, &options.weight_names);
     write_model_row(out, row, options);

@@ -4,9 +4,10 @@
 
 namespace legolasflux::cli {
 
-void convert_torch_file(const std::string& in, const std::string&, const std::string&, const arrow::WriteOptions&) {
-    throw UnsupportedError(in + ": this legolasflux was built without LibTorch, which reading TorchScript and PyTorch "
-                                "files needs; build it with LibTorch (libtorch-dev) present");
+int convert_torch_file(const TorchConvertRequest& request) {
+    throw UnsupportedError(request.in +
+                           ": this legolasflux was built without LibTorch, which reading TorchScript and PyTorch "
+                           "files needs; build it with LibTorch (libtorch-dev) present");
 }
 
 }  // namespace legolasflux::cli
