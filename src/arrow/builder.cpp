@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "layout.hpp"
 #include "legolasflux/arrow/validate.hpp"
 #include "legolasflux/errors.hpp"
 
@@ -126,7 +127,7 @@ ArrayPtr make_binary_like(DataType type, const std::vector<std::string>& values,
                 lengths[i] = static_cast<int64_t>(values[i].size());
                 data += values[i];
             }
-            const int width = (id == TypeId::Utf8 || id == TypeId::Binary) ? 4 : 8;
+            const int width = detail::layout_of(a->type).offset_width;
             a->buffers.push_back(offsets_from_lengths(lengths, width, what));
             a->buffers.push_back(Buffer::copy_of(data));
             break;
@@ -186,7 +187,7 @@ ArrayPtr make_list(DataType type, const std::vector<int64_t>& lengths, ArrayPtr 
     if (type.id != TypeId::List && type.id != TypeId::LargeList && type.id != TypeId::Map)
         throw InvalidArgument(std::string(what) + ": " + to_string(type) + " is not a list or map type");
     if (!child) throw InvalidArgument(std::string(what) + ": no child array");
-    const int width = type.id == TypeId::LargeList ? 8 : 4;
+    const int width = detail::layout_of(type).offset_width;
     auto a = start(std::move(type), static_cast<int64_t>(lengths.size()), valid, what);
     a->buffers.push_back(offsets_from_lengths(lengths, width, what));
     a->children.push_back(std::move(child));
@@ -202,7 +203,7 @@ ArrayPtr make_list_view(DataType type, const std::vector<int64_t>& offsets, cons
         throw InvalidArgument(std::string(what) + ": " + std::to_string(offsets.size()) + " offsets but " +
                               std::to_string(sizes.size()) + " sizes");
     if (!child) throw InvalidArgument(std::string(what) + ": no child array");
-    const int width = type.id == TypeId::LargeListView ? 8 : 4;
+    const int width = detail::layout_of(type).offset_width;
     const auto n = static_cast<int64_t>(offsets.size());
     auto a = start(std::move(type), n, valid, what);
     Buffer offs = Buffer::allocate(n * width);
