@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "json_value.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/safetensors.hpp"
@@ -45,14 +46,14 @@ std::vector<WeightRow> weight_rows(const ModelRow& row) {
     return out;
 }
 
-// Every column but the weights (and their names), with its value.
-std::vector<std::pair<std::string, std::string>> other_columns(const ModelRow& row) {
-    std::vector<std::pair<std::string, std::string>> out;
+// Every column but the weights (and their names): its field and its one value.
+std::vector<std::pair<const arrow::Field*, const arrow::Array*>> other_columns(const ModelRow& row) {
+    std::vector<std::pair<const arrow::Field*, const arrow::Array*>> out;
     const auto& fields = row.table.schema->fields;
     const auto& batch = row.table.batches.at(0);
     for (size_t k = 0; k < fields.size(); ++k) {
         if (fields[k].name == kWeightsColumn || fields[k].name == kWeightNamesColumn) continue;
-        out.emplace_back(fields[k].name, arrow::format_value(*batch.columns[k], 0, 8));
+        out.emplace_back(&fields[k], batch.columns[k].get());
     }
     return out;
 }
@@ -60,7 +61,8 @@ std::vector<std::pair<std::string, std::string>> other_columns(const ModelRow& r
 void print_text(const std::string& path, const ModelRow& row) {
     fmt::print("{}\n", path);
     fmt::print("schema      {} (read as {})\n", row.qualified_identifier, legolas::to_string(row.schema_version));
-    for (const auto& [name, value] : other_columns(row)) fmt::print("{:<11} {}\n", name, value);
+    for (const auto& [field, column] : other_columns(row))
+        fmt::print("{:<11} {}\n", field->name, arrow::format_value(*column, 0, 8));
     if (!row.weights) {
         fmt::print("weights     missing\n");
         return;
@@ -97,7 +99,7 @@ void print_json(const std::string& path, const ModelRow& row) {
     j["schema"] = row.qualified_identifier;
     j["schema_version"] = legolas::to_string(row.schema_version);
     nlohmann::ordered_json columns = nlohmann::ordered_json::object();
-    for (const auto& [name, value] : other_columns(row)) columns[name] = value;
+    for (const auto& [field, column] : other_columns(row)) columns[field->name] = json_value(*field, *column, 0);
     j["columns"] = columns;
     if (!row.weights) {
         j["weights"] = nullptr;
@@ -123,7 +125,7 @@ void print_json(const std::string& path, const ModelRow& row) {
                         {"total_values", count},
                         {"total_bytes", bytes}};
     }
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
 }
 
 // --- .safetensors files ----------------------------------------------------------------------
