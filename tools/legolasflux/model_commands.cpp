@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "json_value.hpp"
+#include "table_view.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/safetensors.hpp"
@@ -125,7 +126,7 @@ void print_json(const std::string& path, const ModelRow& row) {
                         {"total_values", count},
                         {"total_bytes", bytes}};
     }
-    std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    print_json_document(j);
 }
 
 // --- .safetensors files ----------------------------------------------------------------------
@@ -207,11 +208,13 @@ void print_safetensors_json(const std::string& path, const SafetensorsFile& file
 
 void add_model_commands(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("inspect",
-                                   "Show a model file (its schema, its columns and a table of its weights) or a "
-                                   ".safetensors file (its metadata and a table of its tensors)");
+                                   "Show a model file (its schema, its columns and a table of its weights), any "
+                                   "other Legolas table (its schema, columns and rows) or a .safetensors file "
+                                   "(its metadata and a table of its tensors)");
     static std::string in;
     static bool json = false;
-    cmd->add_option("FILE", in, "LegolasFlux model file (.arrow), or a .safetensors file")->required();
+    cmd->add_option("FILE", in, "LegolasFlux model file or any Legolas table (.arrow), or a .safetensors file")
+        ->required();
     cmd->add_flag("--json", json, "Print JSON instead of text");
     cmd->callback([&exit_code] {
         // By extension, as `convert` decides; every other file is read as a model file.
@@ -222,9 +225,23 @@ void add_model_commands(CLI::App& app, int& exit_code) {
             exit_code = kOk;
             return;
         }
-        const ModelRow row = read_model_row(in);
-        if (json) print_json(in, row);
-        else print_text(in, row);
+        // A model row gets its weights table; any other Legolas table (many rows, another schema, or a
+        // schema this program does not declare) is shown as found.
+        const arrow::Table table = read_arrow_table(in);
+        const std::string qualified = qualified_identifier_of(table, in);
+        const auto declared = legolas::default_registry().most_derived_declared(qualified);
+        const auto& registry = legolas::default_registry();
+        const bool model_row = declared && table.num_rows() == 1 &&
+                               registry.descends_from(*declared, legolas::schema_version_of<ModelV1>());
+        if (model_row) {
+            const ModelRow row = read_model_row(in);
+            if (json) print_json(in, row);
+            else print_text(in, row);
+        } else {
+            note_if_undeclared(qualified);
+            if (json) print_json_document(table_json(in, table));
+            else print_table_text(in, table);
+        }
         exit_code = kOk;
     });
 }
