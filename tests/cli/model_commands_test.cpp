@@ -83,7 +83,7 @@ TEST(CliInspect, JsonHoldsTheSizesOfTheJuliaReadme) {
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     const auto doc = nlohmann::json::parse(r.out);
     EXPECT_EQ(doc["schema"], "digits.model@1>legolas-flux.model@1");
-    EXPECT_EQ(doc["columns"]["epoch"], "1");
+    EXPECT_EQ(doc["columns"]["epoch"], 1);
     const auto& arrays = doc["weights"]["arrays"];
     ASSERT_EQ(arrays.size(), 14u);
     // Sizes as ../shared/fixtures/julia/README.md lists them (Julia's column-major order).

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "json_value.hpp"
 #include "progress.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/errors.hpp"
@@ -85,35 +86,44 @@ struct ColumnDiff {
     std::string name;
     std::string status;  // equal, changed, type, only-in-a, only-in-b
     std::string type_a, type_b, value_a, value_b;
+    Json json_a, json_b;  // the values typed, for --json
 };
 
 // Every column but the weights, by name.
 std::vector<ColumnDiff> diff_columns(const ModelRow& a, const ModelRow& b) {
+    struct Column {
+        const arrow::Field* field;
+        std::string text;
+        Json json;
+    };
     auto columns = [](const ModelRow& row) {
-        std::vector<std::pair<const arrow::Field*, std::string>> out;
+        std::vector<Column> out;
         const auto& fields = row.table.schema->fields;
         for (size_t k = 0; k < fields.size(); ++k) {
             if (fields[k].name == kWeightsColumn) continue;
-            out.emplace_back(&fields[k], arrow::format_value(*row.table.batches.at(0).columns[k], 0, 16));
+            const arrow::Array& column = *row.table.batches.at(0).columns[k];
+            out.push_back({&fields[k], arrow::format_value(column, 0, 16), json_value(fields[k], column, 0)});
         }
         return out;
     };
     const auto ca = columns(a), cb = columns(b);
     std::vector<ColumnDiff> out;
-    for (const auto& [field, value] : ca) {
-        ColumnDiff d{field->name, "only-in-a", legolas::describe(*field), "", value, ""};
-        for (const auto& [other, other_value] : cb)
-            if (other->name == field->name) {
-                d.type_b = legolas::describe(*other);
-                d.value_b = other_value;
-                d.status = d.type_a != d.type_b ? "type" : value != other_value ? "changed" : "equal";
+    for (const auto& c : ca) {
+        ColumnDiff d{c.field->name, "only-in-a", legolas::describe(*c.field), "", c.text, "", c.json, nullptr};
+        for (const auto& other : cb)
+            if (other.field->name == c.field->name) {
+                d.type_b = legolas::describe(*other.field);
+                d.value_b = other.text;
+                d.json_b = other.json;
+                d.status = d.type_a != d.type_b ? "type" : c.text != other.text ? "changed" : "equal";
             }
         out.push_back(std::move(d));
     }
-    for (const auto& [field, value] : cb) {
+    for (const auto& c : cb) {
         bool seen = false;
-        for (const auto& [other, unused] : ca) seen |= other->name == field->name;
-        if (!seen) out.push_back({field->name, "only-in-b", "", legolas::describe(*field), "", value});
+        for (const auto& other : ca) seen |= other.field->name == c.field->name;
+        if (!seen)
+            out.push_back({c.field->name, "only-in-b", "", legolas::describe(*c.field), "", c.text, nullptr, c.json});
     }
     return out;
 }
@@ -177,7 +187,7 @@ void print_json(const ModelRow& a, const ModelRow& b, const std::vector<ColumnDi
     Json cols = Json::array();
     for (const auto& c : columns)
         cols.push_back({{"name", c.name}, {"status", c.status}, {"type_a", c.type_a}, {"type_b", c.type_b},
-                        {"value_a", c.value_a}, {"value_b", c.value_b}});
+                        {"value_a", c.json_a}, {"value_b", c.json_b}});
     j["columns"] = cols;
     Json ws = Json::array();
     for (const auto& d : arrays) {
@@ -193,7 +203,7 @@ void print_json(const ModelRow& a, const ModelRow& b, const std::vector<ColumnDi
         ws.push_back(w);
     }
     j["weights"] = ws;
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "table_view.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/compliance.hpp"
@@ -14,18 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace legolasflux::legolas;
-
-arrow::Table read_table(const fs::path& path) {
-    try {
-        return arrow::read_any(path);
-    } catch (const IoError&) {
-        throw;
-    } catch (const FormatError& e) {
-        throw FormatError(path.string() + ": " + e.what());
-    } catch (const UnsupportedError& e) {
-        throw UnsupportedError(path.string() + ": " + e.what());
-    }
-}
 
 // The schema version to check a file against: its own when declared here, otherwise the nearest
 // ancestor its qualified identifier names that is declared here (a file written by a team's
@@ -58,11 +47,18 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
         cmd->add_option("FILE", in, "Arrow file or stream")->required();
         cmd->add_option("--schema", schema_id, "Check against this registered schema version (name@version) instead");
         cmd->callback([&exit_code] {
-            const arrow::Table table = read_table(in);
+            const arrow::Table table = read_arrow_table(in);
             SchemaVersion sv;
             std::string note;
             if (schema_id.empty()) {
-                sv = checkable_schema_version(table, note);
+                // Without a declaration there is nothing to check against: that is a failure of
+                // `validate`, whereas `schema` and `inspect` show such a table as found.
+                try {
+                    sv = checkable_schema_version(table, note);
+                } catch (const UnknownSchemaVersionError& e) {
+                    throw SchemaError(in + ": cannot validate: " + e.what() +
+                                      " (`legolasflux inspect` shows it as found)");
+                }
             } else {
                 sv = parse_schema_version(schema_id);
                 if (!default_registry().is_declared(sv)) throw UnknownSchemaVersionError(sv);
@@ -83,15 +79,37 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
     }
     {
         auto* cmd = app.add_subcommand(
-            "schema", "Print a Legolas table's schema version and the declared fields it resolves to");
+            "schema", "Print a Legolas table's schema version and the declared fields it resolves to (for a schema "
+                      "not declared here: its chain, columns and rows as found)");
         static std::string in;
+        static bool json = false;
         cmd->add_option("FILE", in, "Arrow file or stream")->required();
+        cmd->add_flag("--json", json, "Print JSON instead of text");
         cmd->callback([&exit_code] {
-            const arrow::Table table = read_table(in);
+            const arrow::Table table = read_arrow_table(in);
             const auto qualified = arrow::find_metadata(table.schema->metadata, kSchemaQualifiedKey);
+            // Nothing declared to resolve the fields to: the table as found is what can be said.
+            if (qualified && note_if_undeclared(std::string(*qualified))) {
+                if (json) print_json_document(table_json(in, table));
+                else print_table_text(in, table);
+                exit_code = kOk;
+                return;
+            }
             std::string note;
             const SchemaVersion sv = checkable_schema_version(table, note);
-            std::cout << (qualified ? std::string(*qualified) : to_string(sv)) << "\n";
+            const std::string identifier = qualified ? std::string(*qualified) : to_string(sv);
+            if (json) {
+                nlohmann::ordered_json j{{"file", in}, {"schema", identifier}, {"schema_version", to_string(sv)}};
+                nlohmann::ordered_json fields = nlohmann::ordered_json::array();
+                for (const auto& f : default_registry().resolved_fields(sv))
+                    fields.push_back({{"name", f.name}, {"constraint", describe(f.constraint)},
+                                      {"declared_by", to_string(f.declared_by)}});
+                j["fields"] = fields;
+                print_json_document(j);
+                exit_code = kOk;
+                return;
+            }
+            std::cout << identifier << "\n";
             if (!note.empty()) std::cout << "  (" << note << ")\n";
             for (const auto& f : default_registry().resolved_fields(sv))
                 std::cout << "  " << f.name << ": " << describe(f.constraint) << "  (declared by "

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "json_value.hpp"
+#include "table_view.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/safetensors.hpp"
@@ -45,14 +47,14 @@ std::vector<WeightRow> weight_rows(const ModelRow& row) {
     return out;
 }
 
-// Every column but the weights (and their names), with its value.
-std::vector<std::pair<std::string, std::string>> other_columns(const ModelRow& row) {
-    std::vector<std::pair<std::string, std::string>> out;
+// Every column but the weights (and their names): its field and its one value.
+std::vector<std::pair<const arrow::Field*, const arrow::Array*>> other_columns(const ModelRow& row) {
+    std::vector<std::pair<const arrow::Field*, const arrow::Array*>> out;
     const auto& fields = row.table.schema->fields;
     const auto& batch = row.table.batches.at(0);
     for (size_t k = 0; k < fields.size(); ++k) {
         if (fields[k].name == kWeightsColumn || fields[k].name == kWeightNamesColumn) continue;
-        out.emplace_back(fields[k].name, arrow::format_value(*batch.columns[k], 0, 8));
+        out.emplace_back(&fields[k], batch.columns[k].get());
     }
     return out;
 }
@@ -60,7 +62,8 @@ std::vector<std::pair<std::string, std::string>> other_columns(const ModelRow& r
 void print_text(const std::string& path, const ModelRow& row) {
     fmt::print("{}\n", path);
     fmt::print("schema      {} (read as {})\n", row.qualified_identifier, legolas::to_string(row.schema_version));
-    for (const auto& [name, value] : other_columns(row)) fmt::print("{:<11} {}\n", name, value);
+    for (const auto& [field, column] : other_columns(row))
+        fmt::print("{:<11} {}\n", field->name, arrow::format_value(*column, 0, 8));
     if (!row.weights) {
         fmt::print("weights     missing\n");
         return;
@@ -97,7 +100,7 @@ void print_json(const std::string& path, const ModelRow& row) {
     j["schema"] = row.qualified_identifier;
     j["schema_version"] = legolas::to_string(row.schema_version);
     nlohmann::ordered_json columns = nlohmann::ordered_json::object();
-    for (const auto& [name, value] : other_columns(row)) columns[name] = value;
+    for (const auto& [field, column] : other_columns(row)) columns[field->name] = json_value(*field, *column, 0);
     j["columns"] = columns;
     if (!row.weights) {
         j["weights"] = nullptr;
@@ -123,7 +126,7 @@ void print_json(const std::string& path, const ModelRow& row) {
                         {"total_values", count},
                         {"total_bytes", bytes}};
     }
-    std::cout << j.dump(2) << "\n";
+    print_json_document(j);
 }
 
 // --- .safetensors files ----------------------------------------------------------------------
@@ -205,11 +208,13 @@ void print_safetensors_json(const std::string& path, const SafetensorsFile& file
 
 void add_model_commands(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("inspect",
-                                   "Show a model file (its schema, its columns and a table of its weights) or a "
-                                   ".safetensors file (its metadata and a table of its tensors)");
+                                   "Show a model file (its schema, its columns and a table of its weights), any "
+                                   "other Legolas table (its schema, columns and rows) or a .safetensors file "
+                                   "(its metadata and a table of its tensors)");
     static std::string in;
     static bool json = false;
-    cmd->add_option("FILE", in, "LegolasFlux model file (.arrow), or a .safetensors file")->required();
+    cmd->add_option("FILE", in, "LegolasFlux model file or any Legolas table (.arrow), or a .safetensors file")
+        ->required();
     cmd->add_flag("--json", json, "Print JSON instead of text");
     cmd->callback([&exit_code] {
         // By extension, as `convert` decides; every other file is read as a model file.
@@ -220,9 +225,23 @@ void add_model_commands(CLI::App& app, int& exit_code) {
             exit_code = kOk;
             return;
         }
-        const ModelRow row = read_model_row(in);
-        if (json) print_json(in, row);
-        else print_text(in, row);
+        // A model row gets its weights table; any other Legolas table (many rows, another schema, or a
+        // schema this program does not declare) is shown as found.
+        const arrow::Table table = read_arrow_table(in);
+        const std::string qualified = qualified_identifier_of(table, in);
+        const auto declared = legolas::default_registry().most_derived_declared(qualified);
+        const auto& registry = legolas::default_registry();
+        const bool model_row = declared && table.num_rows() == 1 &&
+                               registry.descends_from(*declared, legolas::schema_version_of<ModelV1>());
+        if (model_row) {
+            const ModelRow row = read_model_row(in);
+            if (json) print_json(in, row);
+            else print_text(in, row);
+        } else {
+            note_if_undeclared(qualified);
+            if (json) print_json_document(table_json(in, table));
+            else print_table_text(in, table);
+        }
         exit_code = kOk;
     });
 }
