@@ -11,13 +11,25 @@
 //                                stores them sorted, as the reference writer does)
 //   legolasflux.weight_names     "stored" (the row has a weight_names column) or "generated"
 //   legolasflux.columns          JSON array of {"name", "type", "nullable"}: every column of the row
-//                                but weight_names, in order ("type" is "weights" for the weights)
+//                                but weight_names, in order ("type" is "weights" for the weights,
+//                                "arrow_json" for the columns below, else the scalar type's name)
 //   legolasflux.schema_metadata  JSON array of [key, value]: the table's schema metadata, in order,
 //                                when it holds more than legolas_schema_qualified
 //   <column name>                the value of each scalar column (bool, integers, floats, strings)
 //                                as text; absent when the value is missing. Floats are written in
 //                                the shortest form that reads back to the same value.
-// Columns of other types (lists, structs, …) cannot be expressed as metadata: UnsupportedError.
+//                                Every other column (struct, list, map, binary, timestamp, decimal,
+//                                dictionary-encoded, …: any Arrow type a row can hold) is "arrow_json":
+//                                its value is a compact Arrow integration-JSON document
+//                                (arrow/json.hpp) of a one-row table whose one field is the column's
+//                                (name, type, nullability, field metadata), written even when the
+//                                value is missing (VALIDITY [0]). That encoding is exact: 64-bit
+//                                integers and decimals as decimal strings, floats in the shortest form
+//                                of their own precision that reads back to the same bits, -0.0 kept,
+//                                NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity" (a
+//                                NaN comes back as the quiet NaN, its payload is not kept), binary and
+//                                fixed-size binary as uppercase hex.
+// A column named legolas_schema_qualified or legolasflux.* cannot be written: UnsupportedError.
 #pragma once
 
 #include <string>
@@ -31,7 +43,8 @@ SafetensorsFile to_safetensors(const ModelRow& row);
 // The name a row without weight_names gives its array `index` (0-based) of `count`: "weight_0001", ….
 std::string generated_weight_name(size_t index, size_t count);
 
-// The inverse. Files written by other tools (no legolasflux.* keys): arrays in data-offset order,
+// The inverse; an "arrow_json" value that is not a valid one-row document of its column is a
+// FormatError. Files written by other tools (no legolasflux.* keys): arrays in data-offset order,
 // named by the tensor names (stored as weight_names), every metadata key a string column, and the
 // schema legolas-flux.model@1 unless legolas_schema_qualified says otherwise. Tensors of several
 // dtypes are promoted to one element type as Julia's Weights does; BF16 becomes Float32 exactly.

@@ -25,6 +25,11 @@ MetadataVersion metadata_version_from_fbs(fbs::MetadataVersion version, const st
     throw UnsupportedError(where + ": unknown metadata version " + std::to_string(v) + " (newer than V5?)");
 }
 
+void check_footer_version(fbs::MetadataVersion version) {
+    const auto v = static_cast<int16_t>(version);
+    if (v < 0 || v > static_cast<int16_t>(MetadataVersion::V5)) metadata_version_from_fbs(version, "file footer");
+}
+
 namespace {
 
 using KeyValues = flatbuffers::Vector<flatbuffers::Offset<fbs::KeyValue>>;

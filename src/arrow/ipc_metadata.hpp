@@ -22,6 +22,9 @@ Schema schema_from_fbs(const fbs::Schema& schema, const IpcLimits& limits);
 
 // MetadataVersion of a message or footer; V1–V3 and unknown versions are UnsupportedError.
 MetadataVersion metadata_version_from_fbs(fbs::MetadataVersion version, const std::string& where);
+// A file footer's version: any of V1–V5 passes (the messages' own versions decide, as in Arrow
+// C++, which wrote V1 footers after V4 messages in 0.14); an unknown version is UnsupportedError.
+void check_footer_version(fbs::MetadataVersion version);
 
 flatbuffers::Offset<fbs::Schema> schema_to_fbs(flatbuffers::FlatBufferBuilder& builder, const Schema& schema);
 

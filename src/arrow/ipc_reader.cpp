@@ -5,7 +5,7 @@
 //      the input and agree with the messages they point at (ipc_message.cpp, read_file below).
 //   2. FlatBuffers verification of every flatbuffer (message metadata, footer) with depth and
 //      table limits derived from IpcLimits, before any accessor is called.
-//   3. Metadata semantics: known metadata version (V4/V5), type members, features, codecs; type
+//   3. Metadata semantics: known metadata version (V4/V5) of every message, type members, features, codecs; type
 //      parameters and child counts; nesting depth and field count (ipc_metadata.cpp).
 //   4. Body structure: node and buffer counts match what the schema's types consume, every
 //      buffer lies inside the body, compressed buffers expand to exactly their declared size
@@ -209,13 +209,21 @@ Table read_file(const Buffer& bytes, const ReadOptions& options, IpcFileInfo* in
     const int64_t footer_start = size - 10 - footer_length;
     Buffer footer_holder;
     const fbs::Footer& footer = detail::verify_footer(bytes, footer_start, footer_length, options.limits, footer_holder);
-    const MetadataVersion version = detail::metadata_version_from_fbs(footer.version(), "file footer");
+    // The footer's version does not decide: Arrow C++ 0.14 wrote footers recording V1 (the field left
+    // at its default) after V4 messages, and Arrow C++ reads such files by each message's own
+    // version, as we do (read_message refuses messages before V4). Only a version we do not know
+    // at all is refused here.
+    detail::check_footer_version(footer.version());
     if (footer.schema() == nullptr) throw FormatError("the file footer has no schema");
     Schema schema = with_context("file footer", [&] { return detail::schema_from_fbs(*footer.schema(), options.limits); });
 
     // Messages may not run into the footer.
     const Buffer region = bytes.slice(0, footer_start);
+    // What IpcFileInfo reports: the version of the first message (the schema message), the footer's
+    // only when the file holds no message at all.
+    std::optional<MetadataVersion> version;
     if (std::optional<RawMessage> first = detail::read_message(region, 8, options.limits, message_name(0, 8))) {
+        version = first->version;
         if (first->message->header_type() == fbs::MessageHeader::Schema &&
             !(schema_of(*first, options, message_name(0, 8)) == schema))
             throw FormatError("the schema message at the start of the file differs from the footer's schema");
@@ -230,12 +238,13 @@ Table read_file(const Buffer& bytes, const ReadOptions& options, IpcFileInfo* in
             const std::string name = "message at offset " + std::to_string(block.offset()) + ", " + what + " block " +
                                      std::to_string(i);
             const RawMessage m = block_message(region, block, kind, name, options.limits);
+            if (!version) version = m.version;
             reader.on_message(m, name);
         }
     };
     read_blocks(footer.dictionaries(), fbs::MessageHeader::DictionaryBatch, "dictionary");
     read_blocks(footer.recordBatches(), fbs::MessageHeader::RecordBatch, "record batch");
-    return reader.finish(info, version);
+    return reader.finish(info, version.value_or(static_cast<MetadataVersion>(footer.version())));
 }
 
 namespace {

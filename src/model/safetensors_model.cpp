@@ -8,6 +8,7 @@
 #include <set>
 
 #include "legolasflux/arrow/builder.hpp"
+#include "legolasflux/arrow/json.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/compliance.hpp"
 #include "legolasflux/safetensors_model.hpp"
@@ -24,6 +25,8 @@ constexpr std::string_view kColumnsKey = "legolasflux.columns";
 constexpr std::string_view kSchemaMetadataKey = "legolasflux.schema_metadata";
 constexpr std::string_view kOurPrefix = "legolasflux.";
 constexpr std::string_view kDefaultSchema = "legolas-flux.model@1";
+// The legolasflux.columns type of a column whose value is an integration-JSON document.
+constexpr std::string_view kArrowJsonType = "arrow_json";
 
 // Text of our JSON-valued keys; names that are not UTF-8 cannot be written into a header.
 std::string dump(const json& j) {
@@ -144,6 +147,42 @@ la::ArrayPtr parse_value(const la::DataType& t, const std::string& text, const s
     }
 }
 
+void set_schema(la::Table& table, std::shared_ptr<la::Schema> schema, std::vector<la::ArrayPtr> columns) {
+    table.batches = {la::make_batch(schema, std::move(columns))};
+    table.schema = std::move(schema);
+}
+
+// --- other columns as integration JSON ------------------------------------------------------
+
+// A one-row, one-column table in Arrow's integration JSON is an exact, typed encoding of any value
+// a row can hold (64-bit integers as decimal strings, floats in their shortest round-trip form with
+// NaN and ±Infinity as strings, binary as hex), so no second Arrow-to-JSON codec is needed. The
+// document is stored compact: write_json pretty-prints it.
+std::string arrow_json_text(const la::Field& f, const la::ArrayPtr& value) {
+    la::Table one;
+    auto schema = std::make_shared<la::Schema>();
+    schema->fields = {f};
+    set_schema(one, schema, {value});
+    return dump(json::parse(la::write_json(one)));
+}
+
+// The column `name` back from its document: one field of that name and one row.
+std::pair<la::Field, la::ArrayPtr> arrow_json_value(const std::string& name, const std::string& text) {
+    const std::string where = "safetensors metadata: the value of '" + name + "'";
+    la::Table one;
+    try {
+        one = la::read_json(text);
+    } catch (const FormatError& e) {
+        throw FormatError(where + " is not an integration-JSON table: " + e.what());
+    }
+    const auto& fields = one.schema->fields;
+    if (fields.size() != 1 || fields[0].name != name || !one.schema->metadata.empty())
+        throw FormatError(where + " must describe one field named '" + name + "', without schema metadata");
+    if (one.batches.size() != 1 || one.batches[0].length != 1)
+        throw FormatError(where + " must hold one batch of one row");
+    return {fields[0], one.batches[0].columns.at(0)};
+}
+
 la::ArrayPtr null_of(const la::DataType& t) {
     if (t.id == la::TypeId::Null) return la::make_null(1);
     if (t.id == la::TypeId::Utf8 || t.id == la::TypeId::LargeUtf8) return la::make_binary_like(t, {""}, {false});
@@ -199,11 +238,6 @@ std::vector<size_t> model_order(const SafetensorsFile& file, const std::map<std:
     return order;
 }
 
-void set_schema(la::Table& table, std::shared_ptr<la::Schema> schema, std::vector<la::ArrayPtr> columns) {
-    table.batches = {la::make_batch(schema, std::move(columns))};
-    table.schema = std::move(schema);
-}
-
 }  // namespace
 
 std::string generated_weight_name(size_t index, size_t count) {
@@ -244,13 +278,16 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
             columns.push_back({{"name", f.name}, {"type", "weights"}});
             continue;
         }
-        const auto type = scalar_type_name(f);
-        if (!type)
-            throw UnsupportedError("the column '" + f.name + "' (" + la::to_string(f.type) +
-                                   ") has no safetensors form: only bool, integer, float and string columns go into "
-                                   "__metadata__");
         if (f.name == legolas::kSchemaQualifiedKey || f.name.starts_with(kOurPrefix))
             throw UnsupportedError("the column '" + f.name + "' has the name of a metadata key LegolasFlux reserves");
+        const la::ArrayPtr& column = batch.columns[k];
+        const auto type = scalar_type_name(f);
+        if (!type) {
+            // The document carries the type, the field metadata and a missing value too.
+            columns.push_back({{"name", f.name}, {"type", kArrowJsonType}, {"nullable", f.nullable}});
+            values.emplace_back(f.name, arrow_json_text(f, la::slice(column, 0, 1)));
+            continue;
+        }
         json c = {{"name", f.name}, {"type", *type}, {"nullable", f.nullable}};
         if (!f.metadata.empty()) {
             json m = json::array();
@@ -258,8 +295,7 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
             c["metadata"] = m;
         }
         columns.push_back(c);
-        const la::Array& column = *batch.columns[k];
-        if (f.type.id != la::TypeId::Null && column.is_valid(0)) values.emplace_back(f.name, value_text(column));
+        if (f.type.id != la::TypeId::Null && column->is_valid(0)) values.emplace_back(f.name, value_text(*column));
     }
     md.emplace_back(kColumnsKey, dump(columns));
     // The table's own metadata, when it holds more than the schema tag, in order.
@@ -332,6 +368,23 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
                 continue;
             }
             claim(name);
+            if (type_name == kArrowJsonType) {
+                const auto value = md.find(name);
+                if (value == md.end())
+                    throw FormatError("safetensors metadata: the column '" + name + "' has no value (its " +
+                                      std::string(kArrowJsonType) + " document)");
+                auto [f, array] = arrow_json_value(name, value->second);
+                if (c.contains("nullable") && c["nullable"].get<bool>() != f.nullable)
+                    throw FormatError("safetensors metadata: " + std::string(kColumnsKey) + " and the value of '" +
+                                      name + "' disagree on whether the column is nullable");
+                if (c.contains("metadata"))
+                    throw FormatError("safetensors metadata: the field metadata of '" + name +
+                                      "' belongs in its value, not in " + std::string(kColumnsKey));
+                columns.push_back(std::move(array));
+                consumed.insert(name);
+                schema->fields.push_back(std::move(f));
+                continue;
+            }
             const auto type = scalar_type(type_name);
             if (!type) throw FormatError("safetensors metadata: the column '" + name + "' has the unknown type " + type_name);
             la::Field f = la::field(name, *type, c.value("nullable", true));

@@ -2,6 +2,7 @@
 // with a message that says what is wrong, never in a crash or a wrong table.
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -226,6 +227,93 @@ TEST(IpcErrors, OldAndUnknownMetadataVersions) {
     expect_error<UnsupportedError>([&] { read_stream(to_buffer(ipctest::concat({schema, ipctest::eos()}))); }, {"V3"});
     const Bytes future = ipctest::raw_schema_message(2, {}, 9);
     expect_error<UnsupportedError>([&] { read_stream(to_buffer(ipctest::concat({future, ipctest::eos()}))); }, {"unknown metadata version"});
+}
+
+// Three int64 values, with the extremes that a lossy path would change, in one record batch.
+Bytes int64_batch_message(int16_t version) {
+    Bytes body;
+    for (int64_t v : {std::numeric_limits<int64_t>::min(), int64_t{-1}, std::numeric_limits<int64_t>::max()})
+        ipctest::append_value(body, v);
+    BatchSpec s;
+    s.version = version;
+    s.length = 3;
+    s.nodes = {{3, 0}};
+    s.buffers = {{0, 0}, {0, 24}};
+    return ipctest::record_batch_message(s, body);
+}
+
+Bytes old_footer_file(int16_t footer_version, int16_t message_version) {
+    return ipctest::int64_file(footer_version, {ipctest::int64_schema_message(message_version),
+                                                int64_batch_message(message_version)});
+}
+
+void expect_int64_values(const Table& t) {
+    ASSERT_EQ(t.schema->fields.size(), 1u);
+    EXPECT_EQ(t.schema->fields[0].name, "x");
+    EXPECT_EQ(t.schema->fields[0].type, int64());
+    ASSERT_EQ(t.batches.size(), 1u);
+    const Array& x = *t.batches[0].columns.at(0);
+    ASSERT_EQ(x.length, 3);
+    EXPECT_EQ(x.null_count, 0);
+    EXPECT_EQ(x.values<int64_t>()[0], std::numeric_limits<int64_t>::min());
+    EXPECT_EQ(x.values<int64_t>()[1], -1);
+    EXPECT_EQ(x.values<int64_t>()[2], std::numeric_limits<int64_t>::max());
+}
+
+// Arrow C++ 0.14 wrote footers recording an older version than their messages; the messages decide.
+TEST(IpcErrors, FooterOlderThanItsMessagesReads) {
+    for (const int16_t footer_version : {ipctest::kV1, ipctest::kV3, ipctest::kV4}) {
+        for (const int16_t message_version : {ipctest::kV4, ipctest::kV5}) {
+            if (footer_version >= message_version) continue;
+            SCOPED_TRACE("footer " + std::to_string(footer_version) + ", messages " + std::to_string(message_version));
+            const Bytes file = old_footer_file(footer_version, message_version);
+            IpcFileInfo info;
+            const Table t = read_file(to_buffer(file), {}, &info);
+            expect_int64_values(t);
+            EXPECT_TRUE(info.is_file_format);
+            EXPECT_EQ(info.metadata_version, static_cast<MetadataVersion>(message_version));
+            EXPECT_EQ(info.num_dictionary_batches, 0);
+            EXPECT_NO_THROW(read_any(to_buffer(file)));
+        }
+    }
+    // The V1 footer is the absent field: the footer holds no version at all.
+    const Bytes v1 = old_footer_file(ipctest::kV1, ipctest::kV5);
+    const Bytes v5 = old_footer_file(ipctest::kV5, ipctest::kV5);
+    EXPECT_EQ(v1.size() + 8, v5.size()) << "a V1 footer should omit the version field";
+    IpcFileInfo info;
+    expect_int64_values(read_file(to_buffer(v5), {}, &info));
+    EXPECT_EQ(info.metadata_version, MetadataVersion::V5);
+}
+
+TEST(IpcErrors, MessagesBeforeV4AreRefusedWhateverTheFooterSays) {
+    for (const int16_t footer_version : {ipctest::kV1, ipctest::kV3, ipctest::kV5}) {
+        SCOPED_TRACE("footer " + std::to_string(footer_version));
+        expect_error<UnsupportedError>([&] { read_file(to_buffer(old_footer_file(footer_version, ipctest::kV3))); },
+                                       {"metadata version V3", "Arrow before 0.8", "message 0 at offset 8"});
+        // A V5 schema message does not vouch for an older record batch.
+        const Bytes mixed = ipctest::int64_file(
+            footer_version, {ipctest::int64_schema_message(ipctest::kV5), int64_batch_message(ipctest::kV1)});
+        expect_error<UnsupportedError>([&] { read_file(to_buffer(mixed)); },
+                                       {"metadata version V1", "Arrow before 0.8", "record batch block 0"});
+    }
+    // A footer version newer than any we know is still refused.
+    expect_error<UnsupportedError>([&] { read_file(to_buffer(old_footer_file(9, ipctest::kV5))); },
+                                   {"file footer", "unknown metadata version 9"});
+}
+
+// The same messages as a stream read as before: the stream has no footer.
+TEST(IpcErrors, StreamsOfTheOldFooterFilesMessages) {
+    for (const int16_t version : {ipctest::kV4, ipctest::kV5}) {
+        IpcFileInfo info;
+        const Bytes stream =
+            ipctest::concat({ipctest::int64_schema_message(version), int64_batch_message(version), ipctest::eos()});
+        expect_int64_values(read_stream(to_buffer(stream), {}, &info));
+        EXPECT_FALSE(info.is_file_format);
+        EXPECT_EQ(info.metadata_version, static_cast<MetadataVersion>(version));
+    }
+    const Bytes old = ipctest::concat(
+        {ipctest::int64_schema_message(ipctest::kV3), int64_batch_message(ipctest::kV3), ipctest::eos()});
+    expect_error<UnsupportedError>([&] { read_stream(to_buffer(old)); }, {"metadata version V3", "Arrow before 0.8"});
 }
 
 TEST(IpcErrors, UnknownTypeAndFeature) {

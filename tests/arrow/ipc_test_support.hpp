@@ -23,7 +23,7 @@ struct Pair {
 
 constexpr flatbuffers::voffset_t slot(int i) { return static_cast<flatbuffers::voffset_t>(4 + 2 * i); }
 
-constexpr int16_t kV3 = 2, kV4 = 3, kV5 = 4;
+constexpr int16_t kV1 = 0, kV3 = 2, kV4 = 3, kV5 = 4;
 
 inline void append(Bytes& out, const Bytes& more) { out.insert(out.end(), more.begin(), more.end()); }
 
@@ -129,6 +129,73 @@ inline Bytes raw_schema_message(uint8_t type_tag, const std::vector<int64_t>& fe
     if (!features.empty()) b.AddOffset(slot(3), feats);
     const auto schema = flatbuffers::Offset<void>(b.EndTable(start));
     return message(b, version, 1, schema, {}, 0);
+}
+
+// A Schema table with one nullable field "x" of type int64 (Int{bitWidth 64, is_signed}).
+inline flatbuffers::Offset<void> int64_schema_table(flatbuffers::FlatBufferBuilder& b) {
+    const auto name = b.CreateString("x");
+    auto start = b.StartTable();
+    b.AddElement<int32_t>(slot(0), 64, 0);
+    b.AddElement<uint8_t>(slot(1), 1, 0);
+    const auto type = flatbuffers::Offset<void>(b.EndTable(start));
+    const auto children = b.CreateVector(std::vector<flatbuffers::Offset<void>>{});
+    start = b.StartTable();
+    b.AddOffset(slot(0), name);
+    b.AddElement<uint8_t>(slot(1), 1, 0);
+    b.AddElement<uint8_t>(slot(2), 2 /* Int */, 0);
+    b.AddOffset(slot(3), type);
+    b.AddOffset(slot(5), children);
+    const auto field = flatbuffers::Offset<void>(b.EndTable(start));
+    const auto fields = b.CreateVector(std::vector<flatbuffers::Offset<void>>{field});
+    start = b.StartTable();
+    b.AddOffset(slot(1), fields);
+    return flatbuffers::Offset<void>(b.EndTable(start));
+}
+
+inline Bytes int64_schema_message(int16_t version) {
+    flatbuffers::FlatBufferBuilder b;
+    const auto schema = int64_schema_table(b);
+    return message(b, version, 1, schema, {}, 0);
+}
+
+// File.fbs' Block: int64 offset, int32 metaDataLength (prefix and padded metadata), 4 bytes of
+// padding, int64 bodyLength.
+struct Block {
+    int64_t offset = 0;
+    int32_t metadata_length = 0;
+    int32_t padding = 0;
+    int64_t body_length = 0;
+};
+static_assert(sizeof(Block) == 24);
+
+// An IPC file of framed `messages` (the first the int64 schema message above, the rest record
+// batches) whose footer records `footer_version`: "ARROW1" and 2 bytes of padding, the messages,
+// the Footer flatbuffer (slots: 0 version, default V1 = 0, so V1 is an absent field; 1 schema;
+// 3 recordBatches; no dictionaries), its int32 length and "ARROW1".
+inline Bytes int64_file(int16_t footer_version, const std::vector<Bytes>& messages) {
+    Bytes out = {'A', 'R', 'R', 'O', 'W', '1', 0, 0};
+    std::vector<Block> batches;
+    for (size_t i = 0; i < messages.size(); ++i) {
+        const Bytes& m = messages[i];
+        int32_t metadata_length = 0;
+        std::memcpy(&metadata_length, m.data() + 4, 4);
+        if (i > 0)
+            batches.push_back({static_cast<int64_t>(out.size()), 8 + metadata_length, 0,
+                               static_cast<int64_t>(m.size()) - 8 - metadata_length});
+        append(out, m);
+    }
+    flatbuffers::FlatBufferBuilder b;
+    const auto schema = int64_schema_table(b);
+    const auto blocks = b.CreateVectorOfStructs(batches.data(), batches.size());
+    const auto start = b.StartTable();
+    b.AddElement<int16_t>(slot(0), footer_version, 0);
+    b.AddOffset(slot(1), schema);
+    b.AddOffset(slot(3), blocks);
+    b.Finish(flatbuffers::Offset<void>(b.EndTable(start)));
+    out.insert(out.end(), b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+    append_value<int32_t>(out, static_cast<int32_t>(b.GetSize()));
+    append(out, {'A', 'R', 'R', 'O', 'W', '1'});
+    return out;
 }
 
 // The schema message our writer makes for `schema` (the stream minus its end-of-stream marker).

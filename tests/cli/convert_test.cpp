@@ -7,6 +7,7 @@
 
 #include "cli/cli_files.hpp"
 #include "cli/cli_support.hpp"
+#include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/legolasflux.hpp"
 #include "legolasflux/safetensors.hpp"
 
@@ -84,12 +85,29 @@ TEST(CliConvert, JuliaWrittenModelRoundTrips) {
     const lf::SafetensorsFile file = lf::read_safetensors(st);
     EXPECT_EQ(file.tensors.front().name.substr(0, 7), "weight_");
     EXPECT_FALSE(lf::read_model_row(back).weight_names);
+}
 
-    // The whole fixture: its struct column is refused, naming it.
-    r = run_cli({"convert", julia_model().string(), (dir / "whole.safetensors").string()});
-    EXPECT_EQ(r.exit_code, kInputError) << describe(r);
-    EXPECT_NE(r.err.find("'config'"), std::string::npos) << r.err;
-    EXPECT_FALSE(std::filesystem::exists(dir / "whole.safetensors"));
+TEST(CliConvert, WholeJuliaModelRoundTripsWithItsStructColumn) {
+    // config, a struct column, goes into __metadata__ as integration JSON and comes back.
+    const auto dir = cli_scratch_dir("convert_julia_whole");
+    const auto st = dir / "whole.safetensors", back = dir / "whole.arrow";
+    auto r = run_cli({"convert", julia_model().string(), st.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    r = run_cli({"convert", st.string(), back.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    expect_same_model(julia_model(), back);
+
+    const lf::ModelRow x = lf::read_model_row(julia_model()), y = lf::read_model_row(back);
+    ASSERT_EQ(x.table.schema->fields.size(), y.table.schema->fields.size());
+    for (size_t k = 0; k < x.table.schema->fields.size(); ++k) {
+        SCOPED_TRACE(x.table.schema->fields[k].name);
+        EXPECT_EQ(x.table.schema->fields[k], y.table.schema->fields[k]);
+        EXPECT_TRUE(lf::arrow::array_equals(*x.table.batches.at(0).columns[k], *y.table.batches.at(0).columns[k]));
+    }
+    const lf::SafetensorsFile file = lf::read_safetensors(st);
+    const auto config = lf::arrow::find_metadata(file.metadata, "config");
+    ASSERT_TRUE(config);
+    EXPECT_EQ(nlohmann::json::parse(*config)["schema"]["fields"][0]["name"], "config");
 }
 
 TEST(CliExport, NpyBytesAreTheFormatsExactly) {

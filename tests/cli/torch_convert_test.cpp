@@ -76,6 +76,6 @@ TEST(CliConvertTorch, StateDictAndTorchScriptBecomeNamedRows) {
     EXPECT_FALSE(std::filesystem::exists(dir / "x.arrow"));
 #endif
     // .pt files are read, never written.
-    const auto r = run_cli({"convert", (dir / "model.pth.arrow").string(), (dir / "back.pt").string()});
-    EXPECT_EQ(r.exit_code, 2) << describe(r);
+    const auto to_pt = run_cli({"convert", (dir / "model.pth.arrow").string(), (dir / "back.pt").string()});
+    EXPECT_EQ(to_pt.exit_code, 2) << describe(to_pt);
 }

@@ -67,7 +67,9 @@ struct WriteOptions {
 
 // What a read returns besides the table.
 struct IpcFileInfo {
-    MetadataVersion metadata_version = MetadataVersion::V5;  // of the schema message / footer
+    // The version of the first message (the schema message). A file's footer may record an older
+    // one (Arrow C++ 0.14 wrote V1 footers): it is reported only for a file without any message.
+    MetadataVersion metadata_version = MetadataVersion::V5;
     bool is_file_format = true;
     int64_t num_dictionary_batches = 0;
     // Some record or dictionary batch declares body compression (its buffers are compressed).
