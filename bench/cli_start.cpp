@@ -58,12 +58,18 @@ Options parse(int argc, char** argv) {
             if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--reps") o.reps = std::stoi(value());
-        else if (a == "--file") o.file = value();
-        else if (a == "--cli") o.cli = value();
-        else if (a == "--minimal") o.minimal = value();
-        else if (a == "--check") o.check = true;
-        else throw std::invalid_argument("unknown argument " + a);
+        if (a == "--reps")
+            o.reps = std::stoi(value());
+        else if (a == "--file")
+            o.file = value();
+        else if (a == "--cli")
+            o.cli = value();
+        else if (a == "--minimal")
+            o.minimal = value();
+        else if (a == "--check")
+            o.check = true;
+        else
+            throw std::invalid_argument("unknown argument " + a);
     }
     if (o.reps < 1) throw std::invalid_argument("--reps must be at least 1");
     return o;

@@ -107,8 +107,10 @@ void load_read_memcpy(::torch::nn::Module& module, const std::filesystem::path& 
                       int64_t capacity) {
     const int64_t size = bytes_in_file(path);
     std::unique_ptr<std::byte[]> fresh;  // new[] leaves its pages untouched: read() touches them
-    if (resident == nullptr) fresh.reset(new std::byte[static_cast<size_t>(size)]);
-    else if (capacity < size) throw InvalidArgument("bench: the read buffer is smaller than " + path.string());
+    if (resident == nullptr)
+        fresh.reset(new std::byte[static_cast<size_t>(size)]);
+    else if (capacity < size)
+        throw InvalidArgument("bench: the read buffer is smaller than " + path.string());
     std::byte* buffer = resident ? resident : fresh.get();
     read_into(path, buffer, size);
     // The file holds the tensors' bytes one after the other from its start (model_image).

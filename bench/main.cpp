@@ -74,9 +74,12 @@ Options parse(int argc, char** argv) {
             if (o.reps < 1) usage_error("--reps takes a positive count, not '" + v + "'");
         } else if (a == "--weights") {
             const std::string v = value();
-            if (v == "bf16") o.values = WeightValues::Bf16Rounded;
-            else if (v == "f32") o.values = WeightValues::Float32;
-            else usage_error("--weights takes bf16 or f32, not '" + v + "'");
+            if (v == "bf16")
+                o.values = WeightValues::Bf16Rounded;
+            else if (v == "f32")
+                o.values = WeightValues::Float32;
+            else
+                usage_error("--weights takes bf16 or f32, not '" + v + "'");
         } else if (a == "--quick") {
             o.quick = true;
         } else if (a == "--check") {

@@ -25,13 +25,13 @@ struct Contender {
 };
 
 // Round r runs every contender once, starting with contender r mod n (see phases.hpp).
-std::vector<std::vector<double>> run_interleaved(const std::string& phase, std::vector<Contender>& contenders,
-                                                 int reps, bool warm_up) {
+std::vector<std::vector<double>> run_interleaved(const std::string& phase, std::vector<Contender>& contenders, int reps,
+                                                 bool warm_up) {
     std::vector<std::vector<double>> times(contenders.size());
     const int first = warm_up ? -1 : 0;
     for (int round = first; round < reps; ++round) {
-        std::cerr << "  " << phase << (round < 0 ? ": warm-up" : ": round " + std::to_string(round + 1) + "/" +
-                                                                    std::to_string(reps))
+        std::cerr << "  " << phase
+                  << (round < 0 ? ": warm-up" : ": round " + std::to_string(round + 1) + "/" + std::to_string(reps))
                   << std::endl;
         const size_t n = contenders.size();
         for (size_t j = 0; j < n; ++j) {
@@ -135,7 +135,8 @@ void peak_phase(const ModelSpec& spec, const Files& f, ::torch::nn::Sequential& 
     };
     const auto check = [&](const char* what) {
         if (fingerprint(*model) != expected)
-            throw std::runtime_error(std::string("bench: after ") + what + " the model's weights are not the saved ones");
+            throw std::runtime_error(std::string("bench: after ") + what +
+                                     " the model's weights are not the saved ones");
     };
     clean_before_write(f.ours);
     record("save", peak_added_mib([&] { save_ours(*model, f.ours, false); }));
@@ -183,12 +184,14 @@ void run_open(const std::vector<ModelSpec>& specs, const RunOptions& options, in
         const int64_t bytes = results.model_bytes(spec.label);
         const size_t arrays = static_cast<size_t>(2 * spec.layers);
         std::optional<ModelRow>& row = rows[spec.label];
-        c.push_back({spec.label, "open", nullptr, [&row, path] { row.emplace(open_ours(path)); }, [&row, &spec, bytes, arrays] {
+        c.push_back({spec.label, "open", nullptr, [&row, path] { row.emplace(open_ours(path)); },
+                     [&row, &spec, bytes, arrays] {
                          int64_t got = 0;
                          if (row->weights)
                              for (const FlatArray& a : row->weights->arrays) got += a.byte_count();
                          if (!row->weights || row->weights->size() != arrays || got != bytes)
-                             throw std::runtime_error("bench: the opened " + spec.label + " row is not the saved model");
+                             throw std::runtime_error("bench: the opened " + spec.label +
+                                                      " row is not the saved model");
                          row.reset();  // dropped outside the timing: unmapping is not part of opening
                      }});
     }
@@ -199,7 +202,8 @@ void run_open(const std::vector<ModelSpec>& specs, const RunOptions& options, in
     for (const ModelSpec& spec : specs) {
         std::optional<ModelRow> row;
         const fs::path path = open_file(options, spec);
-        if (const auto mib = peak_added_mib([&] { row.emplace(open_ours(path)); })) results.add_peak(spec.label, "open", *mib);
+        if (const auto mib = peak_added_mib([&] { row.emplace(open_ours(path)); }))
+            results.add_peak(spec.label, "open", *mib);
     }
 }
 

@@ -186,10 +186,12 @@ bool print_summary(std::ostream& out, const Results& results, const std::vector<
     // Save: the peak above the RSS just before, when the model is already resident: how far the
     // process's peak goes past baseline + model bytes. Open: the peak above the baseline.
     for (const auto& size : sizes) {
-        if (const auto p = results.peak(size, "save")) out << format("peak_mib save_%s_over_model %.1f\n", size.c_str(), *p);
+        if (const auto p = results.peak(size, "save"))
+            out << format("peak_mib save_%s_over_model %.1f\n", size.c_str(), *p);
         if (const auto p = results.peak(size, "save.torch"))
             out << format("peak_mib torch_save_%s_over_model %.1f\n", size.c_str(), *p);
-        if (const auto p = results.peak(size, "open")) out << format("peak_mib open_%s_over_baseline %.1f\n", size.c_str(), *p);
+        if (const auto p = results.peak(size, "open"))
+            out << format("peak_mib open_%s_over_baseline %.1f\n", size.c_str(), *p);
     }
 
     bool all_pass = true;

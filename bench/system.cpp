@@ -27,7 +27,8 @@ namespace {
 // Closes the descriptor on every path out.
 struct Fd {
     int fd = -1;
-    Fd(const std::filesystem::path& path, int flags, mode_t mode = 0644) : fd(::open(path.c_str(), flags | O_CLOEXEC, mode)) {
+    Fd(const std::filesystem::path& path, int flags, mode_t mode = 0644)
+        : fd(::open(path.c_str(), flags | O_CLOEXEC, mode)) {
         if (fd < 0) fail(path, "cannot open");
     }
     ~Fd() {

@@ -56,12 +56,12 @@ inline void exercise(const legolasflux::arrow::Table& t) {
     (void)pretty_print(t, 5);
     try {
         (void)write_json(t);
-    } catch (const legolasflux::Error&) {
-    }
+    } catch (const legolasflux::Error&) {}
     std::string problem;
     try {
         const Table back = read_any(exact_copy(write_file(t)));
-        if (!table_equals(back, t)) problem = "written back and read again, the table differs: " + table_difference(back, t);
+        if (!table_equals(back, t))
+            problem = "written back and read again, the table differs: " + table_difference(back, t);
     } catch (const std::exception& e) {
         problem = std::string("writing the table back and reading it again threw: ") + e.what();
     }

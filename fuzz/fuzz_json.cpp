@@ -13,9 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                       std::string problem;
                       try {
                           const Table back = read_json(write_json(t));
-                          if (!table_equals(back, t)) problem = "write_json + read_json changed the table: " + table_difference(back, t);
-                      } catch (const legolasflux::Error&) {
-                      }
+                          if (!table_equals(back, t))
+                              problem = "write_json + read_json changed the table: " + table_difference(back, t);
+                      } catch (const legolasflux::Error&) {}
                       if (!problem.empty()) lffuzz::finding(problem);
                   });
     return 0;

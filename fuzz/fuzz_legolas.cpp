@@ -15,7 +15,8 @@ void read_rows_as(const legolas::ReadResult& result) {
     if (!legolas::default_registry().descends_from(result.schema_version, legolas::schema_version_of<R>())) return;
     lffuzz::check([&] { return legolas::from_table<R>(result.table); },
                   [&](const std::vector<R>& rows) {
-                      if (static_cast<int64_t>(rows.size()) != result.table.num_rows()) lffuzz::finding("from_table lost rows");
+                      if (static_cast<int64_t>(rows.size()) != result.table.num_rows())
+                          lffuzz::finding("from_table lost rows");
                   });
 }
 

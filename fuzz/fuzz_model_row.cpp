@@ -2,8 +2,8 @@
 // derived registered schema, validated, with its weights decoded. Every value of every weight array
 // is then read and converted, and the row is read again as a typed record when its schema allows.
 // Mutated bytes fail the checksums our writer records (of the weight values and of the rest of the
-// file), so the deep checks run on a read that skips verification; the verifying read (the default) runs too, under the bare contract, and
-// must give the same row when it succeeds.
+// file), so the deep checks run on a read that skips verification; the verifying read (the default) runs too, under the
+// bare contract, and must give the same row when it succeeds.
 #include <cmath>
 #include <optional>
 
@@ -23,7 +23,8 @@ ModelReadOptions unverified() {
 
 void touch_weights(const Weights& w) {
     for (const FlatArray& a : w.arrays) {
-        if (a.element_type != w.element_type) lffuzz::finding("a weight array's element type differs from its Weights'");
+        if (a.element_type != w.element_type)
+            lffuzz::finding("a weight array's element type differs from its Weights'");
         if (a.element_count() * element_size(a.element_type) != a.byte_count())
             lffuzz::finding("a weight array's size does not match its bytes");
         double sum = 0;
@@ -42,8 +43,10 @@ void read_typed(const ModelRow& row, const arrow::Buffer& bytes) {
             return legolas::from_row<R>(again.table, 0);
         },
         [&](const R& r) {
-            if (r.weights.has_value() != row.weights.has_value()) lffuzz::finding("typed and untyped reads disagree on weights");
-            if (r.weights && !(*r.weights == *row.weights)) lffuzz::finding("typed and untyped reads give different weights");
+            if (r.weights.has_value() != row.weights.has_value())
+                lffuzz::finding("typed and untyped reads disagree on weights");
+            if (r.weights && !(*r.weights == *row.weights))
+                lffuzz::finding("typed and untyped reads give different weights");
         });
 }
 
@@ -59,7 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::optional<ModelRow> unchecked;
     lffuzz::check([&] { return read_model_row(bytes, unverified()); },
                   [&](ModelRow row) {
-                      if (row.table.num_rows() != 1) lffuzz::finding("read_model_row returned a table without exactly one row");
+                      if (row.table.num_rows() != 1)
+                          lffuzz::finding("read_model_row returned a table without exactly one row");
                       lffuzz::exercise(row.table);
                       if (row.weights) touch_weights(*row.weights);
                       read_typed<ModelV1>(row, bytes);
@@ -68,7 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                   });
     lffuzz::check([&] { return read_model_row(bytes); },
                   [&](const ModelRow& row) {
-                      if (!unchecked) lffuzz::finding("read_model_row accepted with checksums what it rejected without");
+                      if (!unchecked)
+                          lffuzz::finding("read_model_row accepted with checksums what it rejected without");
                       if (row.weights.has_value() != unchecked->weights.has_value() ||
                           (row.weights && !(*row.weights == *unchecked->weights)))
                           lffuzz::finding("read_model_row with and without checksums gives different weights");

@@ -51,7 +51,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                       lffuzz::check([&] { return from_safetensors(file); },
                                     [&](const ModelRow& row) {
                                         lffuzz::exercise(row.table);
-                                        lffuzz::check([&] { return to_safetensors(row); }, [](const SafetensorsFile&) {});
+                                        lffuzz::check([&] { return to_safetensors(row); },
+                                                      [](const SafetensorsFile&) {});
                                     });
                   });
     return 0;

@@ -6,7 +6,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-    lffuzz::check([&] { return legolasflux::torch::detail::unpickle(bytes, "fuzz input"); },
-                  [](const legolasflux::torch::detail::PicklePtr& value) { (void)legolasflux::torch::detail::describe(*value); });
+    lffuzz::check(
+        [&] { return legolasflux::torch::detail::unpickle(bytes, "fuzz input"); },
+        [](const legolasflux::torch::detail::PicklePtr& value) { (void)legolasflux::torch::detail::describe(*value); });
     return 0;
 }

@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "fuzz_schemas.hpp"
-#include "torch_load_shim.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/legolasflux.hpp"
 #include "legolasflux/safetensors_model.hpp"
+#include "torch_load_shim.hpp"
 
 namespace fs = std::filesystem;
 using namespace legolasflux;
@@ -51,12 +51,12 @@ struct Codec {
     const char* name;
     arrow::Compression compression;
 };
-constexpr Codec kCodecs[] = {{"none", arrow::Compression::None},
-                             {"lz4", arrow::Compression::Lz4Frame},
-                             {"zstd", arrow::Compression::Zstd}};
+constexpr Codec kCodecs[] = {
+    {"none", arrow::Compression::None}, {"lz4", arrow::Compression::Lz4Frame}, {"zstd", arrow::Compression::Zstd}};
 
 // A table as a file (into `file_dir`) and as a stream (into `stream_dir`), in every codec.
-void write_encodings(const arrow::Table& t, const std::string& stem, const fs::path& file_dir, const fs::path& stream_dir) {
+void write_encodings(const arrow::Table& t, const std::string& stem, const fs::path& file_dir,
+                     const fs::path& stream_dir) {
     for (const Codec& c : kCodecs) {
         arrow::WriteOptions o;
         o.compression = c.compression;
@@ -115,7 +115,8 @@ void legolas_seeds(const fs::path& legolas_dir, const fs::path& model_dir) {
     const std::vector<lffuzz::ConfigV1> configs = {{1, 0.5f}, {2, 0.25f}};
     const std::vector<std::pair<std::string, arrow::Table>> tables = {
         {"runs", legolas::tag_table(legolas::to_table(runs), legolas::schema_version_of<lffuzz::RunV1>())},
-        {"labeled_runs", legolas::tag_table(legolas::to_table(labeled), legolas::schema_version_of<lffuzz::LabeledRunV1>())},
+        {"labeled_runs",
+         legolas::tag_table(legolas::to_table(labeled), legolas::schema_version_of<lffuzz::LabeledRunV1>())},
         {"configs", legolas::tag_table(legolas::to_table(configs), legolas::schema_version_of<lffuzz::ConfigV1>())},
     };
     for (const auto& [stem, t] : tables) write_encodings(t, stem, legolas_dir, legolas_dir);
@@ -208,7 +209,8 @@ void safetensors_seeds(const fs::path& model_dir, const fs::path& out) {
     for (int d = 0; d <= static_cast<int>(SafetensorsDtype::U64); ++d) {
         const auto dtype = static_cast<SafetensorsDtype>(d);
         std::vector<uint8_t> values(static_cast<size_t>(6 * dtype_size(dtype)));
-        for (size_t i = 0; i < values.size(); ++i) values[i] = dtype == SafetensorsDtype::BOOL ? i % 2 : static_cast<uint8_t>(i * 37);
+        for (size_t i = 0; i < values.size(); ++i)
+            values[i] = dtype == SafetensorsDtype::BOOL ? i % 2 : static_cast<uint8_t>(i * 37);
         all.tensors.push_back({"t." + std::string(dtype_name(dtype)), dtype, {2, 3}, arrow::Buffer::copy_of(values)});
     }
     all.metadata = {{"format", "pt"}};
@@ -244,8 +246,8 @@ int main(int argc, char** argv) {
     try {
         const fs::path json_dir = argv[1], julia_dir = argv[2], out = argv[3];
         lffuzz::declare_schemas();
-        const fs::path dirs[] = {out / "json", out / "ipc_file", out / "ipc_stream", out / "legolas", out / "model_row",
-                                 out / "model_load", out / "safetensors", out / "torch_pickle"};
+        const fs::path dirs[] = {out / "json",      out / "ipc_file",   out / "ipc_stream",  out / "legolas",
+                                 out / "model_row", out / "model_load", out / "safetensors", out / "torch_pickle"};
         for (const auto& d : dirs) {
             fs::remove_all(d);
             fs::create_directories(d);
@@ -269,13 +271,15 @@ int main(int argc, char** argv) {
                 const std::string name = "julia_" + entry.path().filename().string();
                 // Copied by content: the copies are ours (writable), the fixture stays untouched.
                 const std::string bytes = read_text(entry.path());
-                for (const char* sub : {"ipc_file", "legolas", "model_row"}) write_bytes(out / sub / name, bytes.data(), bytes.size());
+                for (const char* sub : {"ipc_file", "legolas", "model_row"})
+                    write_bytes(out / sub / name, bytes.data(), bytes.size());
                 const arrow::Table t = arrow::read_file(arrow::read_whole_file(entry.path()));
                 write_bytes(out / "ipc_stream" / (name + ".stream"), arrow::write_stream(t));
                 write_bytes(out / "model_row" / (name + ".stream"), arrow::write_stream(t));
                 ++fixtures;
             }
-        std::cout << "make_seeds: " << cases << " JSON cases, " << fixtures << " Julia fixtures -> " << out.string() << "\n";
+        std::cout << "make_seeds: " << cases << " JSON cases, " << fixtures << " Julia fixtures -> " << out.string()
+                  << "\n";
     } catch (const std::exception& e) {
         std::cerr << "make_seeds: " << e.what() << "\n";
         return 1;

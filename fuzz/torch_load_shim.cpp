@@ -54,7 +54,8 @@ void load_checked(const legolasflux::Weights& weights, const legolasflux::torch:
     if (back.size() != weights.size()) broken("fetch_weights after load_weights: another count");
     for (size_t i = 0; i < back.size(); ++i) {
         if (back[i].size != weights[i].size) broken("fetch_weights after load_weights: another size");
-        if (!(back[i] == weights[i].converted_to(back.element_type))) broken("fetch_weights after load_weights: other values");
+        if (!(back[i] == weights[i].converted_to(back.element_type)))
+            broken("fetch_weights after load_weights: other values");
     }
 }
 

@@ -12,8 +12,8 @@ using namespace legolasflux::arrow;
 int main() {
     auto schema = std::make_shared<Schema>();
     schema->fields = {field("name", utf8(), false), field("score", float32())};
-    const RecordBatch batch = make_batch(schema, {make_strings({"ada", "grace"}),
-                                                  make_primitive(float32(), std::vector<float>{0.5f, 0.75f})});
+    const RecordBatch batch = make_batch(
+        schema, {make_strings({"ada", "grace"}), make_primitive(float32(), std::vector<float>{0.5f, 0.75f})});
     const Table table{schema, {batch}};
 
     // [c-data-stream]

@@ -25,7 +25,8 @@ Table make_table() {
     const DataType weights_type = struct_({field("weights", list(field("", flat_array, false, flat_ext)), false)});
 
     // Two arrays: a 2x3 matrix and a bias of 3, column-major as Julia stores them.
-    auto values = make_primitive(float32(), std::vector<float>{0.5f, -1.0f, 0.25f, 2.0f, 1.5f, -0.75f, 0.1f, 0.2f, 0.3f});
+    auto values =
+        make_primitive(float32(), std::vector<float>{0.5f, -1.0f, 0.25f, 2.0f, 1.5f, -0.75f, 0.1f, 0.2f, 0.3f});
     auto sizes = make_primitive(int64(), std::vector<int64_t>{2, 3, 3});
     auto vec = make_list(flat_array.children[0].type, {6, 3}, values);
     auto size = make_list(flat_array.children[1].type, {2, 1}, sizes);
@@ -34,10 +35,10 @@ Table make_table() {
     auto weights = make_struct(weights_type, 1, {weights_list});
 
     auto schema = std::make_shared<Schema>();
-    schema->fields = {field("weights", weights_type, false,
-                            {{"ARROW:extension:name", "JuliaLang.LegolasFlux.Weights"}, {"ARROW:extension:metadata", ""}}),
-                      field("architecture_version", int64(), true), field("epoch", int64(), true),
-                      field("note", utf8(), true)};
+    schema->fields = {
+        field("weights", weights_type, false,
+              {{"ARROW:extension:name", "JuliaLang.LegolasFlux.Weights"}, {"ARROW:extension:metadata", ""}}),
+        field("architecture_version", int64(), true), field("epoch", int64(), true), field("note", utf8(), true)};
     schema->metadata = {{"legolas_schema_qualified", "legolas-flux.model@1"}};
 
     auto arch = make_primitive(int64(), std::vector<int64_t>{1});

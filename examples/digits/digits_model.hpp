@@ -31,13 +31,12 @@ struct DigitsModelImpl : ::torch::nn::Module {
         const double p = c.dropout_rate;
         d = nn::Linear(10, 10);
         chain = register_module(
-            "chain",
-            nn::Sequential(nn::Dropout(p), nn::Conv2d(nn::Conv2dOptions(1, 32, 3)), nn::ReLU(), nn::BatchNorm2d(32),
-                           nn::ReLU(), nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Dropout(p),
-                           nn::Conv2d(nn::Conv2dOptions(32, 16, 3)), nn::ReLU(), nn::Dropout(p),
-                           nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Dropout(p),
-                           nn::Conv2d(nn::Conv2dOptions(16, 10, 3)), nn::ReLU(), nn::Dropout(p), nn::Flatten(),
-                           nn::Dropout(p), nn::Linear(90, 10), d, d, nn::Softmax(nn::SoftmaxOptions(1))));
+            "chain", nn::Sequential(nn::Dropout(p), nn::Conv2d(nn::Conv2dOptions(1, 32, 3)), nn::ReLU(),
+                                    nn::BatchNorm2d(32), nn::ReLU(), nn::MaxPool2d(nn::MaxPool2dOptions(2)),
+                                    nn::Dropout(p), nn::Conv2d(nn::Conv2dOptions(32, 16, 3)), nn::ReLU(),
+                                    nn::Dropout(p), nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Dropout(p),
+                                    nn::Conv2d(nn::Conv2dOptions(16, 10, 3)), nn::ReLU(), nn::Dropout(p), nn::Flatten(),
+                                    nn::Dropout(p), nn::Linear(90, 10), d, d, nn::Softmax(nn::SoftmaxOptions(1))));
     }
 
     ::torch::Tensor forward(::torch::Tensor x) { return chain->forward(x); }

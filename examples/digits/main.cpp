@@ -72,9 +72,12 @@ int main(int argc, char** argv) {
     std::string julia_input = "../shared/fixtures/julia/digits-input.f32";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
-        if (flag == "--out") out = argv[i + 1];
-        else if (flag == "--julia-file") julia_file = argv[i + 1];
-        else if (flag == "--julia-input") julia_input = argv[i + 1];
+        if (flag == "--out")
+            out = argv[i + 1];
+        else if (flag == "--julia-file")
+            julia_file = argv[i + 1];
+        else if (flag == "--julia-input")
+            julia_input = argv[i + 1];
         else {
             std::cerr << "usage: digits [--out FILE] [--julia-file FILE] [--julia-input FILE]\n";
             return 2;
@@ -111,7 +114,8 @@ int main(int argc, char** argv) {
         rebuilt->eval();
         const auto input = test_x.slice(0, 0, 1);
         const bool same = model->forward(input).equal(rebuilt->forward(input));
-        const bool shared = rebuilt->chain[18].get() == rebuilt->d.get() && rebuilt->chain[19].get() == rebuilt->d.get();
+        const bool shared =
+            rebuilt->chain[18].get() == rebuilt->d.get() && rebuilt->chain[19].get() == rebuilt->d.get();
         std::printf("wrote %s (%zu arrays, %lld values): %s\n", out.c_str(), back.weights->size(),
                     static_cast<long long>(back.weights->element_count()),
                     lf::legolas::to_string(lf::legolas::schema_version_of<DigitsRowV1>()).c_str());
@@ -135,7 +139,8 @@ int main(int argc, char** argv) {
             std::printf("%5d  %12.9f  %12.9f  %10.2e\n", i, ours, kJuliaOutput[i], diff);
         }
         const bool matches = worst <= 1e-6;
-        std::printf("largest difference %.2e: %s\n", worst, matches ? "matches Julia (tolerance 1e-6)" : "DOES NOT MATCH");
+        std::printf("largest difference %.2e: %s\n", worst,
+                    matches ? "matches Julia (tolerance 1e-6)" : "DOES NOT MATCH");
         return same && shared && matches ? 0 : 1;
     } catch (const std::exception& e) {
         std::cerr << "digits: " << e.what() << "\n";

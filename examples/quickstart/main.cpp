@@ -1,10 +1,9 @@
 // The README's usage and extensibility sections, compiled and run in CI: the C++ twins of
 // LegolasFlux.jl's README. The regions between "// [name]" and "// [/name]" are the README's code
 // blocks, word for word (tests/docs checks it).
+#include <iostream>
 #include <legolasflux/legolasflux.hpp>
 #include <legolasflux/torch/weights.hpp>
-
-#include <iostream>
 
 // [usage-model]
 torch::nn::Sequential make_my_model() {
@@ -27,8 +26,7 @@ int main() {
     // train it? that part is optional ;)
 
     // Now, let's save it!
-    legolasflux::ModelV1 model_row{.weights = legolasflux::torch::fetch_weights(*my_model),
-                                   .architecture_version = 1};
+    legolasflux::ModelV1 model_row{.weights = legolasflux::torch::fetch_weights(*my_model), .architecture_version = 1};
     legolasflux::write_model_row("my_model.model.arrow", model_row);
 
     // Great! Later on, we want to re-load our model weights.

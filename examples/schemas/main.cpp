@@ -18,10 +18,10 @@ struct ConfigV1 {
 LEGOLAS_RECORD(ConfigV1, "example.config", 1, seed, dropout_rate);
 
 struct RunV1 {
-    std::optional<int64_t> epoch;     // may be missing
-    std::string name;                 // required
-    std::vector<float> losses;        // list of float32
-    ConfigV1 config;                  // struct {seed: int64, dropout_rate: float32}
+    std::optional<int64_t> epoch;  // may be missing
+    std::string name;              // required
+    std::vector<float> losses;     // list of float32
+    ConfigV1 config;               // struct {seed: int64, dropout_rate: float32}
 };
 LEGOLAS_RECORD(RunV1, "example.run", 1, epoch, name, losses, config);
 
@@ -61,11 +61,10 @@ using namespace legolasflux::legolas;
 namespace arrow = legolasflux::arrow;
 
 void declare_measurements(Registry& registry) {
-    registry.declare({SchemaVersion{"example.measurement", 1},
-                      std::nullopt,
-                      {{"id", exact(arrow::int64())},
-                       {"values", list_of(any_float())},
-                       {"note", optional(any_string())}}});
+    registry.declare(
+        {SchemaVersion{"example.measurement", 1},
+         std::nullopt,
+         {{"id", exact(arrow::int64())}, {"values", list_of(any_float())}, {"note", optional(any_string())}}});
 }
 // [/registry]
 
@@ -127,8 +126,7 @@ int main(int argc, char** argv) {
     try {
         (void)make(baz);
         expect(false, "a failed @check throws");
-    } catch (const CheckConstraintError&) {
-    }
+    } catch (const CheckConstraintError&) {}
 
     // The README's example violations (the message is printed there in full): `y` missing and `k` a string.
     auto schema = *to_table(std::vector<example::BazV1>{make(example::BazV1{{1, "a", {}}, 2})}).schema;

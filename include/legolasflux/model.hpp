@@ -126,8 +126,8 @@ void write_model_row(const std::filesystem::path& path, const R& row, const Mode
     // (a model's tensors, say) instead of from a copy of them all in one buffer.
     std::optional<Weights> weights = std::move(checked.weights);
     checked.weights.reset();
-    detail::write_model_table(path, legolas::to_table(std::vector<R>{checked}), legolas::schema_version_of<R>(), options,
-                              weights ? &*weights : nullptr);
+    detail::write_model_table(path, legolas::to_table(std::vector<R>{checked}), legolas::schema_version_of<R>(),
+                              options, weights ? &*weights : nullptr);
 }
 
 // Reads a one-row model file whose schema is the most derived one registered for its identifier.

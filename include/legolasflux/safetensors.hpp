@@ -37,7 +37,7 @@ namespace legolasflux {
 enum class SafetensorsDtype : uint8_t { BOOL, U8, I8, I16, U16, F16, BF16, I32, U32, F32, F64, I64, U64 };
 
 std::string_view dtype_name(SafetensorsDtype dtype) noexcept;  // "F32", "BF16", …
-int dtype_size(SafetensorsDtype dtype) noexcept;                // bytes per element
+int dtype_size(SafetensorsDtype dtype) noexcept;               // bytes per element
 // nullopt for names that are not one of ours (the reader then tells unsupported from unknown).
 std::optional<SafetensorsDtype> parse_dtype(std::string_view name) noexcept;
 // Our element type ↔ dtype. BF16 has no element type: it is read as Float32 (exactly), so

@@ -117,19 +117,32 @@ std::string format_julia_size(std::span<const int64_t> size);
 
 template <class T>
 constexpr ElementType element_type_of() {
-    if constexpr (std::is_same_v<T, bool>) return ElementType::Bool;
-    else if constexpr (std::is_same_v<T, int8_t>) return ElementType::Int8;
-    else if constexpr (std::is_same_v<T, int16_t>) return ElementType::Int16;
-    else if constexpr (std::is_same_v<T, int32_t>) return ElementType::Int32;
-    else if constexpr (std::is_same_v<T, int64_t>) return ElementType::Int64;
-    else if constexpr (std::is_same_v<T, uint8_t>) return ElementType::UInt8;
-    else if constexpr (std::is_same_v<T, uint16_t>) return ElementType::UInt16;
-    else if constexpr (std::is_same_v<T, uint32_t>) return ElementType::UInt32;
-    else if constexpr (std::is_same_v<T, uint64_t>) return ElementType::UInt64;
-    else if constexpr (std::is_same_v<T, Float16>) return ElementType::Float16;
-    else if constexpr (std::is_same_v<T, float>) return ElementType::Float32;
-    else if constexpr (std::is_same_v<T, double>) return ElementType::Float64;
-    else static_assert(sizeof(T) == 0, "no LegolasFlux element type for this C++ type");
+    if constexpr (std::is_same_v<T, bool>)
+        return ElementType::Bool;
+    else if constexpr (std::is_same_v<T, int8_t>)
+        return ElementType::Int8;
+    else if constexpr (std::is_same_v<T, int16_t>)
+        return ElementType::Int16;
+    else if constexpr (std::is_same_v<T, int32_t>)
+        return ElementType::Int32;
+    else if constexpr (std::is_same_v<T, int64_t>)
+        return ElementType::Int64;
+    else if constexpr (std::is_same_v<T, uint8_t>)
+        return ElementType::UInt8;
+    else if constexpr (std::is_same_v<T, uint16_t>)
+        return ElementType::UInt16;
+    else if constexpr (std::is_same_v<T, uint32_t>)
+        return ElementType::UInt32;
+    else if constexpr (std::is_same_v<T, uint64_t>)
+        return ElementType::UInt64;
+    else if constexpr (std::is_same_v<T, Float16>)
+        return ElementType::Float16;
+    else if constexpr (std::is_same_v<T, float>)
+        return ElementType::Float32;
+    else if constexpr (std::is_same_v<T, double>)
+        return ElementType::Float64;
+    else
+        static_assert(sizeof(T) == 0, "no LegolasFlux element type for this C++ type");
 }
 
 // --- Arrow encoding, exactly as Julia's Arrow.jl writes LegolasFlux.Weights --------------------

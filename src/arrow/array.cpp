@@ -11,12 +11,14 @@ std::string_view Array::bytes_value(int64_t i) const noexcept {
         case TypeId::Utf8:
         case TypeId::Binary: {
             const auto* offs = reinterpret_cast<const int32_t*>(buffers[1].data());
-            return {reinterpret_cast<const char*>(buffers[2].data()) + offs[j], static_cast<size_t>(offs[j + 1] - offs[j])};
+            return {reinterpret_cast<const char*>(buffers[2].data()) + offs[j],
+                    static_cast<size_t>(offs[j + 1] - offs[j])};
         }
         case TypeId::LargeUtf8:
         case TypeId::LargeBinary: {
             const auto* offs = reinterpret_cast<const int64_t*>(buffers[1].data());
-            return {reinterpret_cast<const char*>(buffers[2].data()) + offs[j], static_cast<size_t>(offs[j + 1] - offs[j])};
+            return {reinterpret_cast<const char*>(buffers[2].data()) + offs[j],
+                    static_cast<size_t>(offs[j + 1] - offs[j])};
         }
         case TypeId::FixedSizeBinary: {
             const auto w = static_cast<size_t>(type.byte_width);

@@ -57,8 +57,16 @@ ArrayPtr finish(std::shared_ptr<Array> a, const char* what) {
 void store_int(uint8_t* p, int width, int64_t v) {
     switch (width) {
         case 1: *p = static_cast<uint8_t>(v); break;
-        case 2: { auto x = static_cast<int16_t>(v); std::memcpy(p, &x, 2); break; }
-        case 4: { auto x = static_cast<int32_t>(v); std::memcpy(p, &x, 4); break; }
+        case 2: {
+            auto x = static_cast<int16_t>(v);
+            std::memcpy(p, &x, 2);
+            break;
+        }
+        case 4: {
+            auto x = static_cast<int32_t>(v);
+            std::memcpy(p, &x, 4);
+            break;
+        }
         default: std::memcpy(p, &v, 8); break;
     }
 }
@@ -69,7 +77,8 @@ Buffer offsets_from_lengths(const std::vector<int64_t>& lengths, int width, cons
     int64_t total = 0;
     store_int(out.mutable_data(), width, 0);
     for (size_t i = 0; i < lengths.size(); ++i) {
-        if (lengths[i] < 0) throw InvalidArgument(std::string(what) + ": negative length at index " + std::to_string(i));
+        if (lengths[i] < 0)
+            throw InvalidArgument(std::string(what) + ": negative length at index " + std::to_string(i));
         total += lengths[i];
         if (width == 4 && total > INT32_MAX)
             throw InvalidArgument(std::string(what) + ": more than 2^31-1 values need 64-bit offsets");
@@ -139,7 +148,8 @@ ArrayPtr make_binary_like(DataType type, const std::vector<std::string>& values,
                 if (!slot_valid(valid, i)) continue;
                 if (values[i].size() != w)
                     throw InvalidArgument(std::string(what) + ": value " + std::to_string(i) + " has " +
-                                          std::to_string(values[i].size()) + " bytes, the type needs " + std::to_string(w));
+                                          std::to_string(values[i].size()) + " bytes, the type needs " +
+                                          std::to_string(w));
                 std::memcpy(out.mutable_data() + i * w, values[i].data(), w);
             }
             a->buffers.push_back(std::move(out));
@@ -153,7 +163,8 @@ ArrayPtr make_binary_like(DataType type, const std::vector<std::string>& values,
             for (size_t i = 0; i < values.size(); ++i) {
                 if (!slot_valid(valid, i)) continue;
                 const std::string& v = values[i];
-                if (v.size() > static_cast<size_t>(INT32_MAX) || data.size() + v.size() > static_cast<size_t>(INT32_MAX))
+                if (v.size() > static_cast<size_t>(INT32_MAX) ||
+                    data.size() + v.size() > static_cast<size_t>(INT32_MAX))
                     throw InvalidArgument(std::string(what) + ": view data beyond 2 GiB is not supported");
                 uint8_t* view = views.mutable_data() + 16 * i;
                 const auto len = static_cast<int32_t>(v.size());
@@ -209,7 +220,8 @@ ArrayPtr make_list_view(DataType type, const std::vector<int64_t>& offsets, cons
     Buffer offs = Buffer::allocate(n * width);
     Buffer lens = Buffer::allocate(n * width);
     for (size_t i = 0; i < offsets.size(); ++i) {
-        if (width == 4 && (offsets[i] > INT32_MAX || offsets[i] < INT32_MIN || sizes[i] > INT32_MAX || sizes[i] < INT32_MIN))
+        if (width == 4 &&
+            (offsets[i] > INT32_MAX || offsets[i] < INT32_MIN || sizes[i] > INT32_MAX || sizes[i] < INT32_MIN))
             throw InvalidArgument(std::string(what) + ": offset or size at index " + std::to_string(i) +
                                   " does not fit 32 bits");
         store_int(offs.mutable_data() + i * static_cast<size_t>(width), width, offsets[i]);
@@ -234,7 +246,8 @@ ArrayPtr make_fixed_size_list(DataType type, int64_t length, ArrayPtr child, con
 
 ArrayPtr make_struct(DataType type, int64_t length, std::vector<ArrayPtr> children, const std::vector<bool>& valid) {
     const char* what = "make_struct";
-    if (type.id != TypeId::Struct) throw InvalidArgument(std::string(what) + ": " + to_string(type) + " is not a struct type");
+    if (type.id != TypeId::Struct)
+        throw InvalidArgument(std::string(what) + ": " + to_string(type) + " is not a struct type");
     if (length < 0) throw InvalidArgument(std::string(what) + ": negative length");
     for (const auto& c : children)
         if (!c) throw InvalidArgument(std::string(what) + ": a child array is null");
@@ -246,7 +259,8 @@ ArrayPtr make_struct(DataType type, int64_t length, std::vector<ArrayPtr> childr
 ArrayPtr make_union(DataType type, const std::vector<int8_t>& type_ids, const std::vector<int32_t>& offsets,
                     std::vector<ArrayPtr> children) {
     const char* what = "make_union";
-    if (type.id != TypeId::Union) throw InvalidArgument(std::string(what) + ": " + to_string(type) + " is not a union type");
+    if (type.id != TypeId::Union)
+        throw InvalidArgument(std::string(what) + ": " + to_string(type) + " is not a union type");
     const bool dense = type.union_mode == UnionMode::Dense;
     if (dense && offsets.size() != type_ids.size())
         throw InvalidArgument(std::string(what) + ": a dense union needs one offset per type id");
@@ -281,7 +295,8 @@ ArrayPtr make_dictionary(DataType index_type, const std::vector<int64_t>& indice
     const auto n = static_cast<int64_t>(indices.size());
     auto a = start(std::move(index_type), n, valid, what);
     Buffer out = Buffer::allocate(n * width);
-    for (size_t i = 0; i < indices.size(); ++i) store_int(out.mutable_data() + i * static_cast<size_t>(width), width, indices[i]);
+    for (size_t i = 0; i < indices.size(); ++i)
+        store_int(out.mutable_data() + i * static_cast<size_t>(width), width, indices[i]);
     a->buffers.push_back(std::move(out));
     a->dictionary = std::move(dictionary);
     return finish(std::move(a), what);

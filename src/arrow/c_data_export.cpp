@@ -23,8 +23,8 @@ namespace {
 alignas(64) const uint8_t kZeros[64] = {};
 
 struct ArrayPrivate {
-    ArrayPtr array;                      // keeps every buffer of this node alive
-    std::vector<int64_t> variadic_sizes; // view types: the sizes of the data buffers, the spec's last buffer
+    ArrayPtr array;                       // keeps every buffer of this node alive
+    std::vector<int64_t> variadic_sizes;  // view types: the sizes of the data buffers, the spec's last buffer
     std::vector<const void*> buffers;
     std::vector<ArrowArray> children;
     std::vector<ArrowArray*> child_pointers;
@@ -43,8 +43,10 @@ void fill(const ArrayPtr& array, ArrowArray* out) {
     const bool validity = a.dictionary || Array::has_validity_bitmap(a.type.id);
     for (size_t i = 0; i < a.buffers.size(); ++i) {
         const Buffer& b = a.buffers[i];
-        if (i == 0 && validity) p->buffers.push_back(b.empty() ? nullptr : b.data());  // null: no nulls
-        else p->buffers.push_back(b.empty() ? kZeros : b.data());
+        if (i == 0 && validity)
+            p->buffers.push_back(b.empty() ? nullptr : b.data());  // null: no nulls
+        else
+            p->buffers.push_back(b.empty() ? kZeros : b.data());
     }
     int64_t offset = a.offset;
     // Our empty arrays may leave their offsets buffer empty whatever their offset; exported they

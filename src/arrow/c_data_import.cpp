@@ -157,17 +157,21 @@ struct Importer {
         }
 
         // The null count: -1 means "not computed"; types without a bitmap have their own rule.
-        if (t.id == TypeId::Null) a->null_count = c.length;
-        else if (!dict && (t.id == TypeId::Union || t.id == TypeId::RunEndEncoded)) a->null_count = c.null_count < 0 ? 0 : c.null_count;
-        else if (c.null_count >= 0) a->null_count = c.null_count;
-        else a->null_count = a->buffers[0].empty() ? 0 : count_nulls(a->buffers[0], start, c.length);
+        if (t.id == TypeId::Null)
+            a->null_count = c.length;
+        else if (!dict && (t.id == TypeId::Union || t.id == TypeId::RunEndEncoded))
+            a->null_count = c.null_count < 0 ? 0 : c.null_count;
+        else if (c.null_count >= 0)
+            a->null_count = c.null_count;
+        else
+            a->null_count = a->buffers[0].empty() ? 0 : count_nulls(a->buffers[0], start, c.length);
 
         for (size_t k = 0; k < n_children; ++k) {
             const ArrowArray* child = c.children[k];
             if (!child || !child->release) fail(where, "child " + std::to_string(k) + " is missing or released");
             const Field& f = t.children[k];
-            a->children.push_back(node(*child, f.type, f.dictionary ? &*f.dictionary : nullptr,
-                                       where + "." + f.name, depth + 1));
+            a->children.push_back(
+                node(*child, f.type, f.dictionary ? &*f.dictionary : nullptr, where + "." + f.name, depth + 1));
         }
         if (dict) {
             if (!c.dictionary->release) fail(where, "the dictionary is released");
@@ -216,8 +220,8 @@ RecordBatch import_record_batch(ArrowArray* array, std::shared_ptr<const Schema>
         // Children of a struct are indexed at the parent's offset; a batch has none, so slice.
         const bool whole = s->offset == 0 && column->length == s->length;
         if (!whole && column->length < s->offset + s->length)
-            throw FormatError("imported ArrowArray record batch: a column has length " + std::to_string(column->length) +
-                              ", need " + std::to_string(s->offset + s->length));
+            throw FormatError("imported ArrowArray record batch: a column has length " +
+                              std::to_string(column->length) + ", need " + std::to_string(s->offset + s->length));
         batch.columns.push_back(whole ? column : slice(column, s->offset, s->length));
     }
     validate(batch, ValidationLevel::Full);

@@ -58,7 +58,9 @@ std::string format_of(const DataType& t) {
         case TypeId::Timestamp: return std::string("ts") + unit_letter(t.time_unit) + ":" + t.timezone;
         case TypeId::Duration: return std::string("tD") + unit_letter(t.time_unit);
         case TypeId::Interval:
-            return t.interval_unit == IntervalUnit::YearMonth ? "tiM" : t.interval_unit == IntervalUnit::DayTime ? "tiD" : "tin";
+            return t.interval_unit == IntervalUnit::YearMonth ? "tiM"
+                   : t.interval_unit == IntervalUnit::DayTime ? "tiD"
+                                                              : "tin";
         case TypeId::List: return "+l";
         case TypeId::LargeList: return "+L";
         case TypeId::ListView: return "+vl";
@@ -148,7 +150,8 @@ void fill(const std::string& name, const DataType& type, int64_t flags, const Ke
     try {
         for (size_t k = 0; k < nested.size(); ++k) fill_field(nested[k], &raw->children[k]);
         if (dictionary) {
-            const int64_t dict_flags = ARROW_FLAG_NULLABLE | (type.id == TypeId::Map && type.keys_sorted ? ARROW_FLAG_MAP_KEYS_SORTED : 0);
+            const int64_t dict_flags =
+                ARROW_FLAG_NULLABLE | (type.id == TypeId::Map && type.keys_sorted ? ARROW_FLAG_MAP_KEYS_SORTED : 0);
             fill("", type, dict_flags, {}, nullptr, &raw->dictionary);
         }
     } catch (...) {
@@ -201,7 +204,8 @@ std::vector<int32_t> parse_list(std::string_view s, const std::string& format) {
     size_t start = 0;
     while (true) {
         const size_t comma = s.find(',', start);
-        out.push_back(parse_int(s.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start), format));
+        out.push_back(parse_int(
+            s.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start), format));
         if (comma == std::string_view::npos) return out;
         start = comma + 1;
     }
@@ -268,13 +272,20 @@ DataType parse_format(const std::string& f) {
     if (f == "tiD") return interval(IntervalUnit::DayTime);
     if (f == "tin") return interval(IntervalUnit::MonthDayNano);
     DataType t;
-    if (f == "+l") t.id = TypeId::List;
-    else if (f == "+L") t.id = TypeId::LargeList;
-    else if (f == "+vl") t.id = TypeId::ListView;
-    else if (f == "+vL") t.id = TypeId::LargeListView;
-    else if (f == "+s") t.id = TypeId::Struct;
-    else if (f == "+m") t.id = TypeId::Map;
-    else if (f == "+r") t.id = TypeId::RunEndEncoded;
+    if (f == "+l")
+        t.id = TypeId::List;
+    else if (f == "+L")
+        t.id = TypeId::LargeList;
+    else if (f == "+vl")
+        t.id = TypeId::ListView;
+    else if (f == "+vL")
+        t.id = TypeId::LargeListView;
+    else if (f == "+s")
+        t.id = TypeId::Struct;
+    else if (f == "+m")
+        t.id = TypeId::Map;
+    else if (f == "+r")
+        t.id = TypeId::RunEndEncoded;
     else if (starts("+w:")) {
         t.id = TypeId::FixedSizeList;
         t.list_size = parse_int(std::string_view(f).substr(3), f);
@@ -284,7 +295,8 @@ DataType parse_format(const std::string& f) {
         t.union_mode = f[2] == 'd' ? UnionMode::Dense : UnionMode::Sparse;
         t.type_ids = parse_list(std::string_view(f).substr(4), f);
         for (int32_t id : t.type_ids)
-            if (id < 0 || id > 127) throw FormatError("union type id " + std::to_string(id) + " outside 0..127 in '" + f + "'");
+            if (id < 0 || id > 127)
+                throw FormatError("union type id " + std::to_string(id) + " outside 0..127 in '" + f + "'");
     } else {
         throw UnsupportedError("Arrow C data interface format string '" + f + "' is not supported");
     }
@@ -324,7 +336,8 @@ struct Importer {
                     bad("needs run ends (int16/32/64) and values");
                 break;
             case TypeId::Union:
-                if (t.children.size() != t.type_ids.size()) bad("lists " + std::to_string(t.type_ids.size()) + " type ids");
+                if (t.children.size() != t.type_ids.size())
+                    bad("lists " + std::to_string(t.type_ids.size()) + " type ids");
                 break;
             default: {
                 // Lists have one child, structs any number, other types none.
@@ -336,11 +349,12 @@ struct Importer {
     }
 
     Field field_of(const ArrowSchema& s, const std::string& parent, int depth) {
-        if (depth > kMaxDepth) throw FormatError("ArrowSchema nested deeper than " + std::to_string(kMaxDepth) + " levels");
+        if (depth > kMaxDepth)
+            throw FormatError("ArrowSchema nested deeper than " + std::to_string(kMaxDepth) + " levels");
         Field f;
         f.name = s.name ? s.name : "";
-        const std::string where = parent.empty() ? (f.name.empty() ? std::string("field") : "field " + f.name)
-                                                 : parent + "." + f.name;
+        const std::string where =
+            parent.empty() ? (f.name.empty() ? std::string("field") : "field " + f.name) : parent + "." + f.name;
         f.nullable = (s.flags & ARROW_FLAG_NULLABLE) != 0;
         f.metadata = decode_metadata(s.metadata, where);
         if (!s.dictionary) {
@@ -354,7 +368,8 @@ struct Importer {
         enc.id = next_dictionary_id++;
         enc.index_type = type_of(s, where, depth);
         if (enc.index_type.id != TypeId::Int)
-            throw FormatError("dictionary index type of " + where + " is " + to_string(enc.index_type) + ", not an integer");
+            throw FormatError("dictionary index type of " + where + " is " + to_string(enc.index_type) +
+                              ", not an integer");
         enc.ordered = (s.flags & ARROW_FLAG_DICTIONARY_ORDERED) != 0;
         f.dictionary = enc;
         f.type = type_of(*s.dictionary, where + " (dictionary)", depth + 1);

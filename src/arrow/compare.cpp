@@ -7,8 +7,8 @@
 #include <cstring>
 #include <optional>
 
-#include "legolasflux/arrow/pretty_print.hpp"
 #include "common/float16.hpp"
+#include "legolasflux/arrow/pretty_print.hpp"
 #include "value_access.hpp"
 
 namespace legolasflux::arrow {
@@ -69,15 +69,16 @@ bool slots_equal(const Array& a, int64_t i, const Array& b, int64_t j) {
     if (va != b.is_valid(j)) return false;
     if (!va) return true;
     if (a.dictionary)
-        return slots_equal(*a.dictionary, detail::dictionary_index(a, i), *b.dictionary, detail::dictionary_index(b, j));
+        return slots_equal(*a.dictionary, detail::dictionary_index(a, i), *b.dictionary,
+                           detail::dictionary_index(b, j));
     if (t.id == TypeId::FloatingPoint) return float_slot_equals(a, i, b, j);
     switch (detail::layout_of(t).kind) {
         case detail::LayoutKind::Null: return true;
         case detail::LayoutKind::Bitmap: return a.bool_value(i) == b.bool_value(j);
         case detail::LayoutKind::FixedWidth: {
             const int width = t.fixed_width_bytes();
-            return std::memcmp(a.buffers[1].data() + (a.offset + i) * width, b.buffers[1].data() + (b.offset + j) * width,
-                               static_cast<size_t>(width)) == 0;
+            return std::memcmp(a.buffers[1].data() + (a.offset + i) * width,
+                               b.buffers[1].data() + (b.offset + j) * width, static_cast<size_t>(width)) == 0;
         }
         case detail::LayoutKind::VarBinary:
         case detail::LayoutKind::BinaryView: return a.bytes_value(i) == b.bytes_value(j);
@@ -113,7 +114,8 @@ struct Difference {
 
 // The innermost place where slot i of a and slot j of b differ, descending through structs and
 // equally long lists, so that a difference deep inside a nested value is named precisely.
-std::optional<Difference> find_difference(const Array& a, int64_t i, const Array& b, int64_t j, const std::string& where) {
+std::optional<Difference> find_difference(const Array& a, int64_t i, const Array& b, int64_t j,
+                                          const std::string& where) {
     if (slots_equal(a, i, b, j)) return std::nullopt;
     const DataType& t = a.type;
     if (a.is_valid(i) && b.is_valid(j) && !a.dictionary) {
@@ -143,7 +145,8 @@ std::optional<Difference> find_difference(const Array& a, int64_t i, const Array
 
 std::string schema_difference(const Schema& a, const Schema& b) {
     if (a.fields.size() != b.fields.size())
-        return "the schemas have " + std::to_string(a.fields.size()) + " and " + std::to_string(b.fields.size()) + " fields";
+        return "the schemas have " + std::to_string(a.fields.size()) + " and " + std::to_string(b.fields.size()) +
+               " fields";
     for (size_t k = 0; k < a.fields.size(); ++k) {
         if (a.fields[k] == b.fields[k]) continue;
         std::string sa = to_string(a.fields[k]), sb = to_string(b.fields[k]);
@@ -190,15 +193,15 @@ bool array_equals(const Array& a, const Array& b) {
 bool table_equals(const Table& a, const Table& b) {
     if (!a.schema || !b.schema) return !a.schema && !b.schema && a.num_rows() == b.num_rows();
     if (!(*a.schema == *b.schema) || a.num_rows() != b.num_rows()) return false;
-    const bool differs = walk_rows(a, b, [](const RecordBatch& x, int64_t ra, const RecordBatch& y, int64_t rb, int64_t n,
-                                             int64_t) {
-        if (x.columns.size() != y.columns.size()) return true;
-        for (size_t c = 0; c < x.columns.size(); ++c) {
-            if (!columns_comparable(*x.columns[c], *y.columns[c])) return true;
-            if (!ranges_equal(*x.columns[c], ra, *y.columns[c], rb, n)) return true;
-        }
-        return false;
-    });
+    const bool differs =
+        walk_rows(a, b, [](const RecordBatch& x, int64_t ra, const RecordBatch& y, int64_t rb, int64_t n, int64_t) {
+            if (x.columns.size() != y.columns.size()) return true;
+            for (size_t c = 0; c < x.columns.size(); ++c) {
+                if (!columns_comparable(*x.columns[c], *y.columns[c])) return true;
+                if (!ranges_equal(*x.columns[c], ra, *y.columns[c], rb, n)) return true;
+            }
+            return false;
+        });
     return !differs;
 }
 

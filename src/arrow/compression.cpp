@@ -1,21 +1,21 @@
 #include "compression.hpp"
 
-#include <lz4.h>
-#include <lz4frame.h>
-#include <lz4hc.h>
 #include <xxhash.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
 #include <algorithm>
 #include <atomic>
-#include <optional>
 #include <cstring>
+#include <lz4.h>
+#include <lz4frame.h>
+#include <lz4hc.h>
 #include <memory>
+#include <optional>
 #include <string>
 
-#include "legolasflux/errors.hpp"
 #include "common/parallel.hpp"
+#include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::detail {
 
@@ -111,7 +111,8 @@ std::vector<Buffer> lz4_compress_parallel(std::span<const Buffer> parts, int64_t
     parallel_for(count, threads, [&](size_t b) {
         std::vector<uint8_t> scratch;  // used only by a block that spans parts
         const int n = static_cast<int>(std::min(kBlock, static_cast<size_t>(size) - b * kBlock));
-        const uint8_t* src = contiguous(input, starts, static_cast<int64_t>(b * kBlock), static_cast<size_t>(n), scratch);
+        const uint8_t* src =
+            contiguous(input, starts, static_cast<int64_t>(b * kBlock), static_cast<size_t>(n), scratch);
         Buffer out = uninitialized(4 + static_cast<size_t>(LZ4_compressBound(n)));
         char* dst = reinterpret_cast<char*>(out.mutable_data() + 4);
         const int cap = static_cast<int>(out.size() - 4);
@@ -157,7 +158,8 @@ Buffer zstd_compress(std::span<const Buffer> parts, int64_t size, int level, uns
         while (src.pos < src.size) {
             const size_t before = src.pos;
             fail(ZSTD_compressStream2(ctx.get(), &dst, &src, ZSTD_e_continue));
-            if (src.pos == before && dst.pos == dst.size) throw Error("ZSTD compression failed: output beyond its bound");
+            if (src.pos == before && dst.pos == dst.size)
+                throw Error("ZSTD compression failed: output beyond its bound");
         }
     }
     ZSTD_inBuffer none{nullptr, 0, 0};
@@ -173,7 +175,9 @@ std::string size_lie(int64_t expected) {
     return "compressed buffer does not decompress to its declared " + std::to_string(expected) + " bytes";
 }
 
-uint32_t get_le32(const uint8_t* p) { return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24; }
+uint32_t get_le32(const uint8_t* p) {
+    return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
 
 // A large LZ4 frame of independent blocks — as lz4_compress_parallel writes — decoded by several
 // threads, each block straight into its place. Only frames whose every block but the last holds
@@ -235,8 +239,10 @@ std::optional<Buffer> lz4_decompress_independent(std::span<const uint8_t> frame,
         const size_t want = std::min(block_max, total - b * block_max);
         uint8_t* dst = out.mutable_data() + b * block_max;
         if (k.stored) {
-            if (k.size != want) placed = false;
-            else std::memcpy(dst, f + k.at, want);
+            if (k.size != want)
+                placed = false;
+            else
+                std::memcpy(dst, f + k.at, want);
         } else {
             const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(f + k.at), reinterpret_cast<char*>(dst),
                                               static_cast<int>(k.size), static_cast<int>(want));
@@ -288,8 +294,7 @@ Buffer lz4_decompress(std::span<const uint8_t> frame, int64_t expected) {
         if (consumed == frame.size()) throw FormatError("truncated LZ4 frame");
         if (dst_size == 0 && src_size == 0) throw FormatError("LZ4 frame makes no progress");
     }
-    if (produced != total)
-        throw FormatError(size_lie(expected) + " (it holds " + std::to_string(produced) + ")");
+    if (produced != total) throw FormatError(size_lie(expected) + " (it holds " + std::to_string(produced) + ")");
     if (consumed != frame.size())
         throw FormatError(std::to_string(frame.size() - consumed) + " stray bytes after the LZ4 frame");
     return out;
@@ -308,16 +313,19 @@ Buffer zstd_decompress(std::span<const uint8_t> frame, int64_t expected) {
                           " bytes can hold)");
     // Exactly one frame: anything after it would be decoded as further frames.
     const size_t frame_size = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
-    if (ZSTD_isError(frame_size)) throw FormatError(std::string("corrupt ZSTD frame: ") + ZSTD_getErrorName(frame_size));
+    if (ZSTD_isError(frame_size))
+        throw FormatError(std::string("corrupt ZSTD frame: ") + ZSTD_getErrorName(frame_size));
     if (frame_size != frame.size())
         throw FormatError(std::to_string(frame.size() - frame_size) + " stray bytes after the ZSTD frame");
     Buffer out = Buffer::allocate(expected);
     const size_t n = ZSTD_decompress(out.mutable_data(), static_cast<size_t>(expected), frame.data(), frame.size());
     if (ZSTD_isError(n)) {
-        if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall) throw FormatError(size_lie(expected) + " (it holds more)");
+        if (ZSTD_getErrorCode(n) == ZSTD_error_dstSize_tooSmall)
+            throw FormatError(size_lie(expected) + " (it holds more)");
         throw FormatError(std::string("corrupt ZSTD frame: ") + ZSTD_getErrorName(n));
     }
-    if (n != static_cast<size_t>(expected)) throw FormatError(size_lie(expected) + " (it holds " + std::to_string(n) + ")");
+    if (n != static_cast<size_t>(expected))
+        throw FormatError(size_lie(expected) + " (it holds " + std::to_string(n) + ")");
     return out;
 }
 
@@ -332,7 +340,8 @@ std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, i
             std::vector<Buffer> input;
             const std::vector<int64_t> starts = part_starts(parts, input);
             std::vector<uint8_t> scratch;
-            const uint8_t* data = input.empty() ? nullptr : contiguous(input, starts, 0, static_cast<size_t>(size), scratch);
+            const uint8_t* data =
+                input.empty() ? nullptr : contiguous(input, starts, 0, static_cast<size_t>(size), scratch);
             return {lz4_compress(data, static_cast<size_t>(size), level)};
         }
         case Compression::Zstd: return {zstd_compress(parts, size, level, workers)};

@@ -16,7 +16,8 @@ namespace legolasflux::arrow::detail {
 // compressed by `threads` threads (0: one per core): LZ4 as a frame of independent 4 MiB blocks,
 // each block its own piece; Zstandard with its own workers. The input is read where it lies (only
 // what a codec needs contiguous and spans parts is copied), and no output byte is copied.
-std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, int64_t size, int level, int threads = 1);
+std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, int64_t size, int level,
+                             int threads = 1);
 
 // Decompresses one complete frame that must expand to exactly `expected` bytes (the caller has
 // checked `expected` against its limits). Anything else — a corrupt or truncated frame, a

@@ -1,10 +1,10 @@
 // Reading flatbuffer vectors of scalars and structs without trusting their alignment.
 #pragma once
 
+#include <flatbuffers/flatbuffers.h>
+
 #include <cstring>
 #include <type_traits>
-
-#include <flatbuffers/flatbuffers.h>
 
 namespace legolasflux::arrow::detail {
 

@@ -57,19 +57,22 @@ Buffer concat_offsets(const Array& a, const Array& b, int width, int64_t& a_firs
 
 ArrayPtr concat_impl(const Array& a, const Array& b);
 
-ArrayPtr concat_range(const ArrayPtr& a, int64_t a_start, int64_t a_len, const ArrayPtr& b, int64_t b_start, int64_t b_len) {
+ArrayPtr concat_range(const ArrayPtr& a, int64_t a_start, int64_t a_len, const ArrayPtr& b, int64_t b_start,
+                      int64_t b_len) {
     return concat_impl(*slice(a, a_start, a_len), *slice(b, b_start, b_len));
 }
 
 ArrayPtr concat_impl(const Array& a, const Array& b) {
-    if (!(a.type == b.type)) throw InvalidArgument("cannot concatenate " + to_string(a.type) + " and " + to_string(b.type));
+    if (!(a.type == b.type))
+        throw InvalidArgument("cannot concatenate " + to_string(a.type) + " and " + to_string(b.type));
     auto out = std::make_shared<Array>();
     out->type = a.type;
     out->length = a.length + b.length;
     out->null_count = a.null_count + b.null_count;
     if ((a.dictionary || b.dictionary)) {
         if (a.dictionary != b.dictionary)
-            throw UnsupportedError("concatenating dictionary-encoded arrays with different dictionaries is not supported");
+            throw UnsupportedError(
+                "concatenating dictionary-encoded arrays with different dictionaries is not supported");
         out->dictionary = a.dictionary;
     }
     const Layout layout = layout_of(a.type);
@@ -106,13 +109,15 @@ ArrayPtr concat_impl(const Array& a, const Array& b) {
         case LayoutKind::FixedSizeList: {
             const int64_t n = a.type.list_size;
             out->buffers = {concat_bitmaps(a, b, 0, true)};
-            out->children = {concat_range(a.children[0], a.offset * n, a.length * n, b.children[0], b.offset * n, b.length * n)};
+            out->children = {
+                concat_range(a.children[0], a.offset * n, a.length * n, b.children[0], b.offset * n, b.length * n)};
             return out;
         }
         case LayoutKind::Struct:
             out->buffers = {concat_bitmaps(a, b, 0, true)};
             for (size_t i = 0; i < a.children.size(); ++i)
-                out->children.push_back(concat_range(a.children[i], a.offset, a.length, b.children[i], b.offset, b.length));
+                out->children.push_back(
+                    concat_range(a.children[i], a.offset, a.length, b.children[i], b.offset, b.length));
             return out;
         case LayoutKind::BinaryView: {
             // Views of `b` that point into data buffers move by the number of `a`'s data buffers.
@@ -147,4 +152,3 @@ ArrayPtr concat_impl(const Array& a, const Array& b) {
 ArrayPtr concatenate(const Array& a, const Array& b) { return concat_impl(a, b); }
 
 }  // namespace legolasflux::arrow::detail
-

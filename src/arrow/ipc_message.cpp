@@ -38,8 +38,7 @@ struct Prefix {
 
 const fbs::Message& verify_message(const Buffer& metadata, const IpcLimits& limits, const std::string& what) {
     flatbuffers::Verifier verifier(metadata.data(), static_cast<size_t>(metadata.size()), verifier_options(limits));
-    if (!fbs::VerifyMessageBuffer(verifier))
-        throw FormatError(what + ": message metadata is not a valid flatbuffer");
+    if (!fbs::VerifyMessageBuffer(verifier)) throw FormatError(what + ": message metadata is not a valid flatbuffer");
     const fbs::Message* m = fbs::GetMessage(metadata.data());
     if (m->bodyLength() < 0) throw FormatError(what + ": negative body length " + std::to_string(m->bodyLength()));
     return *m;
@@ -60,10 +59,12 @@ Buffer aligned_slice(const Buffer& bytes, int64_t offset, int64_t length) {
     return view;
 }
 
-std::optional<RawMessage> read_message(const Buffer& bytes, int64_t pos, const IpcLimits& limits, const std::string& what) {
+std::optional<RawMessage> read_message(const Buffer& bytes, int64_t pos, const IpcLimits& limits,
+                                       const std::string& what) {
     const int64_t size = bytes.size();
     if (pos == size) return std::nullopt;
-    if (pos < 0 || size - pos < 4) throw FormatError(what + ": truncated message prefix at offset " + std::to_string(pos));
+    if (pos < 0 || size - pos < 4)
+        throw FormatError(what + ": truncated message prefix at offset " + std::to_string(pos));
     Prefix prefix{read_i32(bytes.data() + pos), 4};
     if (static_cast<uint32_t>(prefix.metadata_length) == kContinuation) {
         if (size - pos < 8) throw FormatError(what + ": truncated message prefix at offset " + std::to_string(pos));
@@ -74,7 +75,8 @@ std::optional<RawMessage> read_message(const Buffer& bytes, int64_t pos, const I
     const int64_t meta_start = pos + prefix.prefix_size;
     if (prefix.metadata_length > size - meta_start)
         throw FormatError(what + ": metadata of " + std::to_string(prefix.metadata_length) + " bytes at offset " +
-                          std::to_string(meta_start) + " runs past the end of the input (" + std::to_string(size) + " bytes)");
+                          std::to_string(meta_start) + " runs past the end of the input (" + std::to_string(size) +
+                          " bytes)");
 
     RawMessage out;
     out.offset = pos;
@@ -86,7 +88,8 @@ std::optional<RawMessage> read_message(const Buffer& bytes, int64_t pos, const I
     const int64_t body_length = out.message->bodyLength();
     if (body_length > size - body_start)
         throw FormatError(what + ": body of " + std::to_string(body_length) + " bytes at offset " +
-                          std::to_string(body_start) + " runs past the end of the input (" + std::to_string(size) + " bytes)");
+                          std::to_string(body_start) + " runs past the end of the input (" + std::to_string(size) +
+                          " bytes)");
     out.body = bytes.slice(body_start, body_length);
     return out;
 }
@@ -127,7 +130,8 @@ Buffer read_exactly(std::istream& in, int64_t n, const std::string& what, const 
 
 }  // namespace
 
-std::optional<RawMessage> read_message(std::istream& in, int64_t& pos, const IpcLimits& limits, const std::string& what) {
+std::optional<RawMessage> read_message(std::istream& in, int64_t& pos, const IpcLimits& limits,
+                                       const std::string& what) {
     uint8_t head[8];
     const int64_t got = read_some(in, head, 4);
     if (got == 0) return std::nullopt;  // the input ends between messages
@@ -169,7 +173,8 @@ std::vector<uint8_t> frame_metadata(std::span<const uint8_t> flatbuffer, int64_t
     const auto round_up = [](int64_t v, int64_t a) { return (v + a - 1) / a * a; };
     const int64_t meta_start = position + 8;
     // Padded to a multiple of 8 at least, and so far that the body lands on `alignment`.
-    int64_t padded_end = round_up(meta_start + static_cast<int64_t>(flatbuffer.size()), std::max<int64_t>(alignment, 8));
+    int64_t padded_end =
+        round_up(meta_start + static_cast<int64_t>(flatbuffer.size()), std::max<int64_t>(alignment, 8));
     int64_t metadata_length = padded_end - meta_start;
     if (metadata_length % 8 != 0) metadata_length = round_up(metadata_length, 8);  // position not 8-aligned
     if (metadata_length > std::numeric_limits<int32_t>::max()) throw InvalidArgument("message metadata too large");

@@ -9,32 +9,33 @@
 #include <string>
 #include <vector>
 
+#include "fbs_access.hpp"
 #include "legolasflux/arrow/buffer.hpp"
 #include "legolasflux/arrow/ipc.hpp"
-#include "fbs_access.hpp"
 #include "legolasflux_fbs/File_generated.h"
 
 namespace legolasflux::arrow::detail {
-
 
 inline constexpr char kMagic[6] = {'A', 'R', 'R', 'O', 'W', '1'};
 inline constexpr uint32_t kContinuation = 0xFFFFFFFFu;
 
 struct RawMessage {
-    Buffer metadata;                         // the verified flatbuffer (8-byte aligned)
-    const fbs::Message* message = nullptr;   // points into `metadata`
+    Buffer metadata;                        // the verified flatbuffer (8-byte aligned)
+    const fbs::Message* message = nullptr;  // points into `metadata`
     Buffer body;
-    int64_t offset = 0;                      // of the message's first byte in its input
-    int64_t header_length = 0;               // prefix + metadata: the body starts at offset + this
+    int64_t offset = 0;         // of the message's first byte in its input
+    int64_t header_length = 0;  // prefix + metadata: the body starts at offset + this
     MetadataVersion version = MetadataVersion::V5;
 };
 
 // The message at `pos` in `bytes`, checked to lie within `bytes`; nullopt at an end-of-stream
 // marker or when `pos` is the end of `bytes`. `what` names the message in errors.
-std::optional<RawMessage> read_message(const Buffer& bytes, int64_t pos, const IpcLimits& limits, const std::string& what);
+std::optional<RawMessage> read_message(const Buffer& bytes, int64_t pos, const IpcLimits& limits,
+                                       const std::string& what);
 // The same from a stream; `pos` counts the bytes consumed. Allocations grow with the bytes
 // actually read, never with a length the input claims.
-std::optional<RawMessage> read_message(std::istream& in, int64_t& pos, const IpcLimits& limits, const std::string& what);
+std::optional<RawMessage> read_message(std::istream& in, int64_t& pos, const IpcLimits& limits,
+                                       const std::string& what);
 
 // A verified footer flatbuffer at [offset, offset + length) of `bytes`; `holder` keeps an aligned
 // copy alive when one is needed.

@@ -1,10 +1,9 @@
 #include "ipc_metadata.hpp"
 
-#include "fbs_access.hpp"
-
 #include <set>
 #include <utility>
 
+#include "fbs_access.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::detail {
@@ -140,7 +139,8 @@ struct SchemaReader {
                 leaf(TypeId::FloatingPoint);
                 const auto* p = f.type_as_FloatingPoint();
                 const int v = p ? enum_value(p->precision()) : 0;
-                if (v < 0 || v > 2) throw FormatError("unknown floating point precision " + std::to_string(v) + " in " + where(path));
+                if (v < 0 || v > 2)
+                    throw FormatError("unknown floating point precision " + std::to_string(v) + " in " + where(path));
                 t.precision = static_cast<Precision>(v);
                 break;
             }
@@ -155,7 +155,8 @@ struct SchemaReader {
                     throw UnsupportedError("Decimal bit width " + std::to_string(t.bit_width) + " of " + where(path) +
                                            " is not supported (32, 64, 128 or 256)");
                 if (t.decimal_precision <= 0)
-                    throw FormatError("Decimal precision " + std::to_string(t.decimal_precision) + " of " + where(path));
+                    throw FormatError("Decimal precision " + std::to_string(t.decimal_precision) + " of " +
+                                      where(path));
                 break;
             }
             case fbs::Type::Date: {
@@ -194,7 +195,8 @@ struct SchemaReader {
                 leaf(TypeId::Interval);
                 const auto* p = f.type_as_Interval();
                 const int u = p ? enum_value(p->unit()) : 0;
-                if (u < 0 || u > 2) throw FormatError("unknown interval unit " + std::to_string(u) + " in " + where(path));
+                if (u < 0 || u > 2)
+                    throw FormatError("unknown interval unit " + std::to_string(u) + " in " + where(path));
                 t.interval_unit = static_cast<IntervalUnit>(u);
                 break;
             }
@@ -243,10 +245,12 @@ struct SchemaReader {
                 t.id = TypeId::Union;
                 const auto* p = f.type_as_Union();
                 const int mode = p ? enum_value(p->mode()) : 0;
-                if (mode < 0 || mode > 1) throw FormatError("unknown union mode " + std::to_string(mode) + " in " + where(path));
+                if (mode < 0 || mode > 1)
+                    throw FormatError("unknown union mode " + std::to_string(mode) + " in " + where(path));
                 t.union_mode = static_cast<UnionMode>(mode);
                 if (children.size() > 128)
-                    throw FormatError("Union " + where(path) + " has " + std::to_string(children.size()) + " children (at most 128)");
+                    throw FormatError("Union " + where(path) + " has " + std::to_string(children.size()) +
+                                      " children (at most 128)");
                 if (p && p->typeIds()) {
                     if (p->typeIds()->size() != children.size())
                         throw FormatError("Union " + where(path) + " has " + std::to_string(p->typeIds()->size()) +
@@ -255,7 +259,8 @@ struct SchemaReader {
                     for (flatbuffers::uoffset_t k = 0; k < p->typeIds()->size(); ++k) {
                         const int32_t id = load_element(p->typeIds(), k);
                         if (id < 0 || id > 127 || !seen.insert(id).second)
-                            throw FormatError("Union " + where(path) + " has an invalid or repeated type id " + std::to_string(id));
+                            throw FormatError("Union " + where(path) + " has an invalid or repeated type id " +
+                                              std::to_string(id));
                         t.type_ids.push_back(id);
                     }
                 }
@@ -271,8 +276,8 @@ struct SchemaReader {
                 break;
             }
             default:
-                throw UnsupportedError("unsupported type (Type union member " + std::to_string(enum_value(f.type_type())) +
-                                       ") in " + where(path));
+                throw UnsupportedError("unsupported type (Type union member " +
+                                       std::to_string(enum_value(f.type_type())) + ") in " + where(path));
         }
         t.children = std::move(children);
         return t;
@@ -309,7 +314,8 @@ std::pair<fbs::Type, flatbuffers::Offset<void>> type_to_fbs(Builder& b, const Da
             return {fbs::Type::Decimal,
                     fbs::CreateDecimal(b, t.decimal_precision, t.decimal_scale, t.bit_width).Union()};
         case TypeId::Date:
-            return {fbs::Type::Date, fbs::CreateDate(b, static_cast<fbs::DateUnit>(static_cast<int>(t.date_unit))).Union()};
+            return {fbs::Type::Date,
+                    fbs::CreateDate(b, static_cast<fbs::DateUnit>(static_cast<int>(t.date_unit))).Union()};
         case TypeId::Time: return {fbs::Type::Time, fbs::CreateTime(b, unit(t.time_unit), t.bit_width).Union()};
         case TypeId::Timestamp: {
             const auto tz = t.timezone.empty() ? 0 : b.CreateString(t.timezone);
@@ -321,8 +327,7 @@ std::pair<fbs::Type, flatbuffers::Offset<void>> type_to_fbs(Builder& b, const Da
                     fbs::CreateInterval(b, static_cast<fbs::IntervalUnit>(static_cast<int>(t.interval_unit))).Union()};
         case TypeId::List: return {fbs::Type::List, fbs::CreateList(b).Union()};
         case TypeId::LargeList: return {fbs::Type::LargeList, fbs::CreateLargeList(b).Union()};
-        case TypeId::FixedSizeList:
-            return {fbs::Type::FixedSizeList, fbs::CreateFixedSizeList(b, t.list_size).Union()};
+        case TypeId::FixedSizeList: return {fbs::Type::FixedSizeList, fbs::CreateFixedSizeList(b, t.list_size).Union()};
         case TypeId::Struct: return {fbs::Type::Struct_, fbs::CreateStruct_(b).Union()};
         case TypeId::Map: return {fbs::Type::Map, fbs::CreateMap(b, t.keys_sorted).Union()};
         case TypeId::Union: {
@@ -352,9 +357,11 @@ flatbuffers::Offset<fbs::Field> field_to_fbs(Builder& b, const Field& f) {
     if (f.dictionary) {
         const DataType& index = f.dictionary->index_type;
         if (index.id != TypeId::Int)
-            throw InvalidArgument("dictionary index type of field " + f.name + " must be an integer, not " + to_string(index));
-        dictionary = fbs::CreateDictionaryEncoding(b, f.dictionary->id, fbs::CreateInt(b, index.bit_width, index.is_signed),
-                                                   f.dictionary->ordered, fbs::DictionaryKind::DenseArray);
+            throw InvalidArgument("dictionary index type of field " + f.name + " must be an integer, not " +
+                                  to_string(index));
+        dictionary =
+            fbs::CreateDictionaryEncoding(b, f.dictionary->id, fbs::CreateInt(b, index.bit_width, index.is_signed),
+                                          f.dictionary->ordered, fbs::DictionaryKind::DenseArray);
     }
     return fbs::CreateField(b, name, f.nullable, type_tag, type, dictionary, children_vec, metadata);
 }

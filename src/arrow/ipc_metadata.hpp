@@ -1,10 +1,10 @@
 // Conversion between our Schema/Field/DataType and the FlatBuffers Schema tables, both ways.
 #pragma once
 
+#include <flatbuffers/flatbuffers.h>
+
 #include <cstdint>
 #include <string>
-
-#include <flatbuffers/flatbuffers.h>
 
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/type.hpp"

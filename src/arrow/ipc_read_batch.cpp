@@ -23,16 +23,23 @@ public:
         num_buffers_ = batch.buffers() ? static_cast<int64_t>(batch.buffers()->size()) : 0;
         num_variadic_ = batch.variadicBufferCounts() ? static_cast<int64_t>(batch.variadicBufferCounts()->size()) : 0;
         if (num_nodes_ > limits.max_fields)
-            throw FormatError(std::to_string(num_nodes_) + " field nodes exceed the limit of " + std::to_string(limits.max_fields));
+            throw FormatError(std::to_string(num_nodes_) + " field nodes exceed the limit of " +
+                              std::to_string(limits.max_fields));
         if (num_buffers_ > limits.max_buffers)
-            throw FormatError(std::to_string(num_buffers_) + " buffers exceed the limit of " + std::to_string(limits.max_buffers));
+            throw FormatError(std::to_string(num_buffers_) + " buffers exceed the limit of " +
+                              std::to_string(limits.max_buffers));
         if (const fbs::BodyCompression* c = batch.compression()) {
             const int codec = static_cast<int>(c->codec());
-            if (codec == static_cast<int>(fbs::CompressionType::LZ4_FRAME)) codec_ = Compression::Lz4Frame;
-            else if (codec == static_cast<int>(fbs::CompressionType::ZSTD)) codec_ = Compression::Zstd;
-            else throw UnsupportedError("unknown compression codec " + std::to_string(codec) + " (LZ4_FRAME and ZSTD are supported)");
+            if (codec == static_cast<int>(fbs::CompressionType::LZ4_FRAME))
+                codec_ = Compression::Lz4Frame;
+            else if (codec == static_cast<int>(fbs::CompressionType::ZSTD))
+                codec_ = Compression::Zstd;
+            else
+                throw UnsupportedError("unknown compression codec " + std::to_string(codec) +
+                                       " (LZ4_FRAME and ZSTD are supported)");
             if (static_cast<int>(c->method()) != static_cast<int>(fbs::BodyCompressionMethod::BUFFER))
-                throw UnsupportedError("unknown body compression method " + std::to_string(static_cast<int>(c->method())));
+                throw UnsupportedError("unknown body compression method " +
+                                       std::to_string(static_cast<int>(c->method())));
         }
     }
 
@@ -63,7 +70,8 @@ private:
 
     fbs::FieldNode next_node(const std::string& path) {
         if (node_ >= num_nodes_)
-            throw FormatError("too few field nodes: none left for field " + (path.empty() ? std::string("(unnamed)") : path));
+            throw FormatError("too few field nodes: none left for field " +
+                              (path.empty() ? std::string("(unnamed)") : path));
         const fbs::FieldNode n = load_element(batch_.nodes(), static_cast<flatbuffers::uoffset_t>(node_));
         if (n.length() < 0 || n.null_count() < 0 || n.null_count() > n.length())
             throw FormatError("field node " + std::to_string(node_) + in_field(path) + " has length " +
@@ -74,7 +82,8 @@ private:
 
     // The next buffer of the body: bounds-checked, decompressed, aligned to `align` bytes.
     Buffer next_buffer(const std::string& path, const char* name, int align) {
-        if (buffer_ >= num_buffers_) throw FormatError("too few buffers: no " + std::string(name) + " buffer" + in_field(path));
+        if (buffer_ >= num_buffers_)
+            throw FormatError("too few buffers: no " + std::string(name) + " buffer" + in_field(path));
         const fbs::Buffer b = load_element(batch_.buffers(), static_cast<flatbuffers::uoffset_t>(buffer_));
         const std::string which = "buffer " + std::to_string(buffer_) + " (" + name + in_field(path) + ")";
         ++buffer_;
@@ -130,7 +139,8 @@ private:
         a->buffers.push_back(next_buffer(path, "indices", layout_of(a->type).buffers[1].align));
         const auto it = dictionaries_.find(f.dictionary->id);
         if (it == dictionaries_.end())
-            throw FormatError("no dictionary with id " + std::to_string(f.dictionary->id) + " has been read for field " + path);
+            throw FormatError("no dictionary with id " + std::to_string(f.dictionary->id) +
+                              " has been read for field " + path);
         a->dictionary = it->second;
         return a;
     }
@@ -151,7 +161,8 @@ private:
                     // V4 unions carry a validity bitmap, which the V5 layout (ours) has no room for.
                     next_buffer(path, "union validity (V4)", 1);
                     if (node.null_count() != 0)
-                        throw UnsupportedError("V4 union" + in_field(path) + " has " + std::to_string(node.null_count()) +
+                        throw UnsupportedError("V4 union" + in_field(path) + " has " +
+                                               std::to_string(node.null_count()) +
                                                " top-level nulls, which the V5 union layout cannot represent");
                 }
                 a->null_count = 0;
@@ -166,14 +177,16 @@ private:
         }
         if (layout.variadic()) {
             if (variadic_ >= num_variadic_) throw FormatError("no variadicBufferCounts entry for view field " + path);
-            const int64_t count = load_element(batch_.variadicBufferCounts(), static_cast<flatbuffers::uoffset_t>(variadic_++));
+            const int64_t count =
+                load_element(batch_.variadicBufferCounts(), static_cast<flatbuffers::uoffset_t>(variadic_++));
             if (count < 0 || count > num_buffers_ - buffer_)
                 throw FormatError("view field " + path + " claims " + std::to_string(count) + " data buffers, " +
                                   std::to_string(num_buffers_ - buffer_) + " remain");
             for (int64_t i = 0; i < count; ++i) buffers.push_back(next_buffer(path, "view data", 1));
         }
         a->children.reserve(type.children.size());
-        for (const Field& child : type.children) a->children.push_back(load_field(child, join_path(path, child.name), depth + 1));
+        for (const Field& child : type.children)
+            a->children.push_back(load_field(child, join_path(path, child.name), depth + 1));
         return a;
     }
 };

@@ -33,8 +33,8 @@ namespace legolasflux::arrow {
 
 namespace {
 
-using detail::RawMessage;
 using common::with_context;
+using detail::RawMessage;
 
 std::string message_name(int64_t index, int64_t offset) {
     return "message " + std::to_string(index) + " at offset " + std::to_string(offset);
@@ -59,8 +59,8 @@ public:
             case fbs::MessageHeader::DictionaryBatch: {
                 const fbs::DictionaryBatch* d = m.message->header_as_DictionaryBatch();
                 if (d == nullptr) throw FormatError(name + ": dictionary batch without content");
-                with_context("dictionary batch " + std::to_string(num_dictionaries_) + " (id " + std::to_string(d->id()) +
-                                 ", " + name + ")",
+                with_context("dictionary batch " + std::to_string(num_dictionaries_) + " (id " +
+                                 std::to_string(d->id()) + ", " + name + ")",
                              [&] { on_dictionary(*d, m); });
                 ++num_dictionaries_;
                 break;
@@ -132,8 +132,8 @@ private:
             detail::load_record_batch({field->second}, *d.data(), m, options_.limits, dictionaries_);
         ArrayPtr values = columns[0];
         if (values->length != d.data()->length())
-            throw FormatError("dictionary length " + std::to_string(values->length) + " differs from the batch length " +
-                              std::to_string(d.data()->length()));
+            throw FormatError("dictionary length " + std::to_string(values->length) +
+                              " differs from the batch length " + std::to_string(d.data()->length()));
         const std::string& path = dictionary_paths_[d.id()];
         validate(*values, path, level());
         const auto existing = dictionaries_.find(d.id());
@@ -160,7 +160,8 @@ private:
 
 Schema schema_of(const RawMessage& m, const ReadOptions& options, const std::string& name) {
     if (m.message->header_type() != fbs::MessageHeader::Schema)
-        throw FormatError(name + ": expected a schema message, found " + fbs::EnumNameMessageHeader(m.message->header_type()));
+        throw FormatError(name + ": expected a schema message, found " +
+                          fbs::EnumNameMessageHeader(m.message->header_type()));
     const fbs::Schema* s = m.message->header_as_Schema();
     if (s == nullptr) throw FormatError(name + ": schema message without content");
     return with_context(name, [&] { return detail::schema_from_fbs(*s, options.limits); });
@@ -173,11 +174,12 @@ int32_t read_i32(const uint8_t* p) {
 }
 
 // Checks that `block` points at a whole message of `kind` inside `region` and returns it.
-RawMessage block_message(const Buffer& region, const fbs::Block& block, fbs::MessageHeader kind, const std::string& name,
-                         const IpcLimits& limits) {
+RawMessage block_message(const Buffer& region, const fbs::Block& block, fbs::MessageHeader kind,
+                         const std::string& name, const IpcLimits& limits) {
     const int64_t end = region.size();
     if (block.offset() < 8 || block.offset() >= end || block.metaDataLength() <= 0 || block.bodyLength() < 0 ||
-        block.metaDataLength() > end - block.offset() || block.bodyLength() > end - block.offset() - block.metaDataLength())
+        block.metaDataLength() > end - block.offset() ||
+        block.bodyLength() > end - block.offset() - block.metaDataLength())
         throw FormatError(name + ": block (offset " + std::to_string(block.offset()) + ", metadata " +
                           std::to_string(block.metaDataLength()) + ", body " + std::to_string(block.bodyLength()) +
                           ") lies outside the file's " + std::to_string(end) + " bytes of messages");
@@ -185,8 +187,8 @@ RawMessage block_message(const Buffer& region, const fbs::Block& block, fbs::Mes
     if (!m) throw FormatError(name + ": block points at an end-of-stream marker");
     if (m->header_length != block.metaDataLength() || m->body.size() != block.bodyLength())
         throw FormatError(name + ": block says metadata " + std::to_string(block.metaDataLength()) + " and body " +
-                          std::to_string(block.bodyLength()) + " bytes, the message has " + std::to_string(m->header_length) +
-                          " and " + std::to_string(m->body.size()));
+                          std::to_string(block.bodyLength()) + " bytes, the message has " +
+                          std::to_string(m->header_length) + " and " + std::to_string(m->body.size()));
     if (m->message->header_type() != kind)
         throw FormatError(name + ": block should point at a " + fbs::EnumNameMessageHeader(kind) + " message, found " +
                           fbs::EnumNameMessageHeader(m->message->header_type()));
@@ -199,7 +201,8 @@ Table read_file(const Buffer& bytes, const ReadOptions& options, IpcFileInfo* in
     const int64_t size = bytes.size();
     constexpr int64_t kMin = 8 + 4 + 6;  // leading magic + padding, footer length, trailing magic
     if (size < kMin) throw FormatError("input of " + std::to_string(size) + " bytes is too short to be an Arrow file");
-    if (std::memcmp(bytes.data(), detail::kMagic, 6) != 0) throw FormatError("not an Arrow file: no ARROW1 magic at the start");
+    if (std::memcmp(bytes.data(), detail::kMagic, 6) != 0)
+        throw FormatError("not an Arrow file: no ARROW1 magic at the start");
     if (std::memcmp(bytes.data() + size - 6, detail::kMagic, 6) != 0)
         throw FormatError("truncated or damaged Arrow file: no ARROW1 magic at the end");
     const int64_t footer_length = read_i32(bytes.data() + size - 10);
@@ -208,14 +211,16 @@ Table read_file(const Buffer& bytes, const ReadOptions& options, IpcFileInfo* in
                           std::to_string(size) + " bytes");
     const int64_t footer_start = size - 10 - footer_length;
     Buffer footer_holder;
-    const fbs::Footer& footer = detail::verify_footer(bytes, footer_start, footer_length, options.limits, footer_holder);
+    const fbs::Footer& footer =
+        detail::verify_footer(bytes, footer_start, footer_length, options.limits, footer_holder);
     // The footer's version does not decide: Arrow C++ 0.14 wrote footers recording V1 (the field left
     // at its default) after V4 messages, and Arrow C++ reads such files by each message's own
     // version, as we do (read_message refuses messages before V4). Only a version we do not know
     // at all is refused here.
     detail::check_footer_version(footer.version());
     if (footer.schema() == nullptr) throw FormatError("the file footer has no schema");
-    Schema schema = with_context("file footer", [&] { return detail::schema_from_fbs(*footer.schema(), options.limits); });
+    Schema schema =
+        with_context("file footer", [&] { return detail::schema_from_fbs(*footer.schema(), options.limits); });
 
     // Messages may not run into the footer.
     const Buffer region = bytes.slice(0, footer_start);
@@ -231,12 +236,13 @@ Table read_file(const Buffer& bytes, const ReadOptions& options, IpcFileInfo* in
 
     TableReader reader(options, true);
     reader.set_schema(std::move(schema));
-    const auto read_blocks = [&](const flatbuffers::Vector<const fbs::Block*>* blocks, fbs::MessageHeader kind, const char* what) {
+    const auto read_blocks = [&](const flatbuffers::Vector<const fbs::Block*>* blocks, fbs::MessageHeader kind,
+                                 const char* what) {
         if (blocks == nullptr) return;
         for (flatbuffers::uoffset_t i = 0; i < blocks->size(); ++i) {
             const fbs::Block block = detail::load_element(blocks, i);
-            const std::string name = "message at offset " + std::to_string(block.offset()) + ", " + what + " block " +
-                                     std::to_string(i);
+            const std::string name =
+                "message at offset " + std::to_string(block.offset()) + ", " + what + " block " + std::to_string(i);
             const RawMessage m = block_message(region, block, kind, name, options.limits);
             if (!version) version = m.version;
             reader.on_message(m, name);

@@ -50,17 +50,19 @@ public:
 
     void field(const Field& f, const Array& a, int64_t start, int64_t length, const std::string& path) {
         if (f.dictionary) {
-            if (!a.dictionary) throw InvalidArgument("dictionary-encoded field " + path + " has an array without dictionary");
+            if (!a.dictionary)
+                throw InvalidArgument("dictionary-encoded field " + path + " has an array without dictionary");
             if (!(a.type == f.dictionary->index_type))
-                throw InvalidArgument("field " + path + " has indices of type " + to_string(a.type) + ", its dictionary encoding says " +
-                                      to_string(f.dictionary->index_type));
+                throw InvalidArgument("field " + path + " has indices of type " + to_string(a.type) +
+                                      ", its dictionary encoding says " + to_string(f.dictionary->index_type));
             return fixed_width(a, start, length, a.type.fixed_width_bytes());
         }
         if (a.type.id != f.type.id)
-            throw InvalidArgument("field " + path + " is " + to_string(f.type) + " but its array is " + to_string(a.type));
+            throw InvalidArgument("field " + path + " is " + to_string(f.type) + " but its array is " +
+                                  to_string(a.type));
         if (a.children.size() != f.type.children.size())
-            throw InvalidArgument("field " + path + " has " + std::to_string(f.type.children.size()) + " children, its array " +
-                                  std::to_string(a.children.size()));
+            throw InvalidArgument("field " + path + " has " + std::to_string(f.type.children.size()) +
+                                  " children, its array " + std::to_string(a.children.size()));
         type(f, a, start, length, path);
     }
 
@@ -155,7 +157,8 @@ private:
                     for (size_t i = 0; i < t.children.size(); ++i)
                         child(t.children[i], *a.children[i], 0, a.children[i]->length, path);
                 } else {
-                    for (size_t i = 0; i < t.children.size(); ++i) child(t.children[i], *a.children[i], pos, length, path);
+                    for (size_t i = 0; i < t.children.size(); ++i)
+                        child(t.children[i], *a.children[i], pos, length, path);
                 }
                 return;
             }
@@ -179,7 +182,9 @@ private:
             return;
         }
         const int w = ends.type.bit_width / 8;
-        const auto end_at = [&](int64_t i) { return load_int(ends.buffers.at(1).data() + (ends.offset + i) * w, w, true); };
+        const auto end_at = [&](int64_t i) {
+            return load_int(ends.buffers.at(1).data() + (ends.offset + i) * w, w, true);
+        };
         int64_t first = 0;
         while (first < ends.length && end_at(first) <= pos) ++first;
         int64_t last = first;  // exclusive

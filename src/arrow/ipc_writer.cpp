@@ -83,8 +83,10 @@ public:
                 check(batch, table.schema);
                 std::set<int64_t> seen;
                 for (size_t c = 0; c < schema.fields.size() && c < batch.columns.size(); ++c)
-                    if (batch.columns[c]) dictionaries_of(schema.fields[c], *batch.columns[c], schema.fields[c].name, seen);
-                const EncodedBatch encoded = encode_batch(schema.fields, batch.columns, batch.length, options_.metadata_version);
+                    if (batch.columns[c])
+                        dictionaries_of(schema.fields[c], *batch.columns[c], schema.fields[c].name, seen);
+                const EncodedBatch encoded =
+                    encode_batch(schema.fields, batch.columns, batch.length, options_.metadata_version);
                 batch_blocks_.push_back(write_batch_message(encoded, nullptr));
             } catch (const InvalidArgument& e) {
                 throw InvalidArgument("record batch " + std::to_string(i) + ": " + e.what());
@@ -168,7 +170,8 @@ private:
             return;
         }
         for (size_t i = 0; i < f.type.children.size() && i < a.children.size(); ++i)
-            if (a.children[i]) dictionaries_of(f.type.children[i], *a.children[i], join_path(path, f.type.children[i].name), seen);
+            if (a.children[i])
+                dictionaries_of(f.type.children[i], *a.children[i], join_path(path, f.type.children[i].name), seen);
     }
 
     void emit_dictionary(int64_t id, const ArrayPtr& dict, const std::string& path, std::set<int64_t>& seen) {
@@ -256,15 +259,18 @@ private:
         const auto buffers_vec = fbb.CreateVectorOfStructs(body.entries);
         flatbuffers::Offset<fbs::BodyCompression> compression = 0;
         if (options_.compression != Compression::None)
-            compression = fbs::CreateBodyCompression(
-                fbb, options_.compression == Compression::Zstd ? fbs::CompressionType::ZSTD : fbs::CompressionType::LZ4_FRAME,
-                fbs::BodyCompressionMethod::BUFFER);
+            compression =
+                fbs::CreateBodyCompression(fbb,
+                                           options_.compression == Compression::Zstd ? fbs::CompressionType::ZSTD
+                                                                                     : fbs::CompressionType::LZ4_FRAME,
+                                           fbs::BodyCompressionMethod::BUFFER);
         const auto variadic = encoded.variadic_counts.empty() ? 0 : fbb.CreateVector(encoded.variadic_counts);
         const auto batch = fbs::CreateRecordBatch(fbb, encoded.length, nodes_vec, buffers_vec, compression, variadic);
         flatbuffers::Offset<fbs::Message> message;
         if (dict) {
             const auto header = fbs::CreateDictionaryBatch(fbb, dict->id, batch, dict->delta);
-            message = fbs::CreateMessage(fbb, version(), fbs::MessageHeader::DictionaryBatch, header.Union(), body.length);
+            message =
+                fbs::CreateMessage(fbb, version(), fbs::MessageHeader::DictionaryBatch, header.Union(), body.length);
         } else {
             message = fbs::CreateMessage(fbb, version(), fbs::MessageHeader::RecordBatch, batch.Union(), body.length);
         }
@@ -274,7 +280,8 @@ private:
 
     fbs::Block write_message(const flatbuffers::FlatBufferBuilder& fbb, const Body& body) {
         const int64_t start = position_;
-        const std::vector<uint8_t> head = frame_metadata({fbb.GetBufferPointer(), fbb.GetSize()}, start, options_.alignment);
+        const std::vector<uint8_t> head =
+            frame_metadata({fbb.GetBufferPointer(), fbb.GetSize()}, start, options_.alignment);
         put(head);
         for (size_t i = 0; i < body.pieces.size(); ++i) {
             for (const Buffer& part : body.pieces[i]) put(part.span());
@@ -318,7 +325,8 @@ Gathered gather(std::vector<Buffer> parts) {
     Gathered g;
     g.parts = std::move(parts);
     if (size == 0) return g;
-    void* addr = ::mmap(nullptr, static_cast<size_t>(size), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* addr =
+        ::mmap(nullptr, static_cast<size_t>(size), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (addr == MAP_FAILED) throw std::bad_alloc();
     const auto length = static_cast<size_t>(size);
     std::shared_ptr<const void> owner(addr, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <utility>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "legolasflux/arrow/array.hpp"

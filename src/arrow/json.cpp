@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "legolasflux/errors.hpp"
 #include "json_internal.hpp"
+#include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::json_detail {
 

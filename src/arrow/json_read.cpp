@@ -7,10 +7,10 @@
 #include <map>
 #include <set>
 
-#include "legolasflux/arrow/json.hpp"
-#include "legolasflux/errors.hpp"
 #include "json_internal.hpp"
+#include "legolasflux/arrow/json.hpp"
 #include "legolasflux/arrow/validate.hpp"
+#include "legolasflux/errors.hpp"
 #include "value_check_failure.hpp"
 
 namespace legolasflux::arrow {
@@ -138,9 +138,8 @@ struct Reader {
             values.dictionary.reset();
             auto [it, fresh] = dictionary_fields.emplace(f.dictionary->id, values);
             if (!fresh && !(it->second.type == values.type))
-                fail(where, "dictionary id " + std::to_string(f.dictionary->id) +
-                                " is used with two value types: " + to_string(it->second.type) + " and " +
-                                to_string(values.type));
+                fail(where, "dictionary id " + std::to_string(f.dictionary->id) + " is used with two value types: " +
+                                to_string(it->second.type) + " and " + to_string(values.type));
         }
         for (const Field& c : f.type.children) collect_dictionary_fields(c, where + "." + c.name);
     }
@@ -148,7 +147,8 @@ struct Reader {
     ArrayPtr dictionary(int64_t id, const std::string& where) {
         if (auto it = dictionaries.find(id); it != dictionaries.end()) return it->second;
         auto js = dictionary_json.find(id);
-        if (js == dictionary_json.end()) fail(where, "no dictionary with id " + std::to_string(id) + " in \"dictionaries\"");
+        if (js == dictionary_json.end())
+            fail(where, "no dictionary with id " + std::to_string(id) + " in \"dictionaries\"");
         if (!resolving.insert(id).second) fail(where, "dictionary id " + std::to_string(id) + " contains itself");
         const std::string dw = "dictionary id " + std::to_string(id);
         const Json& data = *js->second;
@@ -250,9 +250,12 @@ struct Reader {
                 Bytes b(count * static_cast<size_t>(t.fixed_width_bytes()));
                 for (size_t i = 0; i < count; ++i) {
                     const double x = float_value(a[i], at(i));
-                    if (t.precision == Precision::Half) b.put(i, double_to_half(x));
-                    else if (t.precision == Precision::Single) b.put(i, static_cast<float>(x));
-                    else b.put(i, x);
+                    if (t.precision == Precision::Half)
+                        b.put(i, double_to_half(x));
+                    else if (t.precision == Precision::Single)
+                        b.put(i, static_cast<float>(x));
+                    else
+                        b.put(i, x);
                 }
                 return b.buffer();
             }
@@ -272,8 +275,10 @@ struct Reader {
                 const bool wide = t.fixed_width_bytes() == 8;
                 Bytes b(count * (wide ? 8 : 4));
                 for (size_t i = 0; i < count; ++i) {
-                    if (wide) b.put(i, signed_value(a[i], INT64_MIN, INT64_MAX, at(i)));
-                    else b.put(i, static_cast<int32_t>(signed_value(a[i], INT32_MIN, INT32_MAX, at(i))));
+                    if (wide)
+                        b.put(i, signed_value(a[i], INT64_MIN, INT64_MAX, at(i)));
+                    else
+                        b.put(i, static_cast<int32_t>(signed_value(a[i], INT32_MIN, INT32_MAX, at(i))));
                 }
                 return b.buffer();
             }
@@ -308,7 +313,8 @@ struct Reader {
                 for (size_t i = 0; i < count; ++i) {
                     const std::string bytes = from_hex(string_value(a[i], at(i)), at(i));
                     if (bytes.size() != w)
-                        fail(at(i), std::to_string(bytes.size()) + " bytes in a fixedsizebinary(" + std::to_string(w) + ")");
+                        fail(at(i),
+                             std::to_string(bytes.size()) + " bytes in a fixedsizebinary(" + std::to_string(w) + ")");
                     if (w) std::memcpy(b.v.data() + i * w, bytes.data(), w);
                 }
                 return b.buffer();
@@ -353,14 +359,16 @@ struct Reader {
             uint8_t* view = b.v.data() + 16 * i;
             std::memcpy(view, &size, 4);
             if (size <= 12) {
-                const std::string s = text ? string_value(need(v, "INLINED", at), at + ".INLINED")
-                                           : from_hex(string_value(need(v, "INLINED", at), at + ".INLINED"), at + ".INLINED");
+                const std::string s =
+                    text ? string_value(need(v, "INLINED", at), at + ".INLINED")
+                         : from_hex(string_value(need(v, "INLINED", at), at + ".INLINED"), at + ".INLINED");
                 if (static_cast<int32_t>(s.size()) != size)
                     fail(at, "INLINED holds " + std::to_string(s.size()) + " bytes, SIZE says " + std::to_string(size));
                 std::memcpy(view + 4, s.data(), s.size());
                 continue;
             }
-            const std::string prefix = from_hex(string_value(need(v, "PREFIX_HEX", at), at + ".PREFIX_HEX"), at + ".PREFIX_HEX");
+            const std::string prefix =
+                from_hex(string_value(need(v, "PREFIX_HEX", at), at + ".PREFIX_HEX"), at + ".PREFIX_HEX");
             const auto index = signed_value(need(v, "BUFFER_INDEX", at), 0, INT32_MAX, at + ".BUFFER_INDEX");
             const auto off = signed_value(need(v, "OFFSET", at), 0, INT32_MAX, at + ".OFFSET");
             if (index >= static_cast<int64_t>(data.size()))
@@ -368,8 +376,9 @@ struct Reader {
                              " variadic buffers");
             const std::string& buf = data[static_cast<size_t>(index)];
             if (off + size > static_cast<int64_t>(buf.size()))
-                fail(at, "OFFSET " + std::to_string(off) + " + SIZE " + std::to_string(size) + " is past the end of buffer " +
-                             std::to_string(index) + " (" + std::to_string(buf.size()) + " bytes)");
+                fail(at, "OFFSET " + std::to_string(off) + " + SIZE " + std::to_string(size) +
+                             " is past the end of buffer " + std::to_string(index) + " (" + std::to_string(buf.size()) +
+                             " bytes)");
             if (prefix.size() != 4 || std::memcmp(prefix.data(), buf.data() + off, 4) != 0)
                 fail(at, "PREFIX_HEX " + to_hex(prefix) + " does not match the data " +
                              to_hex(std::string_view(buf).substr(static_cast<size_t>(off), 4)));
@@ -417,16 +426,17 @@ struct Reader {
         for (size_t i = 0; i < n; ++i) {
             const int64_t id = signed_value(ids[i], 0, 127, index_at(where, "TYPE_ID", i));
             child[i] = child_of[static_cast<size_t>(id)];
-            if (child[i] < 0) fail(index_at(where, "TYPE_ID", i), std::to_string(id) + " is not one of the union's typeIds");
+            if (child[i] < 0)
+                fail(index_at(where, "TYPE_ID", i), std::to_string(id) + " is not one of the union's typeIds");
             tb.put(i, static_cast<int8_t>(id));
         }
         a.buffers.push_back(tb.buffer());
         if (a.type.union_mode == UnionMode::Sparse) {
             for (size_t c = 0; c < a.children.size(); ++c)
                 if (a.children[c]->length != a.length)
-                    fail(where + "." + a.type.children[c].name,
-                         "a sparse union child needs " + std::to_string(a.length) + " slots, found " +
-                             std::to_string(a.children[c]->length));
+                    fail(where + "." + a.type.children[c].name, "a sparse union child needs " +
+                                                                    std::to_string(a.length) + " slots, found " +
+                                                                    std::to_string(a.children[c]->length));
             return;
         }
         const Json& offs = array_of(col, "OFFSET", n, where);
@@ -473,7 +483,8 @@ struct Reader {
         if (!col.is_object()) fail(where, "a column must be an object");
         if (check_name) {
             const std::string name = string_value(need(col, "name", where), key_at(where, "name"));
-            if (name != f.name) fail(where, "column is named \"" + name + "\" but the schema field is \"" + f.name + "\"");
+            if (name != f.name)
+                fail(where, "column is named \"" + name + "\" but the schema field is \"" + f.name + "\"");
         }
         auto a = std::make_shared<Array>();
         a->length = signed_value(need(col, "count", where), 0, INT64_MAX, key_at(where, "count"));
@@ -489,13 +500,20 @@ struct Reader {
                 int64_t index = 0;
                 switch (a->type.bit_width) {
                     case 8: index = a->type.is_signed ? reinterpret_cast<const int8_t*>(p)[i] : p[i]; break;
-                    case 16: index = a->type.is_signed ? reinterpret_cast<const int16_t*>(p)[i] : reinterpret_cast<const uint16_t*>(p)[i]; break;
-                    case 32: index = a->type.is_signed ? reinterpret_cast<const int32_t*>(p)[i] : reinterpret_cast<const uint32_t*>(p)[i]; break;
+                    case 16:
+                        index = a->type.is_signed ? reinterpret_cast<const int16_t*>(p)[i]
+                                                  : reinterpret_cast<const uint16_t*>(p)[i];
+                        break;
+                    case 32:
+                        index = a->type.is_signed ? reinterpret_cast<const int32_t*>(p)[i]
+                                                  : reinterpret_cast<const uint32_t*>(p)[i];
+                        break;
                     default: index = reinterpret_cast<const int64_t*>(p)[i];
                 }
                 if (index < 0 || index >= size)
-                    fail(index_at(where, "DATA", static_cast<size_t>(i)),
-                         "dictionary index " + std::to_string(index) + " outside the dictionary's " + std::to_string(size) + " values");
+                    fail(index_at(where, "DATA", static_cast<size_t>(i)), "dictionary index " + std::to_string(index) +
+                                                                              " outside the dictionary's " +
+                                                                              std::to_string(size) + " values");
             }
             return a;
         }
@@ -536,7 +554,8 @@ struct Reader {
                     const int64_t need_len = id == TypeId::Struct ? a->length : a->length * f.type.list_size;
                     if (a->children[c]->length != need_len)
                         fail(where + "." + f.type.children[c].name, "expected " + std::to_string(need_len) +
-                                                                        " values, found " + std::to_string(a->children[c]->length));
+                                                                        " values, found " +
+                                                                        std::to_string(a->children[c]->length));
                 }
                 break;
             case TypeId::Union: union_buffers(*a, col, where); break;

@@ -26,7 +26,9 @@ Json type_to_json(const DataType& t) {
             break;
         case TypeId::FloatingPoint:
             name("floatingpoint");
-            j["precision"] = t.precision == Precision::Half ? "HALF" : t.precision == Precision::Single ? "SINGLE" : "DOUBLE";
+            j["precision"] = t.precision == Precision::Half     ? "HALF"
+                             : t.precision == Precision::Single ? "SINGLE"
+                                                                : "DOUBLE";
             break;
         case TypeId::Utf8: name("utf8"); break;
         case TypeId::LargeUtf8: name("largeutf8"); break;
@@ -64,7 +66,7 @@ Json type_to_json(const DataType& t) {
             name("interval");
             j["unit"] = t.interval_unit == IntervalUnit::YearMonth ? "YEAR_MONTH"
                         : t.interval_unit == IntervalUnit::DayTime ? "DAY_TIME"
-                                                                    : "MONTH_DAY_NANO";
+                                                                   : "MONTH_DAY_NANO";
             break;
         case TypeId::List: name("list"); break;
         case TypeId::LargeList: name("largelist"); break;
@@ -190,10 +192,14 @@ DataType type_from_json(const Json& t, std::vector<Field> children, const std::s
     } else if (name == "floatingpoint") {
         d.id = TypeId::FloatingPoint;
         const std::string p = get_string(t, "precision", tw);
-        if (p == "HALF") d.precision = Precision::Half;
-        else if (p == "SINGLE") d.precision = Precision::Single;
-        else if (p == "DOUBLE") d.precision = Precision::Double;
-        else fail(tw, "unknown precision \"" + p + "\"");
+        if (p == "HALF")
+            d.precision = Precision::Half;
+        else if (p == "SINGLE")
+            d.precision = Precision::Single;
+        else if (p == "DOUBLE")
+            d.precision = Precision::Double;
+        else
+            fail(tw, "unknown precision \"" + p + "\"");
     } else if (name == "utf8") {
         d.id = TypeId::Utf8;
     } else if (name == "largeutf8") {
@@ -220,14 +226,16 @@ DataType type_from_json(const Json& t, std::vector<Field> children, const std::s
     } else if (name == "date") {
         d.id = TypeId::Date;
         const std::string u = get_string(t, "unit", tw);
-        if (u == "DAY") d.date_unit = DateUnit::Day;
-        else if (u == "MILLISECOND") d.date_unit = DateUnit::Millisecond;
-        else fail(tw, "unknown date unit \"" + u + "\"");
+        if (u == "DAY")
+            d.date_unit = DateUnit::Day;
+        else if (u == "MILLISECOND")
+            d.date_unit = DateUnit::Millisecond;
+        else
+            fail(tw, "unknown date unit \"" + u + "\"");
     } else if (name == "time") {
         d.id = TypeId::Time;
         d.time_unit = time_unit_from(get_string(t, "unit", tw), tw);
-        const int32_t expected =
-            d.time_unit == TimeUnit::Second || d.time_unit == TimeUnit::Millisecond ? 32 : 64;
+        const int32_t expected = d.time_unit == TimeUnit::Second || d.time_unit == TimeUnit::Millisecond ? 32 : 64;
         d.bit_width = t.contains("bitWidth") ? get_int32(t, "bitWidth", tw, 0, 64) : expected;
         if (d.bit_width != expected)
             fail(tw, "bitWidth " + std::to_string(d.bit_width) + " does not match unit (expected " +
@@ -242,15 +250,19 @@ DataType type_from_json(const Json& t, std::vector<Field> children, const std::s
     } else if (name == "interval") {
         d.id = TypeId::Interval;
         const std::string u = get_string(t, "unit", tw);
-        if (u == "YEAR_MONTH") d.interval_unit = IntervalUnit::YearMonth;
-        else if (u == "DAY_TIME") d.interval_unit = IntervalUnit::DayTime;
-        else if (u == "MONTH_DAY_NANO") d.interval_unit = IntervalUnit::MonthDayNano;
-        else fail(tw, "unknown interval unit \"" + u + "\"");
+        if (u == "YEAR_MONTH")
+            d.interval_unit = IntervalUnit::YearMonth;
+        else if (u == "DAY_TIME")
+            d.interval_unit = IntervalUnit::DayTime;
+        else if (u == "MONTH_DAY_NANO")
+            d.interval_unit = IntervalUnit::MonthDayNano;
+        else
+            fail(tw, "unknown interval unit \"" + u + "\"");
     } else if (name == "list" || name == "largelist" || name == "listview" || name == "largelistview") {
-        d.id = name == "list" ? TypeId::List
+        d.id = name == "list"        ? TypeId::List
                : name == "largelist" ? TypeId::LargeList
-               : name == "listview" ? TypeId::ListView
-                                    : TypeId::LargeListView;
+               : name == "listview"  ? TypeId::ListView
+                                     : TypeId::LargeListView;
         expect_children(d, name, 1, where);
     } else if (name == "fixedsizelist") {
         d.id = TypeId::FixedSizeList;
@@ -268,9 +280,12 @@ DataType type_from_json(const Json& t, std::vector<Field> children, const std::s
     } else if (name == "union") {
         d.id = TypeId::Union;
         const std::string m = get_string(t, "mode", tw);
-        if (m == "SPARSE") d.union_mode = UnionMode::Sparse;
-        else if (m == "DENSE") d.union_mode = UnionMode::Dense;
-        else fail(tw, "unknown union mode \"" + m + "\"");
+        if (m == "SPARSE")
+            d.union_mode = UnionMode::Sparse;
+        else if (m == "DENSE")
+            d.union_mode = UnionMode::Dense;
+        else
+            fail(tw, "unknown union mode \"" + m + "\"");
         if (auto it = t.find("typeIds"); it != t.end() && !it->is_null()) {
             if (!it->is_array()) fail(tw, "\"typeIds\" must be an array");
             std::set<int32_t> seen;

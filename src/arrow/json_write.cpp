@@ -8,10 +8,10 @@
 #include <cstring>
 #include <map>
 
-#include "legolasflux/arrow/json.hpp"
-#include "legolasflux/errors.hpp"
 #include "json_internal.hpp"
 #include "layout.hpp"
+#include "legolasflux/arrow/json.hpp"
+#include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow {
 
@@ -61,7 +61,9 @@ struct Writer {
             case 8: return t.is_signed ? Json(load<int8_t>(p, i)) : Json(load<uint8_t>(p, i));
             case 16: return t.is_signed ? Json(load<int16_t>(p, i)) : Json(load<uint16_t>(p, i));
             case 32: return t.is_signed ? Json(load<int32_t>(p, i)) : Json(load<uint32_t>(p, i));
-            default: return t.is_signed ? Json(std::to_string(load<int64_t>(p, i))) : Json(std::to_string(load<uint64_t>(p, i)));
+            default:
+                return t.is_signed ? Json(std::to_string(load<int64_t>(p, i)))
+                                   : Json(std::to_string(load<uint64_t>(p, i)));
         }
     }
 
@@ -78,23 +80,29 @@ struct Writer {
                 case TypeId::Bool: d.push_back(a.bool_value(k)); break;
                 case TypeId::Int: d.push_back(int_value(t, p, i)); break;
                 case TypeId::FloatingPoint:
-                    if (t.precision == Precision::Half) d.push_back(float_json(shortest_half(load<uint16_t>(p, i))));
-                    else if (t.precision == Precision::Single) d.push_back(float_json(shortest_float(load<float>(p, i))));
-                    else d.push_back(float_json(load<double>(p, i)));
+                    if (t.precision == Precision::Half)
+                        d.push_back(float_json(shortest_half(load<uint16_t>(p, i))));
+                    else if (t.precision == Precision::Single)
+                        d.push_back(float_json(shortest_float(load<float>(p, i))));
+                    else
+                        d.push_back(float_json(load<double>(p, i)));
                     break;
                 case TypeId::Decimal: d.push_back(decimal_to_string(p + i * w, static_cast<int>(w))); break;
                 case TypeId::Date:
                 case TypeId::Time:
                 case TypeId::Timestamp:
                 case TypeId::Duration:
-                    if (w == 8) d.push_back(std::to_string(load<int64_t>(p, i)));
-                    else d.push_back(load<int32_t>(p, i));
+                    if (w == 8)
+                        d.push_back(std::to_string(load<int64_t>(p, i)));
+                    else
+                        d.push_back(load<int32_t>(p, i));
                     break;
                 case TypeId::Interval:
                     if (t.interval_unit == IntervalUnit::YearMonth) {
                         d.push_back(load<int32_t>(p, i));
                     } else if (t.interval_unit == IntervalUnit::DayTime) {
-                        d.push_back(Json{{"days", load<int32_t>(p + 8 * i, 0)}, {"milliseconds", load<int32_t>(p + 8 * i, 1)}});
+                        d.push_back(
+                            Json{{"days", load<int32_t>(p + 8 * i, 0)}, {"milliseconds", load<int32_t>(p + 8 * i, 1)}});
                     } else {
                         const uint8_t* q = p + 16 * i;
                         d.push_back(Json{{"months", load<int32_t>(q, 0)},
@@ -103,7 +111,8 @@ struct Writer {
                     }
                     break;
                 case TypeId::FixedSizeBinary:
-                    d.push_back(to_hex(std::string_view(reinterpret_cast<const char*>(p) + i * w, static_cast<size_t>(w))));
+                    d.push_back(
+                        to_hex(std::string_view(reinterpret_cast<const char*>(p) + i * w, static_cast<size_t>(w))));
                     break;
                 default: bad_array(where, "no fixed-width encoding for " + to_string(t));
             }
@@ -116,7 +125,8 @@ struct Writer {
         std::vector<int64_t> out;
         if (a.length == 0) return {0};  // nothing addresses the offsets of an empty array
         for (int64_t k = 0; k <= a.length; ++k)
-            out.push_back(large ? load<int64_t>(a.buffers[1].data(), a.offset + k) : load<int32_t>(a.buffers[1].data(), a.offset + k));
+            out.push_back(large ? load<int64_t>(a.buffers[1].data(), a.offset + k)
+                                : load<int32_t>(a.buffers[1].data(), a.offset + k));
         return out;
     }
 
@@ -145,7 +155,9 @@ struct Writer {
         auto end_at = [&](int64_t j) -> int64_t {
             const uint8_t* p = re->buffers[1].data();
             const int64_t i = re->offset + j;
-            return re->type.bit_width == 16 ? load<int16_t>(p, i) : re->type.bit_width == 32 ? load<int32_t>(p, i) : load<int64_t>(p, i);
+            return re->type.bit_width == 16   ? load<int16_t>(p, i)
+                   : re->type.bit_width == 32 ? load<int32_t>(p, i)
+                                              : load<int64_t>(p, i);
         };
         int64_t first = 0;
         while (first < re->length && end_at(first) <= a.offset) ++first;
@@ -154,13 +166,15 @@ struct Writer {
             ends.push_back(std::min(end_at(j) - a.offset, a.length));
             if (ends.back() == a.length) break;
         }
-        Json rj = {{"name", fields[0].name}, {"count", ends.size()}, {"VALIDITY", Json::array()}, {"DATA", Json::array()}};
+        Json rj = {
+            {"name", fields[0].name}, {"count", ends.size()}, {"VALIDITY", Json::array()}, {"DATA", Json::array()}};
         for (int64_t e : ends) {
             rj["VALIDITY"].push_back(1);
             rj["DATA"].push_back(re->type.bit_width == 64 ? Json(std::to_string(e)) : Json(e));
         }
         children.push_back(rj);
-        children.push_back(child_json(fields[1], values, first, static_cast<int64_t>(ends.size()), where + "." + fields[1].name));
+        children.push_back(
+            child_json(fields[1], values, first, static_cast<int64_t>(ends.size()), where + "." + fields[1].name));
         return children;
     }
 
@@ -169,7 +183,8 @@ struct Writer {
         col["name"] = f.name;
         col["count"] = a.length;
         if (f.dictionary) {
-            if (a.type.id != TypeId::Int) bad_array(where, "dictionary-encoded array of non-integer type " + to_string(a.type));
+            if (a.type.id != TypeId::Int)
+                bad_array(where, "dictionary-encoded array of non-integer type " + to_string(a.type));
             if (!a.dictionary) bad_array(where, "dictionary-encoded field without a dictionary array");
             need_buffers(a, 2, where);
             col["VALIDITY"] = validity(a);
@@ -184,7 +199,8 @@ struct Writer {
         if (Array::has_validity_bitmap(id)) col["VALIDITY"] = validity(a);
         const auto& fields = f.type.children;
         if (a.children.size() != fields.size())
-            bad_array(where, std::to_string(a.children.size()) + " child arrays for " + std::to_string(fields.size()) + " child fields");
+            bad_array(where, std::to_string(a.children.size()) + " child arrays for " + std::to_string(fields.size()) +
+                                 " child fields");
         Json children = Json::array();
         auto sub = [&](size_t c) { return where + "." + fields[c].name; };
         const detail::Layout layout = detail::layout_of(a.type);
@@ -214,15 +230,19 @@ struct Writer {
                     const uint8_t* view = a.buffers[1].data() + 16 * (a.offset + k);
                     const int32_t size = load<int32_t>(view, 0);
                     if (size <= 12) {
-                        const std::string_view v(reinterpret_cast<const char*>(view + 4), static_cast<size_t>(std::max(size, 0)));
+                        const std::string_view v(reinterpret_cast<const char*>(view + 4),
+                                                 static_cast<size_t>(std::max(size, 0)));
                         if (text && !is_valid_utf8(v))
-                            throw FormatError("write_json: " + where + " VIEWS[" + std::to_string(k) + "]: not valid UTF-8");
-                        views.push_back(Json{{"SIZE", size}, {"INLINED", text ? Json(std::string(v)) : Json(to_hex(v))}});
+                            throw FormatError("write_json: " + where + " VIEWS[" + std::to_string(k) +
+                                              "]: not valid UTF-8");
+                        views.push_back(
+                            Json{{"SIZE", size}, {"INLINED", text ? Json(std::string(v)) : Json(to_hex(v))}});
                     } else {
-                        views.push_back(Json{{"SIZE", size},
-                                             {"PREFIX_HEX", to_hex(std::string_view(reinterpret_cast<const char*>(view + 4), 4))},
-                                             {"BUFFER_INDEX", load<int32_t>(view + 8, 0)},
-                                             {"OFFSET", load<int32_t>(view + 12, 0)}});
+                        views.push_back(
+                            Json{{"SIZE", size},
+                                 {"PREFIX_HEX", to_hex(std::string_view(reinterpret_cast<const char*>(view + 4), 4))},
+                                 {"BUFFER_INDEX", load<int32_t>(view + 8, 0)},
+                                 {"OFFSET", load<int32_t>(view + 12, 0)}});
                     }
                 }
                 col["VIEWS"] = std::move(views);
@@ -234,7 +254,8 @@ struct Writer {
             case detail::LayoutKind::List: {
                 const auto offs = raw_offsets(a, large);
                 col["OFFSET"] = offsets_json(offs, large);
-                children.push_back(child_json(fields[0], a.children[0], offs.front(), offs.back() - offs.front(), sub(0)));
+                children.push_back(
+                    child_json(fields[0], a.children[0], offs.front(), offs.back() - offs.front(), sub(0)));
                 break;
             }
             case detail::LayoutKind::ListView: {
@@ -279,9 +300,7 @@ struct Writer {
                 break;
             }
             case detail::LayoutKind::RunEndEncoded: children = run_end_children(a, where); break;
-            default:
-                col["DATA"] = fixed_data(a, a.type, where);
-                return col;
+            default: col["DATA"] = fixed_data(a, a.type, where); return col;
         }
         col["children"] = std::move(children);
         return col;
@@ -324,7 +343,8 @@ std::string write_json(const Table& table) {
         const RecordBatch& batch = table.batches[b];
         const std::string bw = "batch " + std::to_string(b);
         if (batch.columns.size() != schema.fields.size())
-            bad_array(bw, std::to_string(batch.columns.size()) + " columns for " + std::to_string(schema.fields.size()) + " fields");
+            bad_array(bw, std::to_string(batch.columns.size()) + " columns for " +
+                              std::to_string(schema.fields.size()) + " fields");
         Json columns = Json::array();
         for (size_t c = 0; c < batch.columns.size(); ++c) {
             const std::string cw = bw + ", column " + schema.fields[c].name;

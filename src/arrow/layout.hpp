@@ -41,7 +41,7 @@ enum class ChildCount : uint8_t { None, One, Two, PerField };
 
 struct Layout {
     LayoutKind kind = LayoutKind::Unknown;
-    int n_buffers = 0;     // the fixed buffers; views have variadic data buffers after them
+    int n_buffers = 0;  // the fixed buffers; views have variadic data buffers after them
     BufferSpec buffers[3] = {};
     int offset_width = 0;  // bytes of each offset (and size): 4 or 8; 0 without offsets
     int value_width = 0;   // FixedWidth: bytes per value; Bitmap: 1 (bit); BinaryView: 16

@@ -111,7 +111,8 @@ std::string decimal_text(const Array& a, int64_t i) {
     // exponent says it in a few bytes where plain digits would take up to 2^31 zeros.
     if (scale > 76 || scale < -76) return s + "E" + std::to_string(-static_cast<int64_t>(scale));
     if (scale > 0) {
-        if (digits.size() <= static_cast<size_t>(scale)) digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
+        if (digits.size() <= static_cast<size_t>(scale))
+            digits.insert(0, static_cast<size_t>(scale) + 1 - digits.size(), '0');
         digits.insert(digits.size() - static_cast<size_t>(scale), ".");
     } else if (scale < 0 && digits != "0") {
         digits.append(static_cast<size_t>(-scale), '0');
@@ -168,7 +169,8 @@ std::string time_of_day_text(int64_t value, TimeUnit unit) {
                           static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60));
     if (per_second > 1) {
         const int digits = unit == TimeUnit::Millisecond ? 3 : unit == TimeUnit::Microsecond ? 6 : 9;
-        std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ".%0*lld", digits, static_cast<long long>(fraction));
+        std::snprintf(buf + n, sizeof buf - static_cast<size_t>(n), ".%0*lld", digits,
+                      static_cast<long long>(fraction));
     }
     return buf;
 }
@@ -230,9 +232,12 @@ std::string Formatter::value(const Array& a, int64_t i) const {
         case TypeId::Int:
             switch (t.bit_width) {
                 case 8: return t.is_signed ? std::to_string(load<int8_t>(a, i)) : std::to_string(load<uint8_t>(a, i));
-                case 16: return t.is_signed ? std::to_string(load<int16_t>(a, i)) : std::to_string(load<uint16_t>(a, i));
-                case 32: return t.is_signed ? std::to_string(load<int32_t>(a, i)) : std::to_string(load<uint32_t>(a, i));
-                case 64: return t.is_signed ? std::to_string(load<int64_t>(a, i)) : std::to_string(load<uint64_t>(a, i));
+                case 16:
+                    return t.is_signed ? std::to_string(load<int16_t>(a, i)) : std::to_string(load<uint16_t>(a, i));
+                case 32:
+                    return t.is_signed ? std::to_string(load<int32_t>(a, i)) : std::to_string(load<uint32_t>(a, i));
+                case 64:
+                    return t.is_signed ? std::to_string(load<int64_t>(a, i)) : std::to_string(load<uint64_t>(a, i));
                 default: {
                     // 128-bit integers (Julia Int128/UInt128).
                     const uint8_t* p = a.buffers[1].data() + (a.offset + i) * 16;
@@ -251,15 +256,18 @@ std::string Formatter::value(const Array& a, int64_t i) const {
             return "?";
         case TypeId::Decimal: return decimal_text(a, i);
         case TypeId::Date:
-            if (t.date_unit == DateUnit::Day) return date_text(load<int32_t>(a, i));
+            if (t.date_unit == DateUnit::Day)
+                return date_text(load<int32_t>(a, i));
             else {
                 const int64_t ms = load<int64_t>(a, i);
                 const int64_t days = floor_div(ms, 86400000);
                 const int64_t rest = ms - days * 86400000;
-                return rest == 0 ? date_text(days) : date_text(days) + "T" + time_of_day_text(rest, TimeUnit::Millisecond);
+                return rest == 0 ? date_text(days)
+                                 : date_text(days) + "T" + time_of_day_text(rest, TimeUnit::Millisecond);
             }
         case TypeId::Time:
-            return time_of_day_text(t.bit_width == 32 ? int64_t{load<int32_t>(a, i)} : load<int64_t>(a, i), t.time_unit);
+            return time_of_day_text(t.bit_width == 32 ? int64_t{load<int32_t>(a, i)} : load<int64_t>(a, i),
+                                    t.time_unit);
         case TypeId::Timestamp:
             return timestamp_text(load<int64_t>(a, i), t.time_unit) + (t.timezone.empty() ? "" : "Z");
         case TypeId::Duration: return std::to_string(load<int64_t>(a, i)) + unit_suffix(t.time_unit);
@@ -353,7 +361,8 @@ std::string pretty_print(const Table& table, int64_t max_rows_per_batch) {
             std::string name = batch.schema && c < batch.schema->fields.size() ? batch.schema->fields[c].name
                                                                                : "column " + std::to_string(c);
             rows[0].push_back(std::move(name));
-            for (int64_t r = 0; r < shown; ++r) rows[static_cast<size_t>(r) + 1].push_back(fmt.value(*batch.columns[c], r));
+            for (int64_t r = 0; r < shown; ++r)
+                rows[static_cast<size_t>(r) + 1].push_back(fmt.value(*batch.columns[c], r));
             for (const auto& row : rows) widths[c] = std::max(widths[c], display_width(row[c]));
         }
         size_t total = 3 * (widths.size() - 1);

@@ -239,7 +239,9 @@ std::string to_string(const DataType& t) {
         case TypeId::Bool: return "bool";
         case TypeId::Int: return std::string(t.is_signed ? "int" : "uint") + std::to_string(t.bit_width);
         case TypeId::FloatingPoint:
-            return t.precision == Precision::Half ? "float16" : t.precision == Precision::Single ? "float32" : "float64";
+            return t.precision == Precision::Half     ? "float16"
+                   : t.precision == Precision::Single ? "float32"
+                                                      : "float64";
         case TypeId::Utf8: return "utf8";
         case TypeId::LargeUtf8: return "large_utf8";
         case TypeId::Binary: return "binary";
@@ -257,13 +259,14 @@ std::string to_string(const DataType& t) {
         case TypeId::Interval:
             return t.interval_unit == IntervalUnit::YearMonth ? "interval[year_month]"
                    : t.interval_unit == IntervalUnit::DayTime ? "interval[day_time]"
-                                                               : "interval[month_day_nano]";
+                                                              : "interval[month_day_nano]";
         case TypeId::List: return "list<" + children_string(t) + ">";
         case TypeId::LargeList: return "large_list<" + children_string(t) + ">";
         case TypeId::FixedSizeList:
             return "fixed_size_list<" + children_string(t) + ">[" + std::to_string(t.list_size) + "]";
         case TypeId::Struct: return "struct<" + children_string(t) + ">";
-        case TypeId::Map: return std::string("map<") + children_string(t) + (t.keys_sorted ? ", keys_sorted" : "") + ">";
+        case TypeId::Map:
+            return std::string("map<") + children_string(t) + (t.keys_sorted ? ", keys_sorted" : "") + ">";
         case TypeId::Union:
             return std::string(t.union_mode == UnionMode::Dense ? "dense_union<" : "sparse_union<") +
                    children_string(t) + ">";
@@ -278,7 +281,8 @@ std::string to_string(const DataType& t) {
 
 std::string to_string(const Field& f) {
     std::string s = f.name + ": " + to_string(f.type);
-    if (f.dictionary) s += " dictionary<" + to_string(f.dictionary->index_type) + ", id=" + std::to_string(f.dictionary->id) + ">";
+    if (f.dictionary)
+        s += " dictionary<" + to_string(f.dictionary->index_type) + ", id=" + std::to_string(f.dictionary->id) + ">";
     if (!f.nullable) s += " not null";
     if (auto ext = f.extension_name()) s += " extension<" + std::string(*ext) + ">";
     return s;

@@ -8,8 +8,8 @@
 #include <unordered_map>
 
 #include "layout.hpp"
-#include "value_check_failure.hpp"
 #include "legolasflux/errors.hpp"
+#include "value_check_failure.hpp"
 
 namespace legolasflux::arrow {
 namespace {
@@ -119,9 +119,9 @@ void Validator::buffer_count(const Ctx& c, size_t expected, bool at_least) {
 void Validator::buffer_size(const Ctx& c, size_t index, const char* what, int64_t needed) {
     const int64_t have = c.a.buffers[index].size();
     if (have < needed)
-        fail(c, std::string(what) + " buffer (buffer " + std::to_string(index) + ") too small: " + std::to_string(have) +
-                    " bytes, need " + std::to_string(needed) + " for offset " + std::to_string(c.a.offset) +
-                    " + length " + std::to_string(c.a.length));
+        fail(c, std::string(what) + " buffer (buffer " + std::to_string(index) +
+                    ") too small: " + std::to_string(have) + " bytes, need " + std::to_string(needed) + " for offset " +
+                    std::to_string(c.a.offset) + " + length " + std::to_string(c.a.length));
 }
 
 void Validator::validity(const Ctx& c) {
@@ -184,7 +184,8 @@ void Validator::type_params(const Ctx& c) {
         }
         case TypeId::Union: {
             if (!t.type_ids.empty() && t.type_ids.size() != t.children.size())
-                bad(std::to_string(t.type_ids.size()) + " type ids for " + std::to_string(t.children.size()) + " children");
+                bad(std::to_string(t.type_ids.size()) + " type ids for " + std::to_string(t.children.size()) +
+                    " children");
             if (t.children.size() > 128) bad("more than 128 children");
             bool seen[128] = {};
             for (int32_t id : t.type_ids) {
@@ -241,8 +242,7 @@ void Validator::offsets_values(const Ctx& c, int width, int64_t target_length, c
     const int64_t last = at(c.end);
     if (first < 0) fail(c, "offsets start negative (" + std::to_string(first) + ") at index 0");
     if (last < first)
-        fail(c, "offsets decrease from " + std::to_string(first) + " to " + std::to_string(last) +
-                    " over the array");
+        fail(c, "offsets decrease from " + std::to_string(first) + " to " + std::to_string(last) + " over the array");
     if (last > target_length)
         fail(c, "offsets end at " + std::to_string(last) + " beyond the " + target + " length " +
                     std::to_string(target_length));
@@ -289,8 +289,8 @@ void Validator::view_values(const Ctx& c) {
         std::memcpy(&index, v + 8, 4);
         std::memcpy(&off, v + 12, 4);
         if (index < 0 || static_cast<size_t>(index) >= data_buffers)
-            fail(c, "view at index " + std::to_string(i) + " refers to data buffer " + std::to_string(index) +
-                        " of " + std::to_string(data_buffers));
+            fail(c, "view at index " + std::to_string(i) + " refers to data buffer " + std::to_string(index) + " of " +
+                        std::to_string(data_buffers));
         const int64_t size = c.a.buffers[2 + static_cast<size_t>(index)].size();
         if (off < 0 || int64_t{off} + len > size)
             fail(c, "view at index " + std::to_string(i) + " (offset " + std::to_string(off) + ", length " +
@@ -349,8 +349,9 @@ void Validator::run_end_encoded(const Ctx& c, int depth) {
         if (runs.length == 0) fail(c, "has no run ends for length " + std::to_string(c.a.length));
         const int64_t last = at(runs.length - 1);
         if (last < c.end)
-            fail_value(c, "last run end " + std::to_string(last) + " is less than offset + length " + std::to_string(c.end),
-                       {}, detail::ValueCheckFailure::Check::LastRunEndShort, runs.length - 1, last, c.end);
+            fail_value(
+                c, "last run end " + std::to_string(last) + " is less than offset + length " + std::to_string(c.end),
+                {}, detail::ValueCheckFailure::Check::LastRunEndShort, runs.length - 1, last, c.end);
     }
     if (!full_) return;
     int64_t prev = 0;
@@ -407,8 +408,8 @@ void Validator::array(const Array& a, const std::string& path, const std::string
             buffer_count(c, 0);
             children(c, 0, depth);
             if (a.null_count != a.length)
-                fail(c, "null_count " + std::to_string(a.null_count) + " must equal length " + std::to_string(a.length) +
-                            " for the null type");
+                fail(c, "null_count " + std::to_string(a.null_count) + " must equal length " +
+                            std::to_string(a.length) + " for the null type");
             return;
         case LayoutKind::Bitmap:
             buffer_count(c, 2);

@@ -42,7 +42,8 @@ AtomicFile::AtomicFile(std::filesystem::path target, bool durable) : target_(std
     // A directory at the target would only be refused by the final rename, after all the writing.
     struct stat existing;
     const bool exists = ::stat(target_.c_str(), &existing) == 0;
-    if (exists && S_ISDIR(existing.st_mode)) throw IoError(target_, "cannot write: " + std::string(std::strerror(EISDIR)));
+    if (exists && S_ISDIR(existing.st_mode))
+        throw IoError(target_, "cannot write: " + std::string(std::strerror(EISDIR)));
 
     const std::string prefix = "." + target_.filename().string() + ".tmp-";
     const auto dir = directory_of(target_);
@@ -139,8 +140,8 @@ void AtomicFile::commit() {
     if (::close(fd) != 0 && errno != EINTR) {
         const int error = errno;
         ::unlink(temp_.c_str());
-        throw IoError(target_, "cannot close the temporary file " + temp_.filename().string() + ": " +
-                                   std::strerror(error));
+        throw IoError(target_,
+                      "cannot close the temporary file " + temp_.filename().string() + ": " + std::strerror(error));
     }
     if (::rename(temp_.c_str(), target_.c_str()) != 0) {
         const int error = errno;

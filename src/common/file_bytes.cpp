@@ -33,8 +33,9 @@ constexpr size_t kAlignment = 64;
 // `size` bytes aligned to 64, the padding up to the next multiple of 64 zeroed.
 FileBytes allocate(int64_t size) {
     const size_t padded = (static_cast<size_t>(size) + kAlignment - 1) / kAlignment * kAlignment;
-    auto* p = static_cast<uint8_t*>(::operator new(std::max(padded, kAlignment), std::align_val_t{kAlignment}));
-    std::shared_ptr<const void> owner(p, [](const void* q) { ::operator delete(const_cast<void*>(q), std::align_val_t{kAlignment}); });
+    auto* p = static_cast<uint8_t*>(::operator new (std::max(padded, kAlignment), std::align_val_t{kAlignment}));
+    std::shared_ptr<const void> owner(
+        p, [](const void* q) { ::operator delete (const_cast<void*>(q), std::align_val_t{kAlignment}); });
     std::memset(p + size, 0, std::max(padded, kAlignment) - static_cast<size_t>(size));
     return {std::move(owner), p, size};
 }
@@ -46,7 +47,8 @@ FileBytes read_all(const std::filesystem::path& path, int fd, int64_t expected) 
         auto* to = const_cast<uint8_t*>(out.data);
         int64_t done = 0;
         while (done < expected) {
-            const ssize_t n = ::read(fd, to + done, static_cast<size_t>(std::min<int64_t>(expected - done, int64_t{1} << 30)));
+            const ssize_t n =
+                ::read(fd, to + done, static_cast<size_t>(std::min<int64_t>(expected - done, int64_t{1} << 30)));
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw IoError(path, "read failed: " + system_error());
             if (n == 0) throw IoError(path, "read failed: the file got shorter while it was read");
@@ -84,7 +86,8 @@ FileBytes read_file_bytes(const std::filesystem::path& path, bool map) {
         void* addr = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, f.fd, 0);
         if (addr != MAP_FAILED) {
             const auto length = static_cast<size_t>(size);
-            std::shared_ptr<const void> owner(addr, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
+            std::shared_ptr<const void> owner(addr,
+                                              [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
             return {std::move(owner), static_cast<const uint8_t*>(addr), size};
         }
         // Some file systems cannot map; reading still works there.

@@ -1,9 +1,9 @@
 // Large copies that bypass the caches (private to the library).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)

@@ -27,7 +27,8 @@ std::vector<Violation> find_violations(const arrow::Schema& schema, const Schema
     return out;
 }
 
-std::optional<Violation> find_violation(const arrow::Schema& schema, const SchemaVersion& sv, const Registry& registry) {
+std::optional<Violation> find_violation(const arrow::Schema& schema, const SchemaVersion& sv,
+                                        const Registry& registry) {
     auto all = find_violations(schema, sv, registry);
     if (all.empty()) return std::nullopt;
     return std::move(all.front());

@@ -100,7 +100,9 @@ bool operator==(const FieldConstraint& a, const FieldConstraint& b) {
            a.children == b.children;
 }
 
-bool operator==(const DeclaredField& a, const DeclaredField& b) { return a.name == b.name && a.constraint == b.constraint; }
+bool operator==(const DeclaredField& a, const DeclaredField& b) {
+    return a.name == b.name && a.constraint == b.constraint;
+}
 
 FieldConstraint any_type() { return of(Kind::Anything); }
 FieldConstraint exact(arrow::DataType type) {

@@ -48,23 +48,25 @@ void Registry::declare(SchemaVersionDeclaration d) {
     std::lock_guard lock(mutex_);
     if (const auto it = declarations_.find(d.schema_version); it != declarations_.end()) {
         if (*it->second == d) return;
-        throw SchemaError(what + "invalid redeclaration of existing schema version; all redeclarations must exactly "
-                                 "match previous declarations");
+        throw SchemaError(what +
+                          "invalid redeclaration of existing schema version; all redeclarations must exactly "
+                          "match previous declarations");
     }
     if (d.parent) {
         if (d.parent->name == d.schema_version.name)
-            throw SchemaError(what + "cannot extend from another version of the same schema (" + backquoted(*d.parent) + ")");
+            throw SchemaError(what + "cannot extend from another version of the same schema (" + backquoted(*d.parent) +
+                              ")");
         if (!declarations_.count(*d.parent))
-            throw SchemaError(what + "parent schema version cannot be used before it has been declared: " +
-                              backquoted(*d.parent));
+            throw SchemaError(
+                what + "parent schema version cannot be used before it has been declared: " + backquoted(*d.parent));
         std::string bad;
         const auto parent_fields = resolved_fields_locked(*d.parent);
         for (const auto& f : d.fields)
             for (const auto& p : parent_fields)
                 if (p.name == f.name && !is_narrower_or_equal(f.constraint, p.constraint)) {
                     if (!bad.empty()) bad += "; ";
-                    bad += "`" + f.name + "` is declared as " + describe(f.constraint) + " but " + backquoted(p.declared_by) +
-                           " declares it as " + describe(p.constraint);
+                    bad += "`" + f.name + "` is declared as " + describe(f.constraint) + " but " +
+                           backquoted(p.declared_by) + " declares it as " + describe(p.constraint);
                 }
         if (!bad.empty()) throw SchemaError(what + "declared field types violate parent's field types: " + bad);
     }

@@ -62,7 +62,8 @@ std::optional<std::vector<Bytes>> row_values(const arrow::Field& field, const ar
     if (!keep) return std::nullopt;
     std::vector<Bytes> pieces;
     if (gathered.empty() || keep->element_type == ElementType::Bool) {
-        for (const FlatArray& a : keep->arrays) pieces.emplace_back(a.values.data(), static_cast<size_t>(a.byte_count()));
+        for (const FlatArray& a : keep->arrays)
+            pieces.emplace_back(a.values.data(), static_cast<size_t>(a.byte_count()));
     } else {
         for (const ValueSpan& v : value_spans(field, column, row))
             for (Bytes b : resolved(v.memory, gathered)) pieces.push_back(b);
@@ -72,7 +73,8 @@ std::optional<std::vector<Bytes>> row_values(const arrow::Field& field, const ar
 
 // The row's checksum, or nullopt for a missing Weights.
 std::optional<uint64_t> row_checksum(const arrow::Field& field, const arrow::Array& column, int64_t row,
-                                     std::span<const Gathered> gathered, ChecksumAlgorithm algorithm, unsigned threads) {
+                                     std::span<const Gathered> gathered, ChecksumAlgorithm algorithm,
+                                     unsigned threads) {
     std::optional<Weights> keep;
     const auto pieces = row_values(field, column, row, gathered, keep);
     if (!pieces) return std::nullopt;
@@ -90,7 +92,9 @@ size_t vec_index(const arrow::DataType& flat) {
     return vec < flat.children.size() && size < flat.children.size() ? vec : 0;
 }
 
-bool is_hex16(const std::string& s) { return s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string::npos; }
+bool is_hex16(const std::string& s) {
+    return s.size() == 16 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
 
 // The "file" and "holes" members of `j` (an object), or a description of what is wrong.
 std::variant<std::optional<FileChecksum>, std::string> file_members(const nlohmann::json& j) {
@@ -98,7 +102,8 @@ std::variant<std::optional<FileChecksum>, std::string> file_members(const nlohma
     const auto holes = j.find("holes");
     if (file == j.end() && holes == j.end()) return std::optional<FileChecksum>();
     if (file == j.end() || holes == j.end()) return std::string("\"file\" and \"holes\" go together");
-    if (!file->is_string() || !is_hex16(file->get<std::string>())) return std::string("\"file\": expected 16 lowercase hex digits");
+    if (!file->is_string() || !is_hex16(file->get<std::string>()))
+        return std::string("\"file\": expected 16 lowercase hex digits");
     if (!holes->is_array()) return std::string("\"holes\": expected an array");
     FileChecksum out{file->get<std::string>(), {}};
     int64_t end = 0;
@@ -151,8 +156,9 @@ std::vector<ValueSpan> value_spans(const arrow::Field& field, const arrow::Array
     for (int64_t k = first; k < last; ++k) {
         const auto [v0, v1] = vec.list_range(flat.offset + k);
         if (v1 > v0)
-            out.push_back({Bytes(values.buffers[1].data() + (values.offset + v0) * width, static_cast<size_t>((v1 - v0) * width)),
-                           values.offset + v0, values.offset + v1});
+            out.push_back(
+                {Bytes(values.buffers[1].data() + (values.offset + v0) * width, static_cast<size_t>((v1 - v0) * width)),
+                 values.offset + v0, values.offset + v1});
     }
     return out;
 }
@@ -216,8 +222,8 @@ std::string weights_checksums_placeholder(const arrow::Table& table) {
 }
 
 std::string checksums_value(const std::string& columns, uint64_t file, const std::vector<FileRange>& holes) {
-    std::string out = R"({"algorithm":")" + std::string(algorithm_name(kChecksumAlgorithm)) + R"(","columns":)" + columns +
-                      R"(,"file":")" + hex16(file) + R"(","holes":[)";
+    std::string out = R"({"algorithm":")" + std::string(algorithm_name(kChecksumAlgorithm)) + R"(","columns":)" +
+                      columns + R"(,"file":")" + hex16(file) + R"(","holes":[)";
     for (size_t i = 0; i < holes.size(); ++i)
         out += (i ? R"(,[")" : R"([")") + hex16(static_cast<uint64_t>(holes[i].offset)) + R"(",")" +
                hex16(static_cast<uint64_t>(holes[i].length)) + R"("])";
@@ -290,14 +296,15 @@ void verify_weights_checksums(const std::string& source, const arrow::Table& tab
         size_t row = 0;
         for (const auto& batch : table.batches)
             for (int64_t i = 0; i < batch.length; ++i, ++row) {
-                const auto actual = row_checksum(field, *batch.columns[column.field], i, {}, recorded.algorithm, threads);
+                const auto actual =
+                    row_checksum(field, *batch.columns[column.field], i, {}, recorded.algorithm, threads);
                 const std::string none = "none (missing weights)";
                 const std::string expected = column.rows[row].value_or(none);
                 const std::string got = actual ? hex16(*actual) : none;
                 if (expected != got)
                     throw CorruptionError(source + ": weights column '" + field.name + "' row " + std::to_string(row) +
-                                          ": checksum mismatch (" + std::string(algorithm_name(recorded.algorithm)) + "): expected " +
-                                          expected + ", actual " + got);
+                                          ": checksum mismatch (" + std::string(algorithm_name(recorded.algorithm)) +
+                                          "): expected " + expected + ", actual " + got);
             }
     }
 }

@@ -31,8 +31,8 @@
 #include <string_view>
 #include <vector>
 
-#include "legolasflux/arrow/ipc_gathered.hpp"
 #include "legolasflux/arrow/array.hpp"
+#include "legolasflux/arrow/ipc_gathered.hpp"
 
 namespace legolasflux::detail {
 
@@ -107,7 +107,7 @@ struct FileChecksum {
 // A metadata value, checked against the table it describes.
 struct RecordedChecksums {
     struct Column {
-        size_t field = 0;                             // index in the table's schema
+        size_t field = 0;                              // index in the table's schema
         std::vector<std::optional<std::string>> rows;  // 16 hex digits, or nullopt for missing weights
     };
     ChecksumAlgorithm algorithm = kChecksumAlgorithm;

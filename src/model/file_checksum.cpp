@@ -6,8 +6,8 @@
 #include <memory>
 #include <span>
 
-#include "legolasflux/arrow/ipc_gathered.hpp"
 #include "common/parallel.hpp"
+#include "legolasflux/arrow/ipc_gathered.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
@@ -64,9 +64,8 @@ Holes value_holes(const arrow::Table& table, const arrow::WriteOptions& options,
             holes.runs += runs.size();
             for (const auto& [b, e] : runs) holes.bytes += (e - b) * width;
         }
-    holes.memory = merged(std::move(holes.memory), begin_of, end_of, [](uintptr_t b, uintptr_t e) {
-        return Bytes(reinterpret_cast<const uint8_t*>(b), e - b);
-    });
+    holes.memory = merged(std::move(holes.memory), begin_of, end_of,
+                          [](uintptr_t b, uintptr_t e) { return Bytes(reinterpret_cast<const uint8_t*>(b), e - b); });
     return holes;
 }
 
@@ -195,7 +194,8 @@ std::vector<Segment> file_segments(const std::string& source, const arrow::Buffe
     for (const FileRange r : {schema, footer}) {
         const std::string_view region = text(bytes, r);
         for (size_t at = region.find(value); at != std::string_view::npos; at = region.find(value, at + value.size()))
-            segments.push_back({r.offset + static_cast<int64_t>(at), r.offset + static_cast<int64_t>(at + value.size()), true});
+            segments.push_back(
+                {r.offset + static_cast<int64_t>(at), r.offset + static_cast<int64_t>(at + value.size()), true});
     }
     std::sort(segments.begin(), segments.end(), [](const Segment& a, const Segment& b) { return a.begin < b.begin; });
     for (size_t i = 1; i < segments.size(); ++i)
@@ -220,7 +220,8 @@ void check_file_checksum(const std::string& source, const arrow::Buffer& bytes, 
     hash.update(bytes.data() + pos, size - pos);
     const std::string actual = hex16(hash.digest());
     if (actual != recorded.checksum)
-        throw CorruptionError(source + ": metadata checksum mismatch (" + std::string(algorithm_name(ChecksumAlgorithm::Xxh3_64)) +
+        throw CorruptionError(source + ": metadata checksum mismatch (" +
+                              std::string(algorithm_name(ChecksumAlgorithm::Xxh3_64)) +
                               " of the file outside the weight values): expected " + recorded.checksum + ", actual " +
                               actual + "; the file was damaged, or rewritten by other means than write_model_row");
 }
@@ -253,8 +254,11 @@ std::vector<FileRange> expected_holes(const std::string& source, const arrow::Bu
 
 std::vector<FileRange> merged_ranges(std::vector<FileRange> ranges) {
     return merged(
-        std::move(ranges), [](const FileRange& r) { return r.offset; }, [](const FileRange& r) { return r.offset + r.length; },
-        [](int64_t b, int64_t e) { return FileRange{b, e - b}; });
+        std::move(ranges), [](const FileRange& r) { return r.offset; },
+        [](const FileRange& r) { return r.offset + r.length; },
+        [](int64_t b, int64_t e) {
+            return FileRange{b, e - b};
+        });
 }
 
 }  // namespace
@@ -282,7 +286,8 @@ void patch_value(arrow::PendingFile& file, int64_t size, const std::string& from
             file.write_at(r.offset + static_cast<int64_t>(at),
                           std::span(reinterpret_cast<const uint8_t*>(to.data()), to.size()));
     }
-    if (found < 2) throw Error("internal error: the checksums value was not found in the schema and the footer written");
+    if (found < 2)
+        throw Error("internal error: the checksums value was not found in the schema and the footer written");
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
 #include "legolasflux/model.hpp"
 
 #include "checksums.hpp"
-#include "file_checksum.hpp"
 #include "common/error_context.hpp"
 #include "common/parallel.hpp"
-#include "weights_internal.hpp"
+#include "file_checksum.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
+#include "weights_internal.hpp"
 
 namespace legolasflux {
 
@@ -50,7 +50,8 @@ void mark_weights_non_nullable(arrow::Table& table) {
     const auto& columns = table.batches.at(0).columns;
     for (size_t k = 0; k < schema->fields.size(); ++k) {
         arrow::Field& f = schema->fields[k];
-        if (f.name == kWeightsColumn && f.type.id != arrow::TypeId::Null && columns[k]->null_count == 0) f.nullable = false;
+        if (f.name == kWeightsColumn && f.type.id != arrow::TypeId::Null && columns[k]->null_count == 0)
+            f.nullable = false;
     }
     table.schema = schema;
     for (auto& b : table.batches) b.schema = schema;
@@ -201,7 +202,8 @@ ModelRow read_model_table(const arrow::Buffer& bytes, const std::optional<legola
     // Values are read in place only from 8-byte aligned memory, and the file checksum finds the
     // weight values by where they are read from: a misaligned input is copied first.
     if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0)
-        return read_model_from(arrow::Buffer::copy_of(bytes.data(), bytes.size()), "model bytes", false, wanted, options);
+        return read_model_from(arrow::Buffer::copy_of(bytes.data(), bytes.size()), "model bytes", false, wanted,
+                               options);
     return read_model_from(bytes, "model bytes", false, wanted, options);
 }
 

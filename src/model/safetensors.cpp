@@ -90,7 +90,8 @@ private:
 int64_t checked_nonnegative(const json& v, const std::string& what) {
     if (!v.is_number_unsigned()) throw FormatError(what + " must be a non-negative integer, found " + v.dump());
     const uint64_t u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) throw FormatError(what + " is too large: " + v.dump());
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        throw FormatError(what + " is too large: " + v.dump());
     return static_cast<int64_t>(u);
 }
 
@@ -113,10 +114,12 @@ Entry parse_entry(const std::string& name, const json& value) {
     const json& dtype = value["dtype"];
     if (!dtype.is_string()) throw FormatError(where + ": dtype must be a string, found " + dtype.dump());
     const std::string& dtype_text = dtype.get_ref<const std::string&>();
-    if (auto d = parse_dtype(dtype_text)) e.tensor.dtype = *d;
+    if (auto d = parse_dtype(dtype_text))
+        e.tensor.dtype = *d;
     else if (is_foreign_dtype(dtype_text))
         throw UnsupportedError(where + " has dtype " + dtype_text + ", which LegolasFlux does not read");
-    else throw FormatError(where + " has the unknown dtype " + dtype.dump());
+    else
+        throw FormatError(where + " has the unknown dtype " + dtype.dump());
 
     const json& shape = value["shape"];
     if (!shape.is_array()) throw FormatError(where + ": shape must be an array, found " + shape.dump());
@@ -146,11 +149,13 @@ Entry parse_entry(const std::string& name, const json& value) {
 
 arrow::KeyValueMetadata parse_metadata(const json& value) {
     if (!value.is_object())
-        throw FormatError("safetensors header: __metadata__ must be an object, found " + std::string(value.type_name()));
+        throw FormatError("safetensors header: __metadata__ must be an object, found " +
+                          std::string(value.type_name()));
     arrow::KeyValueMetadata out;
     for (const auto& [key, v] : value.items()) {
         if (!v.is_string())
-            throw FormatError("safetensors header: __metadata__ value of " + in_quotes(key) + " must be a string, found " + v.dump());
+            throw FormatError("safetensors header: __metadata__ value of " + in_quotes(key) +
+                              " must be a string, found " + v.dump());
         out.emplace_back(key, v.get<std::string>());
     }
     return out;
@@ -191,8 +196,10 @@ SafetensorsFile parse(const arrow::Buffer& bytes, const SafetensorsReadOptions& 
     SafetensorsFile file;
     std::vector<Entry> entries;
     for (const auto& [key, value] : header.items()) {
-        if (key == kMetadataKey) file.metadata = parse_metadata(value);
-        else entries.push_back(parse_entry(key, value));
+        if (key == kMetadataKey)
+            file.metadata = parse_metadata(value);
+        else
+            entries.push_back(parse_entry(key, value));
     }
 
     // The tensors must tile the data section exactly, whatever order the header lists them in.
@@ -257,7 +264,8 @@ std::vector<uint8_t> header_bytes(const SafetensorsFile& file, const std::vector
             text += ordered_json(kMetadataKey).dump() + ":{";
             std::set<std::string_view> keys;
             for (const auto& [k, v] : file.metadata) {
-                if (!keys.insert(k).second) throw InvalidArgument("safetensors: the metadata key " + in_quotes(k) + " appears twice");
+                if (!keys.insert(k).second)
+                    throw InvalidArgument("safetensors: the metadata key " + in_quotes(k) + " appears twice");
                 if (keys.size() > 1) text += ',';
                 text += ordered_json(k).dump() + ":" + ordered_json(v).dump();
             }
@@ -268,14 +276,16 @@ std::vector<uint8_t> header_bytes(const SafetensorsFile& file, const std::vector
         for (const SafeTensor* t : order) {
             const std::string who = "safetensors: tensor " + in_quotes(t->name);
             if (t->name == kMetadataKey) throw InvalidArgument("safetensors: a tensor cannot be named __metadata__");
-            if (!names.insert(t->name).second) throw InvalidArgument("safetensors: two tensors are named " + in_quotes(t->name));
+            if (!names.insert(t->name).second)
+                throw InvalidArgument("safetensors: two tensors are named " + in_quotes(t->name));
             int64_t bytes = dtype_size(t->dtype);
             for (int64_t d : t->shape)
                 if (d < 0 || __builtin_mul_overflow(bytes, d, &bytes))
                     throw InvalidArgument(who + " has a negative or too large dimension");
             if (bytes != t->data.size())
-                throw InvalidArgument(who + " (" + std::string(dtype_name(t->dtype)) + ") needs " + std::to_string(bytes) +
-                                      " bytes for its shape, has " + std::to_string(t->data.size()));
+                throw InvalidArgument(who + " (" + std::string(dtype_name(t->dtype)) + ") needs " +
+                                      std::to_string(bytes) + " bytes for its shape, has " +
+                                      std::to_string(t->data.size()));
             const ordered_json entry = {
                 {"dtype", dtype_name(t->dtype)}, {"shape", t->shape}, {"data_offsets", {offset, offset + bytes}}};
             if (text.size() > 1) text += ',';
@@ -304,10 +314,10 @@ struct DtypeInfo {
     ElementType element_type;
 };
 constexpr DtypeInfo kDtypes[] = {
-    {"BOOL", 1, ElementType::Bool},   {"U8", 1, ElementType::UInt8},     {"I8", 1, ElementType::Int8},
-    {"I16", 2, ElementType::Int16},   {"U16", 2, ElementType::UInt16},   {"F16", 2, ElementType::Float16},
+    {"BOOL", 1, ElementType::Bool},    {"U8", 1, ElementType::UInt8},    {"I8", 1, ElementType::Int8},
+    {"I16", 2, ElementType::Int16},    {"U16", 2, ElementType::UInt16},  {"F16", 2, ElementType::Float16},
     {"BF16", 2, ElementType::Float32}, {"I32", 4, ElementType::Int32},   {"U32", 4, ElementType::UInt32},
-    {"F32", 4, ElementType::Float32}, {"F64", 8, ElementType::Float64},  {"I64", 8, ElementType::Int64},
+    {"F32", 4, ElementType::Float32},  {"F64", 8, ElementType::Float64}, {"I64", 8, ElementType::Int64},
     {"U64", 8, ElementType::UInt64},
 };
 static_assert(std::size(kDtypes) == static_cast<size_t>(SafetensorsDtype::U64) + 1);

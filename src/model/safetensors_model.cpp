@@ -1,5 +1,7 @@
 // Model rows ↔ safetensors: weights ↔ tensors, scalar columns ↔ "__metadata__" strings, with the
 // keys that let the round trip restore the row exactly (include/legolasflux/safetensors_model.hpp).
+#include "legolasflux/safetensors_model.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -11,7 +13,6 @@
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/compliance.hpp"
-#include "legolasflux/safetensors_model.hpp"
 
 namespace legolasflux {
 namespace {
@@ -59,7 +60,9 @@ std::optional<std::string> scalar_type_name(const la::Field& f) {
         case la::TypeId::Bool: return "bool";
         case la::TypeId::Int: return (t.is_signed ? "int" : "uint") + std::to_string(t.bit_width);
         case la::TypeId::FloatingPoint:
-            return t.precision == la::Precision::Half ? "float16" : t.precision == la::Precision::Single ? "float32" : "float64";
+            return t.precision == la::Precision::Half     ? "float16"
+                   : t.precision == la::Precision::Single ? "float32"
+                                                          : "float64";
         case la::TypeId::Utf8: return "utf8";
         case la::TypeId::LargeUtf8: return "large_utf8";
         default: return std::nullopt;
@@ -68,9 +71,10 @@ std::optional<std::string> scalar_type_name(const la::Field& f) {
 
 std::optional<la::DataType> scalar_type(const std::string& name) {
     static const std::map<std::string, la::DataType> types{
-        {"null", la::null()},       {"bool", la::boolean()},    {"int8", la::int8()},       {"int16", la::int16()},
-        {"int32", la::int32()},     {"int64", la::int64()},     {"uint8", la::uint8()},     {"uint16", la::uint16()},
-        {"uint32", la::uint32()},   {"uint64", la::uint64()},   {"float16", la::float16()}, {"float32", la::float32()},
+        {"null", la::null()},       {"bool", la::boolean()},    {"int8", la::int8()},
+        {"int16", la::int16()},     {"int32", la::int32()},     {"int64", la::int64()},
+        {"uint8", la::uint8()},     {"uint16", la::uint16()},   {"uint32", la::uint32()},
+        {"uint64", la::uint64()},   {"float16", la::float16()}, {"float32", la::float32()},
         {"float64", la::float64()}, {"utf8", la::utf8()},       {"large_utf8", la::large_utf8()}};
     auto it = types.find(name);
     if (it == types.end()) return std::nullopt;
@@ -115,7 +119,8 @@ T parse_number(const std::string& text, const std::string& key) {
     const char* end = text.data() + text.size();
     auto r = std::from_chars(text.data(), end, v);
     if (r.ec != std::errc() || r.ptr != end)
-        throw FormatError("safetensors metadata: the value of " + key + ", \"" + text + "\", is not a valid number of its column's type");
+        throw FormatError("safetensors metadata: the value of " + key + ", \"" + text +
+                          "\", is not a valid number of its column's type");
     return v;
 }
 
@@ -126,10 +131,12 @@ la::ArrayPtr one_number(const la::DataType& type, const std::string& text, const
 
 la::ArrayPtr parse_value(const la::DataType& t, const std::string& text, const std::string& key) {
     switch (t.id) {
-        case la::TypeId::Null: throw FormatError("safetensors metadata: " + key + " has a value but its column type is null");
+        case la::TypeId::Null:
+            throw FormatError("safetensors metadata: " + key + " has a value but its column type is null");
         case la::TypeId::Bool:
             if (text != "true" && text != "false")
-                throw FormatError("safetensors metadata: the value of " + key + ", \"" + text + "\", is not true or false");
+                throw FormatError("safetensors metadata: the value of " + key + ", \"" + text +
+                                  "\", is not true or false");
             return la::make_bool({text == "true"});
         case la::TypeId::Int:
             switch (t.bit_width) {
@@ -140,7 +147,8 @@ la::ArrayPtr parse_value(const la::DataType& t, const std::string& text, const s
             }
         case la::TypeId::FloatingPoint:
             if (t.precision == la::Precision::Half)
-                return la::make_primitive<uint16_t>(t, std::vector<uint16_t>{float_to_half(parse_number<float>(text, key))});
+                return la::make_primitive<uint16_t>(
+                    t, std::vector<uint16_t>{float_to_half(parse_number<float>(text, key))});
             if (t.precision == la::Precision::Single) return one_number<float>(t, text, key);
             return one_number<double>(t, text, key);
         default: return la::make_binary_like(t, {text});
@@ -300,7 +308,8 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
     md.emplace_back(kColumnsKey, dump(columns));
     // The table's own metadata, when it holds more than the schema tag, in order.
     const auto& schema_md = row.table.schema->metadata;
-    if (std::any_of(schema_md.begin(), schema_md.end(), [](const auto& kv) { return kv.first != legolas::kSchemaQualifiedKey; })) {
+    if (std::any_of(schema_md.begin(), schema_md.end(),
+                    [](const auto& kv) { return kv.first != legolas::kSchemaQualifiedKey; })) {
         json pairs = json::array();
         for (const auto& [key, value] : schema_md) pairs.push_back({key, value});
         md.emplace_back(kSchemaMetadataKey, dump(pairs));
@@ -328,8 +337,8 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
     const auto names_kind = md.find(std::string(kNamesKey));
     const bool stored_names = !names.empty() && (names_kind == md.end() || names_kind->second != "generated");
     if (names_kind != md.end() && names_kind->second != "generated" && names_kind->second != "stored")
-        throw FormatError("safetensors metadata: " + std::string(kNamesKey) + " must be \"stored\" or \"generated\", not \"" +
-                          names_kind->second + "\"");
+        throw FormatError("safetensors metadata: " + std::string(kNamesKey) +
+                          " must be \"stored\" or \"generated\", not \"" + names_kind->second + "\"");
 
     auto schema = std::make_shared<la::Schema>();
     std::vector<la::ArrayPtr> columns;
@@ -353,12 +362,15 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
 
     if (auto it = md.find(std::string(kColumnsKey)); it != md.end()) {
         const json described = parse_metadata_json(kColumnsKey, it->second);
-        if (!described.is_array()) throw FormatError("safetensors metadata: " + std::string(kColumnsKey) + " is not an array");
+        if (!described.is_array())
+            throw FormatError("safetensors metadata: " + std::string(kColumnsKey) + " is not an array");
         bool have_weights = false;
         for (const auto& c : described) {
             const bool ok = c.is_object() && c.contains("name") && c["name"].is_string() && c.contains("type") &&
                             c["type"].is_string() && (!c.contains("nullable") || c["nullable"].is_boolean());
-            if (!ok) throw FormatError("safetensors metadata: a malformed entry in " + std::string(kColumnsKey) + ": " + c.dump());
+            if (!ok)
+                throw FormatError("safetensors metadata: a malformed entry in " + std::string(kColumnsKey) + ": " +
+                                  c.dump());
             const std::string name = c["name"], type_name = c["type"];
             if (type_name == "weights") {
                 if (name != kWeightsColumn || have_weights)
@@ -386,11 +398,13 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
                 continue;
             }
             const auto type = scalar_type(type_name);
-            if (!type) throw FormatError("safetensors metadata: the column '" + name + "' has the unknown type " + type_name);
+            if (!type)
+                throw FormatError("safetensors metadata: the column '" + name + "' has the unknown type " + type_name);
             la::Field f = la::field(name, *type, c.value("nullable", true));
             if (c.contains("metadata")) {
                 const json& m = c["metadata"];
-                if (!m.is_array()) throw FormatError("safetensors metadata: bad field metadata for the column '" + name + "'");
+                if (!m.is_array())
+                    throw FormatError("safetensors metadata: bad field metadata for the column '" + name + "'");
                 for (const auto& kv : m) {
                     if (!kv.is_array() || kv.size() != 2 || !kv[0].is_string() || !kv[1].is_string())
                         throw FormatError("safetensors metadata: bad field metadata for the column '" + name + "'");
@@ -400,17 +414,20 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
             auto value = md.find(name);
             if (value == md.end() && !f.nullable)
                 throw FormatError("safetensors metadata: the column '" + name + "' cannot be missing but has no value");
-            columns.push_back(value == md.end() ? null_of(f.type) : parse_value(f.type, value->second, "'" + name + "'"));
+            columns.push_back(value == md.end() ? null_of(f.type)
+                                                : parse_value(f.type, value->second, "'" + name + "'"));
             consumed.insert(name);
             schema->fields.push_back(std::move(f));
         }
-        if (!have_weights) throw FormatError("safetensors metadata: " + std::string(kColumnsKey) + " has no weights entry");
+        if (!have_weights)
+            throw FormatError("safetensors metadata: " + std::string(kColumnsKey) + " has no weights entry");
     } else {
         add_weights();
     }
     // Keys no column description claims (another tool's, or a foreign file's): string columns.
     for (const auto& [key, value] : file.metadata) {
-        if (consumed.count(key) || key == legolas::kSchemaQualifiedKey || std::string_view(key).starts_with(kOurPrefix)) continue;
+        if (consumed.count(key) || key == legolas::kSchemaQualifiedKey || std::string_view(key).starts_with(kOurPrefix))
+            continue;
         claim(key);
         schema->fields.push_back(la::field(key, la::utf8()));
         columns.push_back(la::make_strings({value}));
@@ -427,10 +444,12 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
     if (auto it = md.find(std::string(kSchemaMetadataKey)); it != md.end()) {
         const json pairs = parse_metadata_json(kSchemaMetadataKey, it->second);
         if (!pairs.is_array())
-            throw FormatError("safetensors metadata: " + std::string(kSchemaMetadataKey) + " must be an array of [key, value] strings");
+            throw FormatError("safetensors metadata: " + std::string(kSchemaMetadataKey) +
+                              " must be an array of [key, value] strings");
         for (const auto& kv : pairs) {
             if (!kv.is_array() || kv.size() != 2 || !kv[0].is_string() || !kv[1].is_string())
-                throw FormatError("safetensors metadata: " + std::string(kSchemaMetadataKey) + " must be an array of [key, value] strings");
+                throw FormatError("safetensors metadata: " + std::string(kSchemaMetadataKey) +
+                                  " must be an array of [key, value] strings");
             schema->metadata.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
         }
     }

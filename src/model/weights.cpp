@@ -91,22 +91,22 @@ int64_t checked_count(const std::vector<int64_t>& size) {
 double load_as_double(ElementType t, const uint8_t* p) noexcept {
     switch (t) {
         case ElementType::Bool: return *p ? 1.0 : 0.0;
-#define LF_LOAD(E, T)               \
-    case ElementType::E: {          \
-        T v;                        \
-        std::memcpy(&v, p, sizeof v); \
+#define LF_LOAD(E, T)                  \
+    case ElementType::E: {             \
+        T v;                           \
+        std::memcpy(&v, p, sizeof v);  \
         return static_cast<double>(v); \
     }
-        LF_LOAD(Int8, int8_t)
-        LF_LOAD(Int16, int16_t)
-        LF_LOAD(Int32, int32_t)
-        LF_LOAD(Int64, int64_t)
-        LF_LOAD(UInt8, uint8_t)
-        LF_LOAD(UInt16, uint16_t)
-        LF_LOAD(UInt32, uint32_t)
-        LF_LOAD(UInt64, uint64_t)
-        LF_LOAD(Float32, float)
-        LF_LOAD(Float64, double)
+            LF_LOAD(Int8, int8_t)
+            LF_LOAD(Int16, int16_t)
+            LF_LOAD(Int32, int32_t)
+            LF_LOAD(Int64, int64_t)
+            LF_LOAD(UInt8, uint8_t)
+            LF_LOAD(UInt16, uint16_t)
+            LF_LOAD(UInt32, uint32_t)
+            LF_LOAD(UInt64, uint64_t)
+            LF_LOAD(Float32, float)
+            LF_LOAD(Float64, double)
 #undef LF_LOAD
         case ElementType::Float16: {
             uint16_t h;
@@ -134,8 +134,9 @@ FlatArray::FlatArray(ElementType type, std::vector<int64_t> size_, arrow::Buffer
     const int64_t n = checked_count(size);
     int64_t bytes;
     if (__builtin_mul_overflow(n, element_size(type), &bytes) || bytes != values.size())
-        throw InvalidArgument("a " + std::string(element_type_name(type)) + " array of size " + format_julia_size(size) +
-                              " needs " + std::to_string(n) + " values, got " + std::to_string(values.size()) + " bytes");
+        throw InvalidArgument("a " + std::string(element_type_name(type)) + " array of size " +
+                              format_julia_size(size) + " needs " + std::to_string(n) + " values, got " +
+                              std::to_string(values.size()) + " bytes");
 }
 
 int64_t FlatArray::element_count() const noexcept {
@@ -179,13 +180,16 @@ void store_converted(ElementType from, const uint8_t* src, T* dst, int64_t n) {
                 std::memcpy(&u, p, 8);
                 const bool neg = from == ElementType::Int64 && s < 0;
                 bool fits;
-                if constexpr (std::is_same_v<T, bool>) fits = neg ? false : u <= 1;
+                if constexpr (std::is_same_v<T, bool>)
+                    fits = neg ? false : u <= 1;
                 else if constexpr (std::is_signed_v<T>)
                     fits = neg ? s >= std::numeric_limits<T>::min()
                                : u <= static_cast<uint64_t>(std::numeric_limits<T>::max());
-                else fits = !neg && u <= std::numeric_limits<T>::max();
-                if (!fits) throw InvalidArgument("value " + (neg ? std::to_string(s) : std::to_string(u)) +
-                                                 " at index " + std::to_string(i) + " does not fit the element type");
+                else
+                    fits = !neg && u <= std::numeric_limits<T>::max();
+                if (!fits)
+                    throw InvalidArgument("value " + (neg ? std::to_string(s) : std::to_string(u)) + " at index " +
+                                          std::to_string(i) + " does not fit the element type");
                 dst[i] = neg ? static_cast<T>(s) : static_cast<T>(u);
                 continue;
             }

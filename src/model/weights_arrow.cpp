@@ -74,8 +74,9 @@ arrow::DataType arrow_type(ElementType type) {
 DataType weights_type(ElementType type, bool large_vec) {
     const Field vec_item = arrow::field("", arrow_type(type), false);
     const DataType vec = large_vec ? arrow::large_list(vec_item) : arrow::list(vec_item);
-    const DataType flat = arrow::struct_({arrow::field("vec", vec, false),
-                                          arrow::field("size", arrow::list(arrow::field("", arrow::int64(), false)), false)});
+    const DataType flat =
+        arrow::struct_({arrow::field("vec", vec, false),
+                        arrow::field("size", arrow::list(arrow::field("", arrow::int64(), false)), false)});
     return arrow::struct_(
         {arrow::field("weights", arrow::list(arrow::field("", flat, false, extension(kFlatArrayExtension))), false)});
 }
@@ -166,8 +167,8 @@ arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, std::vector<arrow
     }
     (void)dims;
     auto vec = arrow::make_list(flat_type.children[0].type, vec_lengths, vec_values);
-    auto size = arrow::make_list(flat_type.children[1].type, size_lengths,
-                                 arrow::make_primitive(arrow::int64(), size_values));
+    auto size =
+        arrow::make_list(flat_type.children[1].type, size_lengths, arrow::make_primitive(arrow::int64(), size_values));
     auto flat = arrow::make_struct(flat_type, arrays, {vec, size});
     auto list = arrow::make_list(list_type, list_lengths, flat, any_null ? valid : std::vector<bool>{});
     return arrow::make_struct(column_type, static_cast<int64_t>(rows.size()), {list},
@@ -192,7 +193,8 @@ std::optional<Weights> weights_from_arrow(const Field& field, const arrow::Array
     const int64_t list_row = column.offset + row;  // a struct's slot i is its children's slot offset + i
     if (list.is_null(list_row)) return std::nullopt;
     const DataType& flat_t = t.children[0].type.children[0].type;
-    if (flat_t.id != TypeId::Struct || flat_t.children.size() != 2) malformed("a FlatArray is not a struct {vec, size}");
+    if (flat_t.id != TypeId::Struct || flat_t.children.size() != 2)
+        malformed("a FlatArray is not a struct {vec, size}");
     const auto [vi, si] = vec_and_size(flat_t);
     const DataType& vec_t = flat_t.children[static_cast<size_t>(vi)].type;
     const DataType& size_t_ = flat_t.children[static_cast<size_t>(si)].type;

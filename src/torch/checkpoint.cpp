@@ -1,11 +1,11 @@
 // TorchScript archives and PyTorch state dicts as named tensors.
 #include "legolasflux/torch/checkpoint.hpp"
 
-#include <caffe2/serialize/inline_container.h>
 #include <torch/script.h>
 
-#include <fstream>
+#include <caffe2/serialize/inline_container.h>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -71,9 +71,9 @@ namespace {
 
 at::ScalarType storage_dtype(const std::string& storage, const std::string& where) {
     static const std::map<std::string, at::ScalarType> dtypes = {
-        {"FloatStorage", at::kFloat}, {"DoubleStorage", at::kDouble}, {"HalfStorage", at::kHalf},
-        {"BFloat16Storage", at::kBFloat16}, {"LongStorage", at::kLong}, {"IntStorage", at::kInt},
-        {"ShortStorage", at::kShort}, {"CharStorage", at::kChar}, {"ByteStorage", at::kByte},
+        {"FloatStorage", at::kFloat},       {"DoubleStorage", at::kDouble}, {"HalfStorage", at::kHalf},
+        {"BFloat16Storage", at::kBFloat16}, {"LongStorage", at::kLong},     {"IntStorage", at::kInt},
+        {"ShortStorage", at::kShort},       {"CharStorage", at::kChar},     {"ByteStorage", at::kByte},
         {"BoolStorage", at::kBool}};
     const auto it = dtypes.find(storage);
     if (it == dtypes.end()) throw UnsupportedError(where + ": tensors of torch." + storage + " are not supported");
@@ -92,8 +92,8 @@ at::Tensor rebuild(const detail::PickleTensor& t, std::map<std::string, at::Tens
         auto [data, size] = zip.getRecord(record);
         const int64_t element = static_cast<int64_t>(c10::elementSize(dtype));
         if (st.numel > static_cast<int64_t>(size) / element)
-            throw FormatError(where + ": storage " + st.key + " claims " + std::to_string(st.numel) + " elements but its record holds " +
-                              std::to_string(size) + " bytes");
+            throw FormatError(where + ": storage " + st.key + " claims " + std::to_string(st.numel) +
+                              " elements but its record holds " + std::to_string(size) + " bytes");
         at::Tensor storage = at::empty({st.numel}, at::TensorOptions().dtype(dtype));
         if (st.numel > 0) std::memcpy(storage.data_ptr(), data.get(), static_cast<size_t>(st.numel * element));
         it = storages.emplace(st.key, storage).first;
@@ -109,7 +109,8 @@ at::Tensor rebuild(const detail::PickleTensor& t, std::map<std::string, at::Tens
     if (!empty) {
         for (size_t d = 0; d < t.sizes.size(); ++d) {
             int64_t extent = 0;
-            if (__builtin_mul_overflow(t.sizes[d] - 1, t.strides[d], &extent) || __builtin_add_overflow(last, extent, &last))
+            if (__builtin_mul_overflow(t.sizes[d] - 1, t.strides[d], &extent) ||
+                __builtin_add_overflow(last, extent, &last))
                 throw FormatError(where + ": a tensor's extent overflows");
         }
         if (last >= st.numel)
@@ -128,8 +129,9 @@ std::vector<NamedTensor> read_state_dict(const fs::path& path) {
     const auto got = open_readable(path).read(magic, 4).gcount();
     if (got < 4 || std::memcmp(magic, "PK\x03\x04", 4) != 0) {
         if (got >= 2 && static_cast<uint8_t>(magic[0]) == 0x80)
-            throw UnsupportedError(where + ": a torch.save file in the legacy format (before PyTorch 1.6); save it again "
-                                           "with a newer torch.save");
+            throw UnsupportedError(where +
+                                   ": a torch.save file in the legacy format (before PyTorch 1.6); save it again "
+                                   "with a newer torch.save");
         throw FormatError(where + ": not a file saved by torch.save (no zip archive)");
     }
     std::vector<NamedTensor> out;
@@ -137,16 +139,18 @@ std::vector<NamedTensor> read_state_dict(const fs::path& path) {
         caffe2::serialize::PyTorchStreamReader zip(where);
         if (!zip.hasRecord("data.pkl")) throw FormatError(where + ": the archive has no data.pkl");
         auto [pickle, pickle_size] = zip.getRecord("data.pkl");
-        const auto root = detail::unpickle(
-            std::string_view(static_cast<const char*>(pickle.get()), pickle_size), where);
+        const auto root =
+            detail::unpickle(std::string_view(static_cast<const char*>(pickle.get()), pickle_size), where);
         const auto* dict = std::get_if<detail::PickleDict>(&root->value);
-        if (!dict) throw FormatError(where + ": holds " + detail::describe(*root) + ", not a state dict (a dict of tensors)");
+        if (!dict)
+            throw FormatError(where + ": holds " + detail::describe(*root) + ", not a state dict (a dict of tensors)");
         std::map<std::string, at::Tensor> storages;
         for (const auto& [key, value] : dict->items) {
             const auto* name = std::get_if<std::string>(&key->value);
             if (!name) throw FormatError(where + ": a state dict key is " + detail::describe(*key) + ", not a string");
             const auto* tensor = std::get_if<detail::PickleTensor>(&value->value);
-            if (!tensor) throw FormatError(where + ": `" + *name + "` is " + detail::describe(*value) + ", not a tensor");
+            if (!tensor)
+                throw FormatError(where + ": `" + *name + "` is " + detail::describe(*value) + ", not a tensor");
             out.push_back({*name, rebuild(*tensor, storages, zip, where)});
         }
     } catch (const c10::Error& e) {

@@ -62,10 +62,10 @@ bool add_layer(const nn::Module& m, const std::string& p, std::vector<FluxTensor
 void walk(const nn::Module& m, const std::string& prefix, std::unordered_set<const nn::Module*>& seen,
           std::vector<FluxTensor>& out) {
     if (!seen.insert(&m).second) return;
-    if (!add_layer(m, prefix, out) &&
-        (!m.named_parameters(false).is_empty() || !m.named_buffers(false).is_empty()))
-        throw UnsupportedError("module '" + (prefix.empty() ? std::string("(root)") : prefix.substr(0, prefix.size() - 1)) +
-                               "' (" + m.name() + ") holds tensors but has no known Flux layout");
+    if (!add_layer(m, prefix, out) && (!m.named_parameters(false).is_empty() || !m.named_buffers(false).is_empty()))
+        throw UnsupportedError("module '" +
+                               (prefix.empty() ? std::string("(root)") : prefix.substr(0, prefix.size() - 1)) + "' (" +
+                               m.name() + ") holds tensors but has no known Flux layout");
     for (const auto& c : m.named_children()) walk(*c.value(), prefix + c.key() + ".", seen, out);
 }
 
@@ -123,8 +123,9 @@ void load_flux_weights(nn::Module& module, const Weights& weights) {
     for (size_t i = 0; i < targets.size(); ++i) {
         const std::vector<int64_t> expected = flux_size(targets[i]);
         if (weights[i].size != expected)
-            throw ShapeError("For array " + std::to_string(i) + " ('" + targets[i].name + "') the model expects Julia size " +
-                             format_julia_size(expected) + ", got " + format_julia_size(weights[i].size));
+            throw ShapeError("For array " + std::to_string(i) + " ('" + targets[i].name +
+                             "') the model expects Julia size " + format_julia_size(expected) + ", got " +
+                             format_julia_size(weights[i].size));
         if (!at::isFloatingType(targets[i].tensor.scalar_type()))
             throw UnsupportedError("Flux layout loads floating-point tensors only; '" + targets[i].name + "' is " +
                                    c10::toString(targets[i].tensor.scalar_type()));

@@ -34,17 +34,17 @@ public:
         for (;;) {
             const uint8_t op = byte();
             switch (op) {
-                case 0x80: (void)byte(); break;                       // PROTO
-                case 0x95: (void)take(8); break;                      // FRAME: a hint only
-                case '.': return finish();                            // STOP
-                case '(': marks_.push_back(stack_.size()); break;     // MARK
-                case ')': push(PickleTuple{}); break;                 // EMPTY_TUPLE
-                case ']': push(PickleList{}); break;                  // EMPTY_LIST
-                case '}': push(PickleDict{}); break;                  // EMPTY_DICT
-                case 'N': push(PickleNone{}); break;                  // NONE
-                case 0x88: push(true); break;                         // NEWTRUE
-                case 0x89: push(false); break;                        // NEWFALSE
-                case 'K': push(static_cast<int64_t>(byte())); break;  // BININT1
+                case 0x80: (void)byte(); break;                               // PROTO
+                case 0x95: (void)take(8); break;                              // FRAME: a hint only
+                case '.': return finish();                                    // STOP
+                case '(': marks_.push_back(stack_.size()); break;             // MARK
+                case ')': push(PickleTuple{}); break;                         // EMPTY_TUPLE
+                case ']': push(PickleList{}); break;                          // EMPTY_LIST
+                case '}': push(PickleDict{}); break;                          // EMPTY_DICT
+                case 'N': push(PickleNone{}); break;                          // NONE
+                case 0x88: push(true); break;                                 // NEWTRUE
+                case 0x89: push(false); break;                                // NEWFALSE
+                case 'K': push(static_cast<int64_t>(byte())); break;          // BININT1
                 case 'M': push(static_cast<int64_t>(le<uint16_t>())); break;  // BININT2
                 case 'J': push(static_cast<int64_t>(le<int32_t>())); break;   // BININT
                 case 0x8a: push(long1()); break;                              // LONG1
@@ -69,7 +69,8 @@ public:
                 }
                 case 0x93: {  // STACK_GLOBAL
                     const PicklePtr name = pop(), module = pop();
-                    push(PickleGlobal{as_string(*module, "STACK_GLOBAL module"), as_string(*name, "STACK_GLOBAL name")});
+                    push(
+                        PickleGlobal{as_string(*module, "STACK_GLOBAL module"), as_string(*name, "STACK_GLOBAL name")});
                     break;
                 }
                 case 'a': {  // APPEND
@@ -95,8 +96,8 @@ public:
                     for (size_t i = 0; i < items.size(); i += 2) dict.push_back({items[i], items[i + 1]});
                     break;
                 }
-                case 'R': reduce(); break;  // REDUCE
-                case 'b': (void)pop(); break;  // BUILD: sets attributes (an OrderedDict's _metadata); not needed
+                case 'R': reduce(); break;           // REDUCE
+                case 'b': (void)pop(); break;        // BUILD: sets attributes (an OrderedDict's _metadata); not needed
                 case 'Q': persistent_load(); break;  // BINPERSID
                 default: fail("unsupported pickle opcode 0x" + hex(op) + " at byte " + std::to_string(pos_ - 1));
             }
@@ -114,7 +115,8 @@ private:
     }
 
     std::string_view take(uint64_t n) {
-        if (n > in_.size() - pos_) fail("truncated (" + std::to_string(n) + " bytes wanted at byte " + std::to_string(pos_) + ")");
+        if (n > in_.size() - pos_)
+            fail("truncated (" + std::to_string(n) + " bytes wanted at byte " + std::to_string(pos_) + ")");
         const auto out = in_.substr(pos_, n);
         pos_ += n;
         return out;
@@ -160,7 +162,8 @@ private:
         stack_.push_back(std::move(p));
     }
     PicklePtr pop() {
-        if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) fail("stack underflow at byte " + std::to_string(pos_));
+        if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back()))
+            fail("stack underflow at byte " + std::to_string(pos_));
         PicklePtr p = std::move(stack_.back());
         stack_.pop_back();
         return p;
@@ -180,7 +183,8 @@ private:
         push(PickleTuple{std::move(items)});
     }
     PicklePtr& top(const char* op) {
-        if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) fail(std::string(op) + " on an empty stack");
+        if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back()))
+            fail(std::string(op) + " on an empty stack");
         return stack_.back();
     }
     std::vector<PicklePtr>& list_at_top(const char* op) {
@@ -230,15 +234,19 @@ private:
         if (qualified == "collections.OrderedDict" && args->items.empty()) return push(PickleDict{});
         if (qualified == "torch._utils._rebuild_tensor_v2") {
             // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-            if (args->items.size() < 4) fail("_rebuild_tensor_v2 with " + std::to_string(args->items.size()) + " arguments");
+            if (args->items.size() < 4)
+                fail("_rebuild_tensor_v2 with " + std::to_string(args->items.size()) + " arguments");
             const auto* storage = std::get_if<std::shared_ptr<PickleStorage>>(&args->items[0]->value);
             if (!storage) fail("_rebuild_tensor_v2 of " + describe(*args->items[0]) + ", not a storage");
             PickleTensor t{*storage, as_int(*args->items[1], "a tensor's storage offset"),
                            as_ints(*args->items[2], "a tensor's size"), as_ints(*args->items[3], "a tensor's stride")};
-            if (t.sizes.size() != t.strides.size()) fail("a tensor with " + std::to_string(t.sizes.size()) + " sizes and " + std::to_string(t.strides.size()) + " strides");
+            if (t.sizes.size() != t.strides.size())
+                fail("a tensor with " + std::to_string(t.sizes.size()) + " sizes and " +
+                     std::to_string(t.strides.size()) + " strides");
             return push(std::move(t));
         }
-        if (qualified == "torch._utils._rebuild_parameter" || qualified == "torch._utils._rebuild_parameter_with_state") {
+        if (qualified == "torch._utils._rebuild_parameter" ||
+            qualified == "torch._utils._rebuild_parameter_with_state") {
             if (args->items.empty() || !std::holds_alternative<PickleTensor>(args->items[0]->value))
                 fail("_rebuild_parameter without a tensor");
             return push_ptr(args->items[0]);
@@ -267,7 +275,8 @@ private:
     }
 
     PicklePtr finish() {
-        if (!marks_.empty() || stack_.size() != 1) fail("STOP with " + std::to_string(stack_.size()) + " values on the stack");
+        if (!marks_.empty() || stack_.size() != 1)
+            fail("STOP with " + std::to_string(stack_.size()) + " values on the stack");
         check_acyclic(stack_.back());
         result_ = stack_.back();
         return result_;

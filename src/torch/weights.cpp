@@ -211,8 +211,9 @@ at::Tensor to_tensor(const FlatArray& array) {
     }
     const std::vector<int64_t> shape(array.size.rbegin(), array.size.rend());
     arrow::Buffer keep = array.values;  // the deleter keeps the values alive as long as the tensor
-    return ::torch::from_blob(const_cast<uint8_t*>(keep.data()), shape, [keep](void*) mutable { keep = {}; },
-                              at::TensorOptions().dtype(to_dtype(array.element_type)));
+    return ::torch::from_blob(
+        const_cast<uint8_t*>(keep.data()), shape, [keep](void*) mutable { keep = {}; },
+        at::TensorOptions().dtype(to_dtype(array.element_type)));
 }
 
 Weights fetch_weights(const ::torch::nn::Module& module, std::vector<std::string>* names, const FetchOptions& options) {
@@ -236,7 +237,8 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
                          std::to_string(names->size()) + " names");
     if (weights.size() != targets.size())
         throw ShapeError("Number of weights given (" + std::to_string(weights.size()) +
-                         ") does not match number of weights the model expects (" + std::to_string(targets.size()) + ")");
+                         ") does not match number of weights the model expects (" + std::to_string(targets.size()) +
+                         ")");
 
     // Which array goes into which tensor.
     std::vector<size_t> source(targets.size());
@@ -267,13 +269,14 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
         const at::Tensor& tensor = targets[t].tensor;
         const std::vector<int64_t> expected = reversed(tensor.sizes());
         if (array.size != expected)
-            throw ShapeError("For array " + std::to_string(source[t]) + " ('" + targets[t].name + "') the model expects torch shape " +
-                             torch_shape(tensor.sizes()) + " (Julia size " + format_julia_size(expected) +
-                             "), got Julia size " + format_julia_size(array.size) + " (torch shape " +
+            throw ShapeError("For array " + std::to_string(source[t]) + " ('" + targets[t].name +
+                             "') the model expects torch shape " + torch_shape(tensor.sizes()) + " (Julia size " +
+                             format_julia_size(expected) + "), got Julia size " + format_julia_size(array.size) +
+                             " (torch shape " +
                              torch_shape(std::vector<int64_t>(array.size.rbegin(), array.size.rend())) + ")");
         if (auto why = inexact_value(array, tensor.scalar_type()))
-            throw ShapeError("array " + std::to_string(source[t]) + " ('" + targets[t].name + "') cannot be stored in a " +
-                             c10::toString(tensor.scalar_type()) + " tensor: " + *why);
+            throw ShapeError("array " + std::to_string(source[t]) + " ('" + targets[t].name +
+                             "') cannot be stored in a " + c10::toString(tensor.scalar_type()) + " tensor: " + *why);
         if (array.element_type == ElementType::UInt64 || array.element_type == ElementType::UInt32 ||
             array.element_type == ElementType::UInt16)
             (void)to_tensor(array);  // converts now, so that nothing can fail below
@@ -296,8 +299,10 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
     // A large model is not read back soon after loading: written around the caches.
     const bool stream = bytes >= common::kParallelMinimum;
     common::parallel_for(pieces.size(), threads, [&](size_t i) {
-        if (stream) common::stream_copy(pieces[i].to, pieces[i].from, pieces[i].bytes);
-        else std::memcpy(pieces[i].to, pieces[i].from, pieces[i].bytes);
+        if (stream)
+            common::stream_copy(pieces[i].to, pieces[i].from, pieces[i].bytes);
+        else
+            std::memcpy(pieces[i].to, pieces[i].from, pieces[i].bytes);
     });
     // As copy_ would: autograd then sees that the tensors changed since a graph saved them.
     for (size_t t = 0; t < targets.size(); ++t)

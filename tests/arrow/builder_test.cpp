@@ -1,9 +1,8 @@
-#include "legolasflux/arrow/builder.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cstring>
 
+#include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/validate.hpp"
 #include "legolasflux/errors.hpp"
 
@@ -76,7 +75,8 @@ TEST(Builder, NullAndBool) {
     EXPECT_EQ(n->null_count, 5);
     EXPECT_TRUE(n->buffers.empty());
 
-    auto b = make_bool({true, false, true, true, false, false, false, false, true}, {true, true, false, true, true, true, true, true, true});
+    auto b = make_bool({true, false, true, true, false, false, false, false, true},
+                       {true, true, false, true, true, true, true, true, true});
     ASSERT_EQ(b->buffers.size(), 2u);
     EXPECT_EQ(b->null_count, 1);
     EXPECT_EQ(b->buffers[1].size(), 2);
@@ -175,13 +175,15 @@ TEST(Builder, Lists) {
 
 TEST(Builder, MapsAndStructs) {
     const DataType m = map(field("key", utf8()), field("value", int32()));
-    auto entries = make_struct(m.children[0].type, 2, {make_strings({"a", "b"}), make_primitive(int32(), std::vector<int32_t>{1, 2})});
+    auto entries = make_struct(m.children[0].type, 2,
+                               {make_strings({"a", "b"}), make_primitive(int32(), std::vector<int32_t>{1, 2})});
     auto a = make_list(m, {1, 1}, entries);
     EXPECT_EQ(a->type, m);
     EXPECT_EQ(as_vector<int32_t>(a->buffers[1], 3), (std::vector<int32_t>{0, 1, 2}));
 
     const DataType st = struct_({field("x", int32()), field("y", utf8())});
-    auto s = make_struct(st, 2, {make_primitive(int32(), std::vector<int32_t>{1, 2}), make_strings({"p", "q"})}, {true, false});
+    auto s = make_struct(st, 2, {make_primitive(int32(), std::vector<int32_t>{1, 2}), make_strings({"p", "q"})},
+                         {true, false});
     EXPECT_EQ(s->buffers.size(), 1u);
     EXPECT_EQ(s->null_count, 1);
     EXPECT_EQ(s->children.size(), 2u);
@@ -194,7 +196,8 @@ TEST(Builder, MapsAndStructs) {
 
 TEST(Builder, Unions) {
     const DataType sparse = union_(UnionMode::Sparse, {field("i", int32()), field("s", utf8())}, {3, 4});
-    auto u = make_union(sparse, {3, 4}, {}, {make_primitive(int32(), std::vector<int32_t>{1, 0}), make_strings({"", "x"})});
+    auto u =
+        make_union(sparse, {3, 4}, {}, {make_primitive(int32(), std::vector<int32_t>{1, 0}), make_strings({"", "x"})});
     ASSERT_EQ(u->buffers.size(), 1u);
     EXPECT_EQ(as_vector<int8_t>(u->buffers[0], 2), (std::vector<int8_t>{3, 4}));
     EXPECT_EQ(u->null_count, 0);
@@ -202,11 +205,13 @@ TEST(Builder, Unions) {
                  InvalidArgument);
 
     const DataType dense = union_(UnionMode::Dense, {field("i", int32()), field("s", utf8())});
-    auto d = make_union(dense, {0, 1, 0}, {0, 0, 1}, {make_primitive(int32(), std::vector<int32_t>{1, 2}), make_strings({"x"})});
+    auto d = make_union(dense, {0, 1, 0}, {0, 0, 1},
+                        {make_primitive(int32(), std::vector<int32_t>{1, 2}), make_strings({"x"})});
     ASSERT_EQ(d->buffers.size(), 2u);
     EXPECT_EQ(as_vector<int32_t>(d->buffers[1], 3), (std::vector<int32_t>{0, 0, 1}));
-    EXPECT_THROW(make_union(dense, {0, 1}, {0}, {make_primitive(int32(), std::vector<int32_t>{1}), make_strings({"x"})}),
-                 InvalidArgument);
+    EXPECT_THROW(
+        make_union(dense, {0, 1}, {0}, {make_primitive(int32(), std::vector<int32_t>{1}), make_strings({"x"})}),
+        InvalidArgument);
 }
 
 TEST(Builder, RunEndEncodedAndDictionary) {
@@ -249,7 +254,8 @@ TEST(Builder, Batches) {
                  InvalidArgument);
     EXPECT_THROW(make_batch(nullptr, {}), InvalidArgument);
     try {
-        make_batch(schema, {make_primitive(int64(), std::vector<int64_t>{1, 2}), make_binary_like(binary(), {"a", "b"})});
+        make_batch(schema,
+                   {make_primitive(int64(), std::vector<int64_t>{1, 2}), make_binary_like(binary(), {"a", "b"})});
         FAIL() << "expected InvalidArgument";
     } catch (const InvalidArgument& e) {
         EXPECT_STREQ(e.what(), "make_batch: name has type binary, expected utf8 in field name");

@@ -6,8 +6,6 @@
 // Ownership, release callbacks, foreign producers and stream errors: c_data_ownership_test.cpp.
 #include <gtest/gtest.h>
 
-#include "support/corpus.hpp"
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +17,7 @@
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/errors.hpp"
+#include "support/corpus.hpp"
 
 namespace {
 
@@ -85,7 +84,8 @@ void expect_shared(const Array& original, const Array& imported, const std::stri
     for (size_t k = 0; k < imported.children.size(); ++k)
         expect_shared(*original.children[k], *imported.children[k], path + "." + std::to_string(k), compared);
     ASSERT_EQ(!original.dictionary, !imported.dictionary) << path;
-    if (original.dictionary) expect_shared(*original.dictionary, *imported.dictionary, path + " (dictionary)", compared);
+    if (original.dictionary)
+        expect_shared(*original.dictionary, *imported.dictionary, path + " (dictionary)", compared);
 }
 
 // ---- the corpus --------------------------------------------------------------------------------
@@ -182,20 +182,52 @@ std::string format_of(const DataType& t) {
 TEST(CDataFormat, EveryTypeHasTheSpecsFormatString) {
     const Field item = field("item", int32());
     const std::vector<std::pair<DataType, std::string>> cases = {
-        {null(), "n"}, {boolean(), "b"}, {int8(), "c"}, {uint8(), "C"}, {int16(), "s"}, {uint16(), "S"},
-        {int32(), "i"}, {uint32(), "I"}, {int64(), "l"}, {uint64(), "L"}, {float16(), "e"}, {float32(), "f"},
-        {float64(), "g"}, {binary(), "z"}, {large_binary(), "Z"}, {binary_view(), "vz"}, {utf8(), "u"},
-        {large_utf8(), "U"}, {utf8_view(), "vu"}, {decimal(128, 19, 10), "d:19,10"}, {decimal(256, 40, -2), "d:40,-2,256"},
-        {decimal(32, 7, 3), "d:7,3,32"}, {decimal(64, 15, 0), "d:15,0,64"}, {fixed_size_binary(4), "w:4"},
-        {date32(), "tdD"}, {date64(), "tdm"}, {time32(TimeUnit::Second), "tts"}, {time32(TimeUnit::Millisecond), "ttm"},
-        {time64(TimeUnit::Microsecond), "ttu"}, {time64(TimeUnit::Nanosecond), "ttn"},
-        {timestamp(TimeUnit::Second), "tss:"}, {timestamp(TimeUnit::Millisecond, "UTC"), "tsm:UTC"},
-        {timestamp(TimeUnit::Microsecond, "Europe/Paris"), "tsu:Europe/Paris"}, {timestamp(TimeUnit::Nanosecond), "tsn:"},
-        {duration(TimeUnit::Second), "tDs"}, {duration(TimeUnit::Nanosecond), "tDn"},
-        {interval(IntervalUnit::YearMonth), "tiM"}, {interval(IntervalUnit::DayTime), "tiD"},
-        {interval(IntervalUnit::MonthDayNano), "tin"}, {list(item), "+l"}, {large_list(item), "+L"},
-        {list_view(item), "+vl"}, {large_list_view(item), "+vL"}, {fixed_size_list(item, 3), "+w:3"},
-        {struct_({item, field("b", utf8())}), "+s"}, {map(field("key", utf8(), false), item), "+m"},
+        {null(), "n"},
+        {boolean(), "b"},
+        {int8(), "c"},
+        {uint8(), "C"},
+        {int16(), "s"},
+        {uint16(), "S"},
+        {int32(), "i"},
+        {uint32(), "I"},
+        {int64(), "l"},
+        {uint64(), "L"},
+        {float16(), "e"},
+        {float32(), "f"},
+        {float64(), "g"},
+        {binary(), "z"},
+        {large_binary(), "Z"},
+        {binary_view(), "vz"},
+        {utf8(), "u"},
+        {large_utf8(), "U"},
+        {utf8_view(), "vu"},
+        {decimal(128, 19, 10), "d:19,10"},
+        {decimal(256, 40, -2), "d:40,-2,256"},
+        {decimal(32, 7, 3), "d:7,3,32"},
+        {decimal(64, 15, 0), "d:15,0,64"},
+        {fixed_size_binary(4), "w:4"},
+        {date32(), "tdD"},
+        {date64(), "tdm"},
+        {time32(TimeUnit::Second), "tts"},
+        {time32(TimeUnit::Millisecond), "ttm"},
+        {time64(TimeUnit::Microsecond), "ttu"},
+        {time64(TimeUnit::Nanosecond), "ttn"},
+        {timestamp(TimeUnit::Second), "tss:"},
+        {timestamp(TimeUnit::Millisecond, "UTC"), "tsm:UTC"},
+        {timestamp(TimeUnit::Microsecond, "Europe/Paris"), "tsu:Europe/Paris"},
+        {timestamp(TimeUnit::Nanosecond), "tsn:"},
+        {duration(TimeUnit::Second), "tDs"},
+        {duration(TimeUnit::Nanosecond), "tDn"},
+        {interval(IntervalUnit::YearMonth), "tiM"},
+        {interval(IntervalUnit::DayTime), "tiD"},
+        {interval(IntervalUnit::MonthDayNano), "tin"},
+        {list(item), "+l"},
+        {large_list(item), "+L"},
+        {list_view(item), "+vl"},
+        {large_list_view(item), "+vL"},
+        {fixed_size_list(item, 3), "+w:3"},
+        {struct_({item, field("b", utf8())}), "+s"},
+        {map(field("key", utf8(), false), item), "+m"},
         {union_(UnionMode::Sparse, {item, field("b", utf8())}), "+us:0,1"},
         {union_(UnionMode::Dense, {item, field("b", utf8())}, {5, 2}), "+ud:5,2"},
         {run_end_encoded(int32(), field("values", utf8())), "+r"},

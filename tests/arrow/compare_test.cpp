@@ -1,5 +1,3 @@
-#include "legolasflux/arrow/compare.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,6 +5,7 @@
 
 #include "arrow/core_test_arrays.hpp"
 #include "legolasflux/arrow/builder.hpp"
+#include "legolasflux/arrow/compare.hpp"
 
 namespace legolasflux::arrow {
 namespace {
@@ -48,7 +47,8 @@ TEST(Compare, SlicesEqualFreshArrays) {
     // A list whose child is sliced and whose offsets do not start at 0.
     auto child = make_primitive(int64(), std::vector<int64_t>{0, 0, 1, 2, 3});
     auto lists = make_list(list(field("item", int64())), {2, 2, 1}, child);
-    auto expected = make_list(list(field("item", int64())), {2, 1}, make_primitive(int64(), std::vector<int64_t>{1, 2, 3}));
+    auto expected =
+        make_list(list(field("item", int64())), {2, 1}, make_primitive(int64(), std::vector<int64_t>{1, 2, 3}));
     EXPECT_TRUE(array_equals(*slice(lists, 1, 2), *expected));
     auto shifted = make_list(list(field("item", int64())), {2, 1}, slice(child, 2, 3));
     EXPECT_TRUE(array_equals(*shifted, *expected));
@@ -100,7 +100,8 @@ TEST(Compare, FloatsAreBitExactExceptNaN) {
     EXPECT_FALSE(array_equals(*make_primitive(float16(), std::vector<uint16_t>{0x7c00}),
                               *make_primitive(float16(), std::vector<uint16_t>{0x7e00})));
     // Same bits, different type.
-    EXPECT_FALSE(array_equals(*make_primitive(int32(), std::vector<int32_t>{1}), *make_primitive(uint32(), std::vector<uint32_t>{1})));
+    EXPECT_FALSE(array_equals(*make_primitive(int32(), std::vector<int32_t>{1}),
+                              *make_primitive(uint32(), std::vector<uint32_t>{1})));
 }
 
 TEST(Compare, DictionariesCompareDecodedValues) {
@@ -121,18 +122,23 @@ TEST(Compare, DictionariesCompareDecodedValues) {
 
 TEST(Compare, Unions) {
     const DataType dense = union_(UnionMode::Dense, {field("i", int32()), field("s", utf8())});
-    auto a = make_union(dense, {0, 1, 0}, {0, 0, 1}, {make_primitive(int32(), std::vector<int32_t>{5, 6}), make_strings({"x"})});
+    auto a = make_union(dense, {0, 1, 0}, {0, 0, 1},
+                        {make_primitive(int32(), std::vector<int32_t>{5, 6}), make_strings({"x"})});
     // Same values, laid out differently in the children.
     auto b = make_union(dense, {0, 1, 0}, {2, 1, 0},
                         {make_primitive(int32(), std::vector<int32_t>{6, 99, 5}), make_strings({"unused", "x"})});
     EXPECT_TRUE(array_equals(*a, *b));
-    auto c = make_union(dense, {0, 1, 0}, {0, 0, 0}, {make_primitive(int32(), std::vector<int32_t>{5, 6}), make_strings({"x"})});
+    auto c = make_union(dense, {0, 1, 0}, {0, 0, 0},
+                        {make_primitive(int32(), std::vector<int32_t>{5, 6}), make_strings({"x"})});
     EXPECT_FALSE(array_equals(*a, *c));
     const DataType sparse = union_(UnionMode::Sparse, {field("i", int32()), field("s", utf8())});
-    auto s1 = make_union(sparse, {0, 1}, {}, {make_primitive(int32(), std::vector<int32_t>{1, 7}), make_strings({"q", "r"})});
-    auto s2 = make_union(sparse, {0, 1}, {}, {make_primitive(int32(), std::vector<int32_t>{1, 8}), make_strings({"z", "r"})});
+    auto s1 =
+        make_union(sparse, {0, 1}, {}, {make_primitive(int32(), std::vector<int32_t>{1, 7}), make_strings({"q", "r"})});
+    auto s2 =
+        make_union(sparse, {0, 1}, {}, {make_primitive(int32(), std::vector<int32_t>{1, 8}), make_strings({"z", "r"})});
     EXPECT_TRUE(array_equals(*s1, *s2));  // unselected child slots do not matter
-    auto s3 = make_union(sparse, {0, 0}, {}, {make_primitive(int32(), std::vector<int32_t>{1, 8}), make_strings({"z", "r"})});
+    auto s3 =
+        make_union(sparse, {0, 0}, {}, {make_primitive(int32(), std::vector<int32_t>{1, 8}), make_strings({"z", "r"})});
     EXPECT_FALSE(array_equals(*s1, *s3));
     EXPECT_TRUE(array_equals(*slice(s1, 1, 1), *slice(s2, 1, 1)));
     EXPECT_FALSE(array_equals(*slice(s1, 1, 1), *slice(s3, 1, 1)));
@@ -158,8 +164,10 @@ TEST(Compare, NestedDifferences) {
     auto w2 = testing::weights_column(3);
     EXPECT_TRUE(array_equals(*w1, *w2));
     EXPECT_FALSE(array_equals(*w1, *testing::weights_column(4)));
-    auto views1 = make_list_view(list_view(field("", int32())), {0, 2}, {2, 1}, make_primitive(int32(), std::vector<int32_t>{1, 2, 3}));
-    auto views2 = make_list_view(list_view(field("", int32())), {1, 0}, {2, 1}, make_primitive(int32(), std::vector<int32_t>{3, 1, 2}));
+    auto views1 = make_list_view(list_view(field("", int32())), {0, 2}, {2, 1},
+                                 make_primitive(int32(), std::vector<int32_t>{1, 2, 3}));
+    auto views2 = make_list_view(list_view(field("", int32())), {1, 0}, {2, 1},
+                                 make_primitive(int32(), std::vector<int32_t>{3, 1, 2}));
     EXPECT_TRUE(array_equals(*views1, *views2));
 }
 
@@ -174,7 +182,8 @@ Table table_of(std::shared_ptr<const Schema> schema, const std::vector<std::vect
                const std::vector<std::vector<std::string>>& name_batches) {
     Table t{schema, {}};
     for (size_t k = 0; k < id_batches.size(); ++k)
-        t.batches.push_back(make_batch(schema, {make_primitive(int64(), id_batches[k]), make_strings(name_batches[k])}));
+        t.batches.push_back(
+            make_batch(schema, {make_primitive(int64(), id_batches[k]), make_strings(name_batches[k])}));
     return t;
 }
 
@@ -209,7 +218,7 @@ TEST(Compare, TableSchemasMustMatchIncludingMetadata) {
     EXPECT_EQ(table_difference(d, e),
               "field 1 of the schemas differs: name: utf8 extension<x> (metadata differs) vs name: utf8 extension<x> "
               "(metadata differs)");
-    EXPECT_EQ(table_difference(a, table_of(schema_of({field("id", int64())}, {{"k", "v"}}), {}, {})) ,
+    EXPECT_EQ(table_difference(a, table_of(schema_of({field("id", int64())}, {{"k", "v"}}), {}, {})),
               "the schemas have 2 and 1 fields");
 }
 

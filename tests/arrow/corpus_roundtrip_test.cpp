@@ -5,24 +5,22 @@
 //      last row dropped) reads back equal to the sliced table.
 #include <gtest/gtest.h>
 
-#include "support/corpus.hpp"
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/errors.hpp"
+#include "support/corpus.hpp"
 
 namespace {
 
@@ -41,8 +39,8 @@ std::string first_difference(const Json& expected, const Json& actual) {
     if (patch.empty()) return "values differ but the diff is empty";
     const Json& op = patch[0];
     const std::string path = op.at("path").get<std::string>();
-    std::string out = "first difference at " + (path.empty() ? std::string("/") : path) + " (" +
-                      op.at("op").get<std::string>() + ")";
+    std::string out =
+        "first difference at " + (path.empty() ? std::string("/") : path) + " (" + op.at("op").get<std::string>() + ")";
     const Json::json_pointer ptr(path);
     auto show = [&](const Json& j) {
         if (!j.contains(ptr)) return std::string("<absent>");
@@ -109,7 +107,8 @@ TEST_P(CorpusJson, TruncatedArraysAreFormatErrors) {
         for (const char* part : {"batches", "dictionaries"})
             if (doc.contains(part))
                 for (auto& e : doc[part]) visit_arrays(e, part, cut);
-        EXPECT_THROW(read_json(doc.dump()), legolasflux::FormatError) << "array #" << target << " under \"" << where << "\"";
+        EXPECT_THROW(read_json(doc.dump()), legolasflux::FormatError)
+            << "array #" << target << " under \"" << where << "\"";
     }
 }
 

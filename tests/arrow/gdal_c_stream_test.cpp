@@ -12,9 +12,8 @@
 // as GDAL's ogr_api.h and gdal.h declare them), so that the test needs the library, which
 // scripts/setup.sh installs, and not the 65 packages that libgdal-dev's headers pull in. Without
 // the library the test is skipped and says so.
-#include <gtest/gtest.h>
-
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 
 #include <cstring>
 #include <filesystem>
@@ -218,7 +217,8 @@ TEST(GdalArrowStream, GeometriesArriveAsWkbWithTheirExtensionName) {
     ASSERT_EQ(schema.fields.size(), 4u) << to_string(schema);
     EXPECT_EQ(schema.fields[3].name, "geom_WKT");
     EXPECT_EQ(schema.fields[3].type, binary());
-    EXPECT_EQ(find_metadata(schema.fields[3].metadata, "ARROW:extension:name"), std::optional<std::string_view>("ogc.wkb"));
+    EXPECT_EQ(find_metadata(schema.fields[3].metadata, "ARROW:extension:name"),
+              std::optional<std::string_view>("ogc.wkb"));
     EXPECT_EQ(label, (Column<std::string>{"a", "b", "c"}));
 
     // Little-endian WKB (byte order 1, the geometry type as uint32, counts, then the coordinates),

@@ -7,20 +7,20 @@
 #include <string>
 
 #include "arrow/ipc_test_support.hpp"
-#include "support/ipc_walk.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
+#include "support/ipc_walk.hpp"
 
 namespace {
 
 using namespace legolasflux::arrow;
-using legolasflux::FormatError;
-using legolasflux::UnsupportedError;
 using ipctest::BatchSpec;
 using ipctest::Bytes;
 using ipctest::Pair;
+using legolasflux::FormatError;
+using legolasflux::UnsupportedError;
 
 Buffer to_buffer(const Bytes& bytes) { return Buffer::copy_of(bytes.data(), static_cast<int64_t>(bytes.size())); }
 
@@ -32,7 +32,8 @@ void expect_error(F&& f, std::initializer_list<std::string> parts) {
         ADD_FAILURE() << "no exception";
     } catch (const E& e) {
         const std::string what = e.what();
-        for (const std::string& p : parts) EXPECT_NE(what.find(p), std::string::npos) << "'" << p << "' not in: " << what;
+        for (const std::string& p : parts)
+            EXPECT_NE(what.find(p), std::string::npos) << "'" << p << "' not in: " << what;
     } catch (const std::exception& e) {
         ADD_FAILURE() << "wrong exception type: " << e.what();
     }
@@ -131,20 +132,28 @@ TEST(IpcErrors, BufferOutsideTheBody) {
     expect_error<FormatError>([&] { read_stream(to_buffer(stream)); },
                               {"record batch 0 (message 1", "outside the message body", "values of field i"});
     s.buffers = {{0, 0}, {-8, 16}};
-    EXPECT_THROW(read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))}))), FormatError);
+    EXPECT_THROW(read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))}))),
+                 FormatError);
     // Node and buffer counts must match the schema.
     s.buffers = {{0, 0}, {0, 16}};
     s.nodes = {{2, 0}, {2, 0}};
-    expect_error<FormatError>([&] { read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))}))); },
-                              {"field nodes"});
+    expect_error<FormatError>(
+        [&] {
+            read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))})));
+        },
+        {"field nodes"});
     s.nodes = {{2, 0}};
     s.buffers = {{0, 0}};
-    expect_error<FormatError>([&] { read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))}))); },
-                              {"too few buffers"});
+    expect_error<FormatError>(
+        [&] {
+            read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))})));
+        },
+        {"too few buffers"});
     // A body that runs past the input.
     s.buffers = {{0, 0}, {0, 16}};
     s.body_length = 4096;
-    EXPECT_THROW(read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))}))), FormatError);
+    EXPECT_THROW(read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))}))),
+                 FormatError);
 }
 
 TEST(IpcErrors, BigEndianSchema) {
@@ -165,7 +174,9 @@ TEST(IpcErrors, UnknownCompressionCodec) {
     s.buffers = {{0, 0}, {0, 16}};
     s.codec = 5;
     expect_error<UnsupportedError>(
-        [&] { read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))}))); },
+        [&] {
+            read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(16, 0))})));
+        },
         {"compression codec 5"});
 }
 
@@ -208,8 +219,8 @@ Bytes v4_union_stream(int64_t union_nulls, int64_t validity_length) {
     s.length = 3;
     s.nodes = {{3, union_nulls}, {3, 0}};
     s.buffers = {{0, validity_length}, {8, 3}, {16, 0}, {16, 12}};
-    return ipctest::concat({ipctest::schema_message(schema, MetadataVersion::V4), ipctest::record_batch_message(s, body),
-                            ipctest::eos()});
+    return ipctest::concat(
+        {ipctest::schema_message(schema, MetadataVersion::V4), ipctest::record_batch_message(s, body), ipctest::eos()});
 }
 
 TEST(IpcErrors, V4UnionValidityIsDroppedOrRefused) {
@@ -226,7 +237,11 @@ TEST(IpcErrors, OldAndUnknownMetadataVersions) {
     const Bytes schema = ipctest::raw_schema_message(2 /* Int */, {}, ipctest::kV3);
     expect_error<UnsupportedError>([&] { read_stream(to_buffer(ipctest::concat({schema, ipctest::eos()}))); }, {"V3"});
     const Bytes future = ipctest::raw_schema_message(2, {}, 9);
-    expect_error<UnsupportedError>([&] { read_stream(to_buffer(ipctest::concat({future, ipctest::eos()}))); }, {"unknown metadata version"});
+    expect_error<UnsupportedError>(
+        [&] {
+            read_stream(to_buffer(ipctest::concat({future, ipctest::eos()})));
+        },
+        {"unknown metadata version"});
 }
 
 // Three int64 values, with the extremes that a lossy path would change, in one record batch.
@@ -243,8 +258,8 @@ Bytes int64_batch_message(int16_t version) {
 }
 
 Bytes old_footer_file(int16_t footer_version, int16_t message_version) {
-    return ipctest::int64_file(footer_version, {ipctest::int64_schema_message(message_version),
-                                                int64_batch_message(message_version)});
+    return ipctest::int64_file(footer_version,
+                               {ipctest::int64_schema_message(message_version), int64_batch_message(message_version)});
 }
 
 void expect_int64_values(const Table& t) {
@@ -318,10 +333,17 @@ TEST(IpcErrors, StreamsOfTheOldFooterFilesMessages) {
 
 TEST(IpcErrors, UnknownTypeAndFeature) {
     const Bytes schema = ipctest::raw_schema_message(27);
-    expect_error<UnsupportedError>([&] { read_stream(to_buffer(ipctest::concat({schema, ipctest::eos()}))); },
-                                   {"Type union member 27", "field x"});
+    expect_error<UnsupportedError>(
+        [&] {
+            read_stream(to_buffer(ipctest::concat({schema, ipctest::eos()})));
+        },
+        {"Type union member 27", "field x"});
     const Bytes feature = ipctest::raw_schema_message(1 /* Null */, {1, 2, 8});
-    expect_error<UnsupportedError>([&] { read_stream(to_buffer(ipctest::concat({feature, ipctest::eos()}))); }, {"feature 8"});
+    expect_error<UnsupportedError>(
+        [&] {
+            read_stream(to_buffer(ipctest::concat({feature, ipctest::eos()})));
+        },
+        {"feature 8"});
     const Bytes known = ipctest::raw_schema_message(1, {1, 2});
     EXPECT_NO_THROW(read_stream(to_buffer(ipctest::concat({known, ipctest::eos()}))));
 }
@@ -371,7 +393,9 @@ TEST(IpcErrors, MissingDictionaryAndStrayMessages) {
     s.nodes = {{1, 0}};
     s.buffers = {{0, 0}, {0, 1}};
     expect_error<FormatError>(
-        [&] { read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(8, 0))}))); },
+        [&] {
+            read_stream(to_buffer(ipctest::concat({schema, ipctest::record_batch_message(s, Bytes(8, 0))})));
+        },
         {"no dictionary with id 4", "field d"});
     // A dictionary batch for an id the schema does not use.
     BatchSpec d;
@@ -379,10 +403,14 @@ TEST(IpcErrors, MissingDictionaryAndStrayMessages) {
     d.nodes = {{0, 0}};
     d.buffers = {{0, 0}, {0, 4}, {8, 0}};
     expect_error<FormatError>(
-        [&] { read_stream(to_buffer(ipctest::concat({schema, ipctest::dictionary_batch_message(9, false, d, Bytes(8, 0))}))); },
+        [&] {
+            read_stream(
+                to_buffer(ipctest::concat({schema, ipctest::dictionary_batch_message(9, false, d, Bytes(8, 0))})));
+        },
         {"id 9"});
     // A stream that does not start with a schema, and one with two.
-    expect_error<FormatError>([&] { read_stream(to_buffer(ipctest::record_batch_message(s, Bytes(8, 0)))); }, {"schema"});
+    expect_error<FormatError>([&] { read_stream(to_buffer(ipctest::record_batch_message(s, Bytes(8, 0)))); },
+                              {"schema"});
     expect_error<FormatError>([&] { read_stream(to_buffer(ipctest::concat({schema, schema}))); }, {"second schema"});
     EXPECT_THROW(read_stream(to_buffer(Bytes{})), FormatError);
 }

@@ -10,19 +10,19 @@
 
 #include "arrow/core_test_arrays.hpp"
 #include "arrow/ipc_test_support.hpp"
-#include "support/ipc_walk.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/validate.hpp"
 #include "legolasflux/errors.hpp"
+#include "support/ipc_walk.hpp"
 
 namespace {
 
 using namespace legolasflux::arrow;
+using ipctest::Bytes;
 using legolasflux::InvalidArgument;
 using legolasflux::IoError;
-using ipctest::Bytes;
 namespace samples = legolasflux::arrow::testing;
 
 // A field describing `a` (dictionary arrays get a DictionaryEncoding with `dict_id`).
@@ -35,7 +35,8 @@ Field field_for(const std::string& name, const ArrayPtr& a, int64_t dict_id = 0)
     return field(name, a->type);
 }
 
-Table make_table(std::vector<Field> fields, std::vector<std::vector<ArrayPtr>> batches, KeyValueMetadata metadata = {}) {
+Table make_table(std::vector<Field> fields, std::vector<std::vector<ArrayPtr>> batches,
+                 KeyValueMetadata metadata = {}) {
     auto schema = std::make_shared<Schema>();
     schema->fields = std::move(fields);
     schema->metadata = std::move(metadata);
@@ -84,8 +85,9 @@ TEST_P(IpcAllTypes, RoundTripWholeSlicedAndEmpty) {
         SCOPED_TRACE(name);
         ASSERT_GE(array->length, 1);
         const int64_t off = std::min<int64_t>(1, array->length - 1);
-        const Table t = make_table({field_for(name, array)},
-                                   {{array}, {slice(array, off, array->length - off)}, {slice(array, array->length, 0)}});
+        const Table t =
+            make_table({field_for(name, array)},
+                       {{array}, {slice(array, off, array->length - off)}, {slice(array, array->length, 0)}});
         IpcFileInfo info;
         const Table back = round_trip(t, file_format, o, &info);
         expect_same_batches(t, back);
@@ -118,7 +120,8 @@ std::string case_name(const ::testing::TestParamInfo<Case>& p) {
 
 INSTANTIATE_TEST_SUITE_P(Ipc, IpcAllTypes,
                          ::testing::Combine(::testing::Bool(),
-                                            ::testing::Values(Compression::None, Compression::Lz4Frame, Compression::Zstd)),
+                                            ::testing::Values(Compression::None, Compression::Lz4Frame,
+                                                              Compression::Zstd)),
                          case_name);
 
 TEST(Ipc, MetadataVersionV4RoundTripsEveryTypeIncludingUnions) {
@@ -150,7 +153,8 @@ TEST(Ipc, MetadataVersionV4RoundTripsEveryTypeIncludingUnions) {
 TEST(Ipc, SlicedValuesAreWrittenAsIfUnsliced) {
     // A list<utf8> sliced at offset 3: the written offsets must start at 0 and the child hold
     // only the referenced strings.
-    auto strings = make_strings({"a", "bb", "ccc", "dddd", "e", "ff", "g"}, {true, true, false, true, true, true, true});
+    auto strings =
+        make_strings({"a", "bb", "ccc", "dddd", "e", "ff", "g"}, {true, true, false, true, true, true, true});
     auto lists = make_list(list(field("", utf8())), {1, 2, 0, 3, 1}, strings, {true, true, false, true, true});
     const Table t = make_table({field("l", lists->type)}, {{slice(lists, 3, 2)}});
     const Bytes bytes = write_file(t);
@@ -246,7 +250,8 @@ TEST(IpcDictionaries, GrowingDictionaryIsSentAsDelta) {
             o.compression = codec;
             const Bytes bytes = file_format ? write_file(t, o) : write_stream(t, o);
             IpcFileInfo info;
-            const Table back = file_format ? read_file(to_buffer(bytes), {}, &info) : read_stream(to_buffer(bytes), {}, &info);
+            const Table back =
+                file_format ? read_file(to_buffer(bytes), {}, &info) : read_stream(to_buffer(bytes), {}, &info);
             EXPECT_TRUE(table_equals(t, back)) << table_difference(t, back);
             EXPECT_EQ(info.num_dictionary_batches, 2);
             // The delta carries only the two new values.
@@ -331,7 +336,8 @@ TEST(IpcLayout, AlignmentOfBodiesAndBuffers) {
         for (const auto& m : w.messages) {
             EXPECT_EQ(m.metadata_length % 8, 0);
             EXPECT_EQ(m.body_offset % static_cast<uint64_t>(alignment), 0u) << "body at " << m.body_offset;
-            for (const auto& b : m.message.batch.buffers) EXPECT_EQ(b.offset % alignment, 0) << "buffer at " << b.offset;
+            for (const auto& b : m.message.batch.buffers)
+                EXPECT_EQ(b.offset % alignment, 0) << "buffer at " << b.offset;
         }
         ASSERT_EQ(w.footer.record_batches.size(), 1u);
         const auto& block = w.footer.record_batches[0];
@@ -463,8 +469,9 @@ TEST(IpcEntryPoints, LegacyFramingWithoutContinuationMarker) {
     for (const auto& m : w.messages) {
         ipctest::append_value<int32_t>(legacy, m.metadata_length);
         const auto meta_start = m.marker_offset + 8;
-        legacy.insert(legacy.end(), modern.begin() + static_cast<std::ptrdiff_t>(meta_start),
-                      modern.begin() + static_cast<std::ptrdiff_t>(m.body_offset + static_cast<uint64_t>(m.message.body_length)));
+        legacy.insert(
+            legacy.end(), modern.begin() + static_cast<std::ptrdiff_t>(meta_start),
+            modern.begin() + static_cast<std::ptrdiff_t>(m.body_offset + static_cast<uint64_t>(m.message.body_length)));
     }
     ipctest::append_value<int32_t>(legacy, 0);  // the old end-of-stream marker
     expect_same_batches(t, read_stream(to_buffer(legacy)));

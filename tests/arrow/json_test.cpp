@@ -4,10 +4,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "arrow/core_test_arrays.hpp"
 #include "legolasflux/arrow/builder.hpp"
@@ -24,7 +23,8 @@ using Json = nlohmann::json;
 
 // A document with one column `x` of the given field type and the given column body.
 Json one_column(Json type, Json column, Json children_fields = Json::array(), bool nullable = true) {
-    Json field = {{"name", "x"}, {"nullable", nullable}, {"type", std::move(type)}, {"children", std::move(children_fields)}};
+    Json field = {
+        {"name", "x"}, {"nullable", nullable}, {"type", std::move(type)}, {"children", std::move(children_fields)}};
     column["name"] = "x";
     const Json count = column.at("count");
     return Json{{"schema", {{"fields", Json::array({field})}}},
@@ -41,7 +41,8 @@ Json written_column(const Table& t) { return Json::parse(write_json(t)).at("batc
 template <class T>
 std::vector<T> values_of(const Array& a) {
     std::vector<T> out(static_cast<size_t>(a.length));
-    std::memcpy(out.data(), a.buffers.at(1).data() + a.offset * static_cast<int64_t>(sizeof(T)), out.size() * sizeof(T));
+    std::memcpy(out.data(), a.buffers.at(1).data() + a.offset * static_cast<int64_t>(sizeof(T)),
+                out.size() * sizeof(T));
     return out;
 }
 
@@ -70,8 +71,9 @@ std::string read_error(const std::string& doc) {
     return {};
 }
 
-#define EXPECT_CONTAINS(haystack, needle) \
-    EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "\"" << (haystack) << "\" lacks \"" << (needle) << "\""
+#define EXPECT_CONTAINS(haystack, needle)                            \
+    EXPECT_NE(std::string(haystack).find(needle), std::string::npos) \
+        << "\"" << (haystack) << "\" lacks \"" << (needle) << "\""
 
 // ---- primitives ----------------------------------------------------------------------------------
 
@@ -96,8 +98,9 @@ TEST(JsonRead, AllValidColumnHasNoBitmap) {
 }
 
 TEST(JsonRead, SixtyFourBitIntegersAsStringsOrNumbers) {
-    const Table t = read(one_column({{"name", "int"}, {"bitWidth", 64}, {"isSigned", true}},
-                                    {{"count", 3}, {"VALIDITY", {1, 1, 1}}, {"DATA", {"-9223372036854775808", "9223372036854775807", 5}}}));
+    const Table t = read(one_column(
+        {{"name", "int"}, {"bitWidth", 64}, {"isSigned", true}},
+        {{"count", 3}, {"VALIDITY", {1, 1, 1}}, {"DATA", {"-9223372036854775808", "9223372036854775807", 5}}}));
     EXPECT_EQ(values_of<int64_t>(column0(t)), (std::vector<int64_t>{INT64_MIN, INT64_MAX, 5}));
     const Table u = read(one_column({{"name", "int"}, {"bitWidth", 64}, {"isSigned", false}},
                                     {{"count", 1}, {"VALIDITY", {1}}, {"DATA", {"18446744073709551615"}}}));
@@ -105,10 +108,10 @@ TEST(JsonRead, SixtyFourBitIntegersAsStringsOrNumbers) {
 }
 
 TEST(JsonWrite, IntegersAsNumbersAndSixtyFourBitsAsStrings) {
-    const Table t = table_of({field("a", int32()), field("b", int64()), field("c", uint64())},
-                             {make_primitive<int32_t>(int32(), {7, -1}, {true, false}),
-                              make_primitive<int64_t>(int64(), {INT64_MIN, 2}),
-                              make_primitive<uint64_t>(uint64(), {UINT64_MAX, 0})});
+    const Table t = table_of(
+        {field("a", int32()), field("b", int64()), field("c", uint64())},
+        {make_primitive<int32_t>(int32(), {7, -1}, {true, false}), make_primitive<int64_t>(int64(), {INT64_MIN, 2}),
+         make_primitive<uint64_t>(uint64(), {UINT64_MAX, 0})});
     const Json doc = Json::parse(write_json(t));
     const Json& cols = doc["batches"][0]["columns"];
     EXPECT_EQ(cols[0]["DATA"][0], 7);  // DATA[1] is whatever the builder left under the null
@@ -116,16 +119,17 @@ TEST(JsonWrite, IntegersAsNumbersAndSixtyFourBitsAsStrings) {
     EXPECT_EQ(cols[1]["DATA"], Json({"-9223372036854775808", "2"}));
     EXPECT_EQ(cols[1]["VALIDITY"], Json({1, 1}));
     EXPECT_EQ(cols[2]["DATA"], Json({"18446744073709551615", "0"}));
-    EXPECT_EQ(doc["schema"]["fields"][1],
-              Json({{"name", "b"}, {"nullable", true}, {"type", {{"name", "int"}, {"bitWidth", 64}, {"isSigned", true}}},
-                    {"children", Json::array()}}));
+    EXPECT_EQ(doc["schema"]["fields"][1], Json({{"name", "b"},
+                                                {"nullable", true},
+                                                {"type", {{"name", "int"}, {"bitWidth", 64}, {"isSigned", true}}},
+                                                {"children", Json::array()}}));
     EXPECT_EQ(doc["batches"][0]["count"], 2);
     EXPECT_FALSE(doc.contains("dictionaries"));
 }
 
 TEST(JsonRoundTrip, BoolAcceptsNumbersAndWritesBooleans) {
-    const Table t = read(one_column({{"name", "bool"}},
-                                    {{"count", 4}, {"VALIDITY", {1, 1, 0, 1}}, {"DATA", {true, 0, 1, false}}}));
+    const Table t =
+        read(one_column({{"name", "bool"}}, {{"count", 4}, {"VALIDITY", {1, 1, 0, 1}}, {"DATA", {true, 0, 1, false}}}));
     const Array& a = column0(t);
     EXPECT_TRUE(a.bool_value(0));
     EXPECT_FALSE(a.bool_value(1));
@@ -135,27 +139,30 @@ TEST(JsonRoundTrip, BoolAcceptsNumbersAndWritesBooleans) {
 }
 
 TEST(JsonRoundTrip, Float16) {
-    const Table t = read(one_column({{"name", "floatingpoint"}, {"precision", "HALF"}},
-                                    {{"count", 5}, {"VALIDITY", {1, 1, 1, 1, 1}}, {"DATA", {1.5, 0.1, 65504, -0.0, 5.960464477539063e-08}}}));
+    const Table t = read(one_column(
+        {{"name", "floatingpoint"}, {"precision", "HALF"}},
+        {{"count", 5}, {"VALIDITY", {1, 1, 1, 1, 1}}, {"DATA", {1.5, 0.1, 65504, -0.0, 5.960464477539063e-08}}}));
     EXPECT_EQ(values_of<uint16_t>(column0(t)), (std::vector<uint16_t>{0x3E00, 0x2E66, 0x7BFF, 0x8000, 0x0001}));
     const Json data = written_column(t)["DATA"];
     EXPECT_EQ(data[0].get<double>(), 1.5);
-    EXPECT_EQ(data[1].get<double>(), 0.1);  // the shortest decimal that reads back as the same half
+    EXPECT_EQ(data[1].get<double>(), 0.1);      // the shortest decimal that reads back as the same half
     EXPECT_EQ(data[2].get<double>(), 65500.0);  // halves are 32 apart there: 65500 reads back as 65504
     EXPECT_TRUE(std::signbit(data[3].get<double>()));
     EXPECT_EQ(data[4].get<double>(), 6e-08);
 }
 
 TEST(JsonRoundTrip, Float32WritesShortestDecimal) {
-    const Table t = read(one_column({{"name", "floatingpoint"}, {"precision", "SINGLE"}},
-                                    {{"count", 3}, {"VALIDITY", {1, 1, 1}}, {"DATA", {0.1, 3.4028234663852886e+38, -2.5}}}));
+    const Table t =
+        read(one_column({{"name", "floatingpoint"}, {"precision", "SINGLE"}},
+                        {{"count", 3}, {"VALIDITY", {1, 1, 1}}, {"DATA", {0.1, 3.4028234663852886e+38, -2.5}}}));
     EXPECT_EQ(values_of<float>(column0(t)), (std::vector<float>{0.1f, 3.4028235e38f, -2.5f}));
     EXPECT_EQ(written_column(t)["DATA"], Json({0.1, 3.4028235e+38, -2.5}));
 }
 
 TEST(JsonRoundTrip, NonFiniteFloatsAsStrings) {
-    const Table t = read(one_column({{"name", "floatingpoint"}, {"precision", "DOUBLE"}},
-                                    {{"count", 3}, {"VALIDITY", {1, 1, 1}}, {"DATA", {"NaN", "Infinity", "-Infinity"}}}));
+    const Table t =
+        read(one_column({{"name", "floatingpoint"}, {"precision", "DOUBLE"}},
+                        {{"count", 3}, {"VALIDITY", {1, 1, 1}}, {"DATA", {"NaN", "Infinity", "-Infinity"}}}));
     const auto v = values_of<double>(column0(t));
     EXPECT_TRUE(std::isnan(v[0]));
     EXPECT_EQ(v[1], HUGE_VAL);
@@ -164,9 +171,9 @@ TEST(JsonRoundTrip, NonFiniteFloatsAsStrings) {
 }
 
 TEST(JsonRoundTrip, Decimal128And256And32) {
-    const Table t = read(one_column({{"name", "decimal"}, {"precision", 38}, {"scale", 2}, {"bitWidth", 128}},
-                                    {{"count", 3}, {"VALIDITY", {1, 1, 1}},
-                                     {"DATA", {"-1", "170141183460469231731687303715884105727", "12345"}}}));
+    const Table t = read(one_column(
+        {{"name", "decimal"}, {"precision", 38}, {"scale", 2}, {"bitWidth", 128}},
+        {{"count", 3}, {"VALIDITY", {1, 1, 1}}, {"DATA", {"-1", "170141183460469231731687303715884105727", "12345"}}}));
     const Array& a = column0(t);
     EXPECT_EQ(a.type, decimal(128, 38, 2));
     const uint8_t* p = a.buffers[1].data();
@@ -196,23 +203,35 @@ TEST(JsonRead, DecimalWithoutBitWidthIs128) {
 }
 
 TEST(JsonRead, DecimalOutOfRange) {
-    const std::string msg = read_error(one_column({{"name", "decimal"}, {"precision", 9}, {"scale", 0}, {"bitWidth", 32}},
-                                                  {{"count", 1}, {"VALIDITY", {1}}, {"DATA", {"2147483648"}}})
-                                           .dump());
+    const std::string msg =
+        read_error(one_column({{"name", "decimal"}, {"precision", 9}, {"scale", 0}, {"bitWidth", 32}},
+                              {{"count", 1}, {"VALIDITY", {1}}, {"DATA", {"2147483648"}}})
+                       .dump());
     EXPECT_CONTAINS(msg, "batch 0, column x DATA[0]");
     EXPECT_CONTAINS(msg, "does not fit a 32-bit decimal");
 }
 
 TEST(JsonRoundTrip, TemporalTypes) {
-    const Json fields = Json::array(
-        {Json{{"name", "d64"}, {"nullable", true}, {"type", {{"name", "date"}, {"unit", "MILLISECOND"}}}, {"children", Json::array()}},
-         Json{{"name", "t32"}, {"nullable", true}, {"type", {{"name", "time"}, {"unit", "MILLISECOND"}, {"bitWidth", 32}}}, {"children", Json::array()}},
-         Json{{"name", "ts"}, {"nullable", false}, {"type", {{"name", "timestamp"}, {"unit", "NANOSECOND"}, {"timezone", "Europe/Paris"}}}, {"children", Json::array()}}});
+    const Json fields =
+        Json::array({Json{{"name", "d64"},
+                          {"nullable", true},
+                          {"type", {{"name", "date"}, {"unit", "MILLISECOND"}}},
+                          {"children", Json::array()}},
+                     Json{{"name", "t32"},
+                          {"nullable", true},
+                          {"type", {{"name", "time"}, {"unit", "MILLISECOND"}, {"bitWidth", 32}}},
+                          {"children", Json::array()}},
+                     Json{{"name", "ts"},
+                          {"nullable", false},
+                          {"type", {{"name", "timestamp"}, {"unit", "NANOSECOND"}, {"timezone", "Europe/Paris"}}},
+                          {"children", Json::array()}}});
     const Json doc = {{"schema", {{"fields", fields}}},
-                      {"batches", {{{"count", 1},
-                                    {"columns", {{{"name", "d64"}, {"count", 1}, {"VALIDITY", {1}}, {"DATA", {"86400000"}}},
-                                                 {{"name", "t32"}, {"count", 1}, {"VALIDITY", {1}}, {"DATA", {1000}}},
-                                                 {{"name", "ts"}, {"count", 1}, {"VALIDITY", {1}}, {"DATA", {"-1"}}}}}}}}};
+                      {"batches",
+                       {{{"count", 1},
+                         {"columns",
+                          {{{"name", "d64"}, {"count", 1}, {"VALIDITY", {1}}, {"DATA", {"86400000"}}},
+                           {{"name", "t32"}, {"count", 1}, {"VALIDITY", {1}}, {"DATA", {1000}}},
+                           {{"name", "ts"}, {"count", 1}, {"VALIDITY", {1}}, {"DATA", {"-1"}}}}}}}}};
     const Table t = read(doc);
     EXPECT_EQ(t.schema->fields[0].type, date64());
     EXPECT_EQ(t.schema->fields[1].type, time32(TimeUnit::Millisecond));
@@ -233,16 +252,20 @@ TEST(JsonRead, TimeBitWidthMustMatchUnit) {
 }
 
 TEST(JsonRoundTrip, Intervals) {
-    const Table dt = read(one_column({{"name", "interval"}, {"unit", "DAY_TIME"}},
-                                     {{"count", 1}, {"VALIDITY", {1}}, {"DATA", {{{"days", -3}, {"milliseconds", 250}}}}}));
+    const Table dt =
+        read(one_column({{"name", "interval"}, {"unit", "DAY_TIME"}},
+                        {{"count", 1}, {"VALIDITY", {1}}, {"DATA", {{{"days", -3}, {"milliseconds", 250}}}}}));
     EXPECT_EQ(values_of<int64_t>(column0(dt)).size(), 1u);
-    const auto raw = values_of<int32_t>(Array{interval(IntervalUnit::YearMonth), 2, 0, 0, column0(dt).buffers, {}, nullptr});
+    const auto raw =
+        values_of<int32_t>(Array{interval(IntervalUnit::YearMonth), 2, 0, 0, column0(dt).buffers, {}, nullptr});
     EXPECT_EQ(raw, (std::vector<int32_t>{-3, 250}));
     EXPECT_EQ(written_column(dt)["DATA"], Json::parse(R"([{"days": -3, "milliseconds": 250}])"));
 
-    const Table mdn = read(one_column({{"name", "interval"}, {"unit", "MONTH_DAY_NANO"}},
-                                      {{"count", 1}, {"VALIDITY", {1}},
-                                       {"DATA", {{{"months", 14}, {"days", -1}, {"nanoseconds", -9223372036854775807LL - 1}}}}}));
+    const Table mdn =
+        read(one_column({{"name", "interval"}, {"unit", "MONTH_DAY_NANO"}},
+                        {{"count", 1},
+                         {"VALIDITY", {1}},
+                         {"DATA", {{{"months", 14}, {"days", -1}, {"nanoseconds", -9223372036854775807LL - 1}}}}}));
     const uint8_t* p = column0(mdn).buffers[1].data();
     int32_t months, days;
     int64_t ns;
@@ -258,26 +281,30 @@ TEST(JsonRoundTrip, Intervals) {
 // ---- binary-like ---------------------------------------------------------------------------------
 
 TEST(JsonRoundTrip, Utf8Layout) {
-    const Table t = read(one_column({{"name", "utf8"}},
-                                    {{"count", 3}, {"VALIDITY", {1, 0, 1}}, {"OFFSET", {0, 3, 3, 6}}, {"DATA", {"hé", "", "xyz"}}}));
+    const Table t = read(
+        one_column({{"name", "utf8"}},
+                   {{"count", 3}, {"VALIDITY", {1, 0, 1}}, {"OFFSET", {0, 3, 3, 6}}, {"DATA", {"hé", "", "xyz"}}}));
     const Array& a = column0(t);
-    EXPECT_EQ(values_of<int32_t>(Array{int32(), 4, 0, 0, {Buffer{}, a.buffers[1]}, {}, nullptr}), (std::vector<int32_t>{0, 3, 3, 6}));
+    EXPECT_EQ(values_of<int32_t>(Array{int32(), 4, 0, 0, {Buffer{}, a.buffers[1]}, {}, nullptr}),
+              (std::vector<int32_t>{0, 3, 3, 6}));
     EXPECT_EQ(a.buffers[2].as_string_view().substr(0, 6), "h\xc3\xa9xyz");
     EXPECT_EQ(a.bytes_value(0), "hé");
     EXPECT_EQ(a.bytes_value(2), "xyz");
 }
 
 TEST(JsonRead, Utf8LengthMustMatchOffsets) {
-    const std::string msg = read_error(one_column({{"name", "utf8"}},
-                                                  {{"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {0, 1, 3}}, {"DATA", {"a", "bcd"}}})
-                                           .dump());
+    const std::string msg =
+        read_error(one_column({{"name", "utf8"}},
+                              {{"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {0, 1, 3}}, {"DATA", {"a", "bcd"}}})
+                       .dump());
     EXPECT_CONTAINS(msg, "batch 0, column x DATA[1]");
     EXPECT_CONTAINS(msg, "3 bytes but OFFSET gives 2");
 }
 
 TEST(JsonRoundTrip, BinaryHexAndLargeOffsets) {
-    const Table t = read(one_column({{"name", "largebinary"}},
-                                    {{"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {"0", "4", "5"}}, {"DATA", {"deadBEEF", "00"}}}));
+    const Table t = read(
+        one_column({{"name", "largebinary"}},
+                   {{"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {"0", "4", "5"}}, {"DATA", {"deadBEEF", "00"}}}));
     EXPECT_EQ(column0(t).bytes_value(0), std::string_view("\xde\xad\xbe\xef", 4));
     EXPECT_EQ(column0(t).bytes_value(1), std::string_view("\0", 1));
     const Json col = written_column(t);
@@ -312,7 +339,9 @@ TEST(JsonRoundTrip, ViewsInlineAndOutOfLine) {
         {"SIZE": 3, "INLINED": "abc"},
         {"SIZE": 13, "PREFIX_HEX": "6C6F6E67", "BUFFER_INDEX": 1, "OFFSET": 2},
         {"SIZE": 0, "INLINED": ""}])");
-    const Json col = {{"count", 3}, {"VALIDITY", {1, 1, 0}}, {"VIEWS", views},
+    const Json col = {{"count", 3},
+                      {"VALIDITY", {1, 1, 0}},
+                      {"VIEWS", views},
                       {"VARIADIC_DATA_BUFFERS", {"FF", "00006C6F6E6720737472696E672121"}}};
     const Table t = read(one_column({{"name", "utf8view"}}, col));
     const Array& a = column0(t);
@@ -325,16 +354,19 @@ TEST(JsonRoundTrip, ViewsInlineAndOutOfLine) {
 
     Json bad = col;
     bad["VIEWS"][1]["PREFIX_HEX"] = "41414141";
-    EXPECT_CONTAINS(read_error(one_column({{"name", "utf8view"}}, bad).dump()), "VIEWS[1]: PREFIX_HEX 41414141 does not match");
+    EXPECT_CONTAINS(read_error(one_column({{"name", "utf8view"}}, bad).dump()),
+                    "VIEWS[1]: PREFIX_HEX 41414141 does not match");
     bad = col;
     bad["VIEWS"][1]["BUFFER_INDEX"] = 2;
-    EXPECT_CONTAINS(read_error(one_column({{"name", "utf8view"}}, bad).dump()), "BUFFER_INDEX 2 but only 2 variadic buffers");
+    EXPECT_CONTAINS(read_error(one_column({{"name", "utf8view"}}, bad).dump()),
+                    "BUFFER_INDEX 2 but only 2 variadic buffers");
 }
 
 TEST(JsonRoundTrip, BinaryViewInlinedIsHex) {
-    const Table t = read(one_column({{"name", "binaryview"}},
-                                    {{"count", 1}, {"VALIDITY", {1}}, {"VIEWS", {{{"SIZE", 2}, {"INLINED", "00FF"}}}},
-                                     {"VARIADIC_DATA_BUFFERS", Json::array()}}));
+    const Table t = read(one_column({{"name", "binaryview"}}, {{"count", 1},
+                                                               {"VALIDITY", {1}},
+                                                               {"VIEWS", {{{"SIZE", 2}, {"INLINED", "00FF"}}}},
+                                                               {"VARIADIC_DATA_BUFFERS", Json::array()}}));
     EXPECT_EQ(column0(t).bytes_value(0), std::string_view("\0\xff", 2));
     EXPECT_EQ(written_column(t)["VIEWS"][0]["INLINED"], "00FF");
 }
@@ -342,15 +374,22 @@ TEST(JsonRoundTrip, BinaryViewInlinedIsHex) {
 // ---- nested --------------------------------------------------------------------------------------
 
 Json int_field(const std::string& name, int bits = 32) {
-    return {{"name", name}, {"nullable", true}, {"type", {{"name", "int"}, {"bitWidth", bits}, {"isSigned", true}}}, {"children", Json::array()}};
+    return {{"name", name},
+            {"nullable", true},
+            {"type", {{"name", "int"}, {"bitWidth", bits}, {"isSigned", true}}},
+            {"children", Json::array()}};
 }
 Json int_column(const std::string& name, const std::vector<int>& values) {
-    return {{"name", name}, {"count", values.size()}, {"VALIDITY", std::vector<int>(values.size(), 1)}, {"DATA", values}};
+    return {
+        {"name", name}, {"count", values.size()}, {"VALIDITY", std::vector<int>(values.size(), 1)}, {"DATA", values}};
 }
 
 TEST(JsonRoundTrip, ListAndSlicedListWrite) {
     const Json doc = one_column({{"name", "list"}},
-                                {{"count", 3}, {"VALIDITY", {1, 0, 1}}, {"OFFSET", {0, 2, 2, 5}}, {"children", {int_column("item", {1, 2, 3, 4, 5})}}},
+                                {{"count", 3},
+                                 {"VALIDITY", {1, 0, 1}},
+                                 {"OFFSET", {0, 2, 2, 5}},
+                                 {"children", {int_column("item", {1, 2, 3, 4, 5})}}},
                                 Json::array({int_field("item")}));
     const Table t = read(doc);
     const Array& a = column0(t);
@@ -367,9 +406,10 @@ TEST(JsonRoundTrip, ListAndSlicedListWrite) {
 }
 
 TEST(JsonRead, ListOffsetsMustNotDecreaseOrPassTheChild) {
-    Json doc = one_column({{"name", "list"}},
-                          {{"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {0, 2, 1}}, {"children", {int_column("item", {1, 2})}}},
-                          Json::array({int_field("item")}));
+    Json doc = one_column(
+        {{"name", "list"}},
+        {{"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {0, 2, 1}}, {"children", {int_column("item", {1, 2})}}},
+        Json::array({int_field("item")}));
     EXPECT_CONTAINS(read_error(doc.dump()), "batch 0, column x OFFSET[2]: 1 is less than the previous offset 2");
     doc["batches"][0]["columns"][0]["OFFSET"] = {0, 2, 3};
     EXPECT_CONTAINS(read_error(doc.dump()), "ends at 3 but the child has 2 values");
@@ -387,8 +427,9 @@ TEST(JsonRoundTrip, StructSlicedWriteCutsChildren) {
 }
 
 TEST(JsonRead, NestedErrorsNameThePath) {
-    const Json doc = one_column({{"name", "struct"}},
-                                {{"count", 2}, {"VALIDITY", {1, 1}}, {"children", {int_column("a", {1})}}}, Json::array({int_field("a")}));
+    const Json doc =
+        one_column({{"name", "struct"}}, {{"count", 2}, {"VALIDITY", {1, 1}}, {"children", {int_column("a", {1})}}},
+                   Json::array({int_field("a")}));
     const std::string msg = read_error(doc.dump());
     EXPECT_CONTAINS(msg, "batch 0, column x.a");
 }
@@ -406,14 +447,24 @@ TEST(JsonRoundTrip, FixedSizeList) {
 }
 
 TEST(JsonRoundTrip, MapType) {
-    const Json entries = {{"name", "entries"}, {"nullable", false}, {"type", {{"name", "struct"}}},
-                          {"children", {{{"name", "key"}, {"nullable", false}, {"type", {{"name", "utf8"}}}, {"children", Json::array()}},
-                                        int_field("value")}}};
-    const Json entries_col = {{"name", "entries"}, {"count", 2}, {"VALIDITY", {1, 1}},
-                              {"children", {{{"name", "key"}, {"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {0, 1, 2}}, {"DATA", {"a", "b"}}},
-                                            int_column("value", {10, 20})}}};
-    const Json doc = one_column({{"name", "map"}, {"keysSorted", true}},
-                                {{"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {0, 2, 2}}, {"children", {entries_col}}}, Json::array({entries}));
+    const Json entries = {
+        {"name", "entries"},
+        {"nullable", false},
+        {"type", {{"name", "struct"}}},
+        {"children",
+         {{{"name", "key"}, {"nullable", false}, {"type", {{"name", "utf8"}}}, {"children", Json::array()}},
+          int_field("value")}}};
+    const Json entries_col = {
+        {"name", "entries"},
+        {"count", 2},
+        {"VALIDITY", {1, 1}},
+        {"children",
+         {{{"name", "key"}, {"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {0, 1, 2}}, {"DATA", {"a", "b"}}},
+          int_column("value", {10, 20})}}};
+    const Json doc =
+        one_column({{"name", "map"}, {"keysSorted", true}},
+                   {{"count", 2}, {"VALIDITY", {1, 1}}, {"OFFSET", {0, 2, 2}}, {"children", {entries_col}}},
+                   Json::array({entries}));
     const Table t = read(doc);
     EXPECT_EQ(t.schema->fields[0].type, map(field("key", utf8(), false), field("value", int32()), true));
     EXPECT_EQ(Json::parse(write_json(t)), doc);
@@ -422,7 +473,9 @@ TEST(JsonRoundTrip, MapType) {
 TEST(JsonRoundTrip, DenseUnion) {
     const Json type = {{"name", "union"}, {"mode", "DENSE"}, {"typeIds", {4, 9}}};
     const Json doc = one_column(type,
-                                {{"count", 3}, {"TYPE_ID", {9, 4, 9}}, {"OFFSET", {0, 0, 1}},
+                                {{"count", 3},
+                                 {"TYPE_ID", {9, 4, 9}},
+                                 {"OFFSET", {0, 0, 1}},
                                  {"children", {int_column("a", {7}), int_column("b", {8, 9})}}},
                                 {int_field("a"), int_field("b")});
     const Table t = read(doc);
@@ -444,7 +497,8 @@ TEST(JsonRoundTrip, DenseUnion) {
 
 TEST(JsonWrite, UnionWithoutTypeIdsWritesThemExplicitly) {
     const DataType u = union_(UnionMode::Sparse, {field("a", int32()), field("b", int32())});
-    const ArrayPtr arr = make_union(u, {1, 0}, {}, {make_primitive<int32_t>(int32(), {0, 5}), make_primitive<int32_t>(int32(), {6, 0})});
+    const ArrayPtr arr =
+        make_union(u, {1, 0}, {}, {make_primitive<int32_t>(int32(), {0, 5}), make_primitive<int32_t>(int32(), {6, 0})});
     const Json doc = Json::parse(write_json(table_of({field("u", u)}, {arr})));
     EXPECT_EQ(doc["schema"]["fields"][0]["type"]["typeIds"], Json({0, 1}));
     EXPECT_EQ(doc["batches"][0]["columns"][0]["TYPE_ID"], Json({1, 0}));
@@ -453,7 +507,10 @@ TEST(JsonWrite, UnionWithoutTypeIdsWritesThemExplicitly) {
 
 TEST(JsonRoundTrip, ListView) {
     const Json doc = one_column({{"name", "largelistview"}},
-                                {{"count", 3}, {"VALIDITY", {1, 0, 1}}, {"OFFSET", {"2", "0", "0"}}, {"SIZE", {"1", "5", "3"}},
+                                {{"count", 3},
+                                 {"VALIDITY", {1, 0, 1}},
+                                 {"OFFSET", {"2", "0", "0"}},
+                                 {"SIZE", {"1", "5", "3"}},
                                  {"children", {int_column("item", {1, 2, 3})}}},
                                 Json::array({int_field("item")}));
     EXPECT_CONTAINS(read_error(doc.dump()), "OFFSET[1]: view [0, 5) is outside the child's 3 values");
@@ -465,11 +522,14 @@ TEST(JsonRoundTrip, ListView) {
 }
 
 TEST(JsonRoundTrip, RunEndEncodedAndSlicedWrite) {
-    const Json run_ends = {{"name", "run_ends"}, {"nullable", false}, {"type", {{"name", "int"}, {"bitWidth", 32}, {"isSigned", true}}},
+    const Json run_ends = {{"name", "run_ends"},
+                           {"nullable", false},
+                           {"type", {{"name", "int"}, {"bitWidth", 32}, {"isSigned", true}}},
                            {"children", Json::array()}};
-    const Json doc = one_column({{"name", "runendencoded"}},
-                                {{"count", 6}, {"children", {int_column("run_ends", {2, 5, 6}), int_column("values", {7, 8, 9})}}},
-                                {run_ends, int_field("values")});
+    const Json doc =
+        one_column({{"name", "runendencoded"}},
+                   {{"count", 6}, {"children", {int_column("run_ends", {2, 5, 6}), int_column("values", {7, 8, 9})}}},
+                   {run_ends, int_field("values")});
     const Table t = read(doc);
     EXPECT_EQ(Json::parse(write_json(t)), doc);
     // Slots 3..4 both lie in the second run (ends at 5): one run of length 2.
@@ -522,7 +582,8 @@ TEST(JsonRoundTrip, SharedDictionary) {
 TEST(JsonRead, DictionaryErrors) {
     Json doc = Json::parse(kDictionaryDoc);
     doc["batches"][0]["columns"][1]["DATA"][2] = 2;
-    EXPECT_CONTAINS(read_error(doc.dump()), "batch 0, column b DATA[2]: dictionary index 2 outside the dictionary's 2 values");
+    EXPECT_CONTAINS(read_error(doc.dump()),
+                    "batch 0, column b DATA[2]: dictionary index 2 outside the dictionary's 2 values");
     doc = Json::parse(kDictionaryDoc);
     doc["dictionaries"][0]["id"] = 4;
     EXPECT_CONTAINS(read_error(doc.dump()), "dictionary id 4 is not used by any schema field");
@@ -570,7 +631,8 @@ TEST(JsonRoundTrip, FieldAndSchemaMetadata) {
 }
 
 TEST(JsonRead, NullMetadataAndMissingChildrenAreAccepted) {
-    const Table t = read_json(R"({"schema": {"fields": [{"name": "n", "nullable": true, "type": {"name": "null"}, "metadata": null}],
+    const Table t = read_json(
+        R"({"schema": {"fields": [{"name": "n", "nullable": true, "type": {"name": "null"}, "metadata": null}],
                                               "metadata": null},
                                   "batches": [{"count": 4, "columns": [{"name": "n", "count": 4}]}]})");
     EXPECT_EQ(column0(t).type, null());
@@ -611,18 +673,28 @@ TEST(JsonRead, NotJson) {
 }
 
 TEST(JsonRead, SchemaErrors) {
-    EXPECT_CONTAINS(read_error(R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "quaternion"}}]}, "batches": []})"),
-                    "field a: unknown type name \"quaternion\"");
+    EXPECT_CONTAINS(
+        read_error(
+            R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "quaternion"}}]}, "batches": []})"),
+        "field a: unknown type name \"quaternion\"");
     EXPECT_CONTAINS(read_error(R"({"schema": {"fields": [{"name": "a", "type": {"name": "bool"}}]}, "batches": []})"),
                     "field a: missing key \"nullable\"");
-    EXPECT_CONTAINS(read_error(R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "int", "bitWidth": 12, "isSigned": true}}]}, "batches": []})"),
-                    "int bitWidth 12 is not 8, 16, 32 or 64");
-    EXPECT_CONTAINS(read_error(R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "list"}, "children": []}]}, "batches": []})"),
-                    "type \"list\" needs 1 child field(s), found 0");
-    EXPECT_CONTAINS(read_error(R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "floatingpoint", "precision": "QUAD"}}]}, "batches": []})"),
-                    "unknown precision \"QUAD\"");
-    EXPECT_CONTAINS(read_error(R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "bool"}, "metadata": [{"key": 1}]}]}, "batches": []})"),
-                    "field a metadata[0]");
+    EXPECT_CONTAINS(
+        read_error(
+            R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "int", "bitWidth": 12, "isSigned": true}}]}, "batches": []})"),
+        "int bitWidth 12 is not 8, 16, 32 or 64");
+    EXPECT_CONTAINS(
+        read_error(
+            R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "list"}, "children": []}]}, "batches": []})"),
+        "type \"list\" needs 1 child field(s), found 0");
+    EXPECT_CONTAINS(
+        read_error(
+            R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "floatingpoint", "precision": "QUAD"}}]}, "batches": []})"),
+        "unknown precision \"QUAD\"");
+    EXPECT_CONTAINS(
+        read_error(
+            R"({"schema": {"fields": [{"name": "a", "nullable": true, "type": {"name": "bool"}, "metadata": [{"key": 1}]}]}, "batches": []})"),
+        "field a metadata[0]");
 }
 
 TEST(JsonRead, ColumnErrorsSayWhere) {
@@ -637,7 +709,9 @@ TEST(JsonRead, ColumnErrorsSayWhere) {
                     "\"x1\" is not a 64-bit integer");
     EXPECT_CONTAINS(read_error(one_column(type, {{"count", 1}, {"VALIDITY", {1}}}).dump()),
                     "batch 0, column x: missing key \"DATA\"");
-    EXPECT_CONTAINS(read_error(one_column({{"name", "binary"}}, {{"count", 1}, {"VALIDITY", {1}}, {"OFFSET", {0, 1}}, {"DATA", {"ABC"}}}).dump()),
+    EXPECT_CONTAINS(read_error(one_column({{"name", "binary"}},
+                                          {{"count", 1}, {"VALIDITY", {1}}, {"OFFSET", {0, 1}}, {"DATA", {"ABC"}}})
+                                   .dump()),
                     "odd number of digits");
 
     Json doc = one_column(type, {{"count", 1}, {"VALIDITY", {1}}, {"DATA", {1}}});

@@ -8,11 +8,11 @@
 #include <filesystem>
 #include <sstream>
 
-#include "support/bytes.hpp"
-#include "support/ipc_walk.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/validate.hpp"
+#include "support/bytes.hpp"
+#include "support/ipc_walk.hpp"
 
 namespace {
 
@@ -174,7 +174,8 @@ FileWalk check_julia_rules(const Bytes& bytes, int alignment) {
                     for (int64_t k = 0; k < node.length; ++k) nulls += !((bits[k >> 3] >> (k & 7)) & 1);
                     EXPECT_EQ(nulls, node.null_count);
                     std::string unused_zero;
-                    for (uint64_t k = static_cast<uint64_t>(node.length); k < round_up8(static_cast<uint64_t>(node.length)); ++k)
+                    for (uint64_t k = static_cast<uint64_t>(node.length);
+                         k < round_up8(static_cast<uint64_t>(node.length)); ++k)
                         if (!((bits[k >> 3] >> (k & 7)) & 1)) unused_zero += " " + std::to_string(k);
                     EXPECT_EQ(unused_zero, "") << "unused validity bits must be 1 (Julia writes them so); these are 0";
                     for (int64_t k = (node.length + 7) / 8; k < validity.length; ++k)
@@ -184,7 +185,8 @@ FileWalk check_julia_rules(const Bytes& bytes, int alignment) {
                 int64_t exact = -1;
                 if (f.type_type == lftest::kTypeList) exact = 4 * (node.length + 1);
                 if (f.type_type == lftest::kTypeInt && f.type_params == "bitWidth=64 signed=1") exact = 8 * node.length;
-                if (f.type_type == lftest::kTypeFloatingPoint && f.type_params == "precision=1") exact = 4 * node.length;
+                if (f.type_type == lftest::kTypeFloatingPoint && f.type_params == "precision=1")
+                    exact = 4 * node.length;
                 if (exact >= 0) {
                     EXPECT_EQ(rb.buffers[bi + 1].length, exact) << "second buffer must record its exact length";
                 }
@@ -310,8 +312,9 @@ TEST_F(JuliaWriterRules, DefaultAlignmentIs64WithinTheBody) {
 }
 
 TEST_F(JuliaWriterRules, WrittenToPathAndOstream) {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("legolasflux-julia-rules-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".arrow");
+    const auto path =
+        std::filesystem::temp_directory_path() /
+        ("legolasflux-julia-rules-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".arrow");
     WriteOptions o;
     o.alignment = 8;
     write_file(path, *table_, o);

@@ -1,14 +1,13 @@
 // Large buffers compressed by several threads: one frame per buffer still, read back equal by the
 // same frame decoders every reader uses (liblz4's LZ4F, libzstd), at every level kind.
 #include <gtest/gtest.h>
-#include <lz4.h>
 #include <xxhash.h>
 
 #include <cstdint>
+#include <lz4.h>
 #include <vector>
 
 #include "arrow/compression.hpp"  // white-box: frames without a file around them
-
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
@@ -28,7 +27,8 @@ Table big_table() {
     for (int64_t i = 0; i < n; ++i) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         const bool noisy = i > n - (int64_t{5} << 18);
-        values[static_cast<size_t>(i)] = noisy ? static_cast<float>(x >> 11) : static_cast<float>((x >> 60) % 7) * 0.25f;
+        values[static_cast<size_t>(i)] =
+            noisy ? static_cast<float>(x >> 11) : static_cast<float>((x >> 60) % 7) * 0.25f;
     }
     auto schema = std::make_shared<Schema>();
     schema->fields = {field("w", float32(), false)};
@@ -47,9 +47,10 @@ TEST(ParallelCompression, EveryCodecLevelAndThreadCountReadsBackEqual) {
         int level;
         int threads;
     };
-    for (const Case c : {Case{Compression::Lz4Frame, 0, 1}, Case{Compression::Lz4Frame, 0, 2}, Case{Compression::Lz4Frame, 0, 0},
-                         Case{Compression::Lz4Frame, -5, 3}, Case{Compression::Lz4Frame, 9, 2}, Case{Compression::Zstd, 0, 1},
-                         Case{Compression::Zstd, 0, 2}, Case{Compression::Zstd, 3, 0}}) {
+    for (const Case c :
+         {Case{Compression::Lz4Frame, 0, 1}, Case{Compression::Lz4Frame, 0, 2}, Case{Compression::Lz4Frame, 0, 0},
+          Case{Compression::Lz4Frame, -5, 3}, Case{Compression::Lz4Frame, 9, 2}, Case{Compression::Zstd, 0, 1},
+          Case{Compression::Zstd, 0, 2}, Case{Compression::Zstd, 3, 0}}) {
         const int threads = c.threads;
         {
             WriteOptions o;
@@ -57,8 +58,8 @@ TEST(ParallelCompression, EveryCodecLevelAndThreadCountReadsBackEqual) {
             o.compression_level = c.level;
             o.compression_threads = threads;
             const std::vector<uint8_t> bytes = write_file(t, o);
-            SCOPED_TRACE(testing::Message() << "codec " << static_cast<int>(c.codec) << " level " << c.level
-                                            << " threads " << threads);
+            SCOPED_TRACE(testing::Message()
+                         << "codec " << static_cast<int>(c.codec) << " level " << c.level << " threads " << threads);
             EXPECT_LT(static_cast<int64_t>(bytes.size()), plain);
             EXPECT_TRUE(table_equals(read_file(Buffer::copy_of(bytes.data(), static_cast<int64_t>(bytes.size()))), t));
         }
@@ -78,7 +79,8 @@ std::vector<uint8_t> sample(size_t n) {
     uint64_t x = 7;
     for (size_t i = 0; i < n; ++i) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
-        out[i] = (i > n / 3 && i < n / 3 + (size_t{3} << 20)) ? static_cast<uint8_t>(x >> 56) : static_cast<uint8_t>((x >> 61) * 3);
+        out[i] = (i > n / 3 && i < n / 3 + (size_t{3} << 20)) ? static_cast<uint8_t>(x >> 56)
+                                                              : static_cast<uint8_t>((x >> 61) * 3);
     }
     return out;
 }
@@ -89,15 +91,16 @@ void put32(std::vector<uint8_t>& out, uint32_t v) {
 
 // An LZ4 frame of independent blocks of the given sizes (4 MiB maximum), with the content size and,
 // when asked, the content checksum.
-std::vector<uint8_t> frame_of_blocks(const std::vector<uint8_t>& data, const std::vector<size_t>& sizes, bool checksum) {
+std::vector<uint8_t> frame_of_blocks(const std::vector<uint8_t>& data, const std::vector<size_t>& sizes,
+                                     bool checksum) {
     std::vector<uint8_t> out = {0x04, 0x22, 0x4D, 0x18, static_cast<uint8_t>(checksum ? 0x6C : 0x68), 0x70};
     for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(static_cast<uint64_t>(data.size()) >> (8 * i)));
     out.push_back(static_cast<uint8_t>((XXH32(out.data() + 4, 10, 0) >> 8) & 0xFF));
     size_t at = 0;
     for (const size_t n : sizes) {
         std::vector<char> block(static_cast<size_t>(LZ4_compressBound(static_cast<int>(n))));
-        const int c = LZ4_compress_default(reinterpret_cast<const char*>(data.data() + at), block.data(), static_cast<int>(n),
-                                           static_cast<int>(block.size()));
+        const int c = LZ4_compress_default(reinterpret_cast<const char*>(data.data() + at), block.data(),
+                                           static_cast<int>(n), static_cast<int>(block.size()));
         put32(out, static_cast<uint32_t>(c));
         out.insert(out.end(), block.begin(), block.begin() + c);
         at += n;
@@ -127,7 +130,8 @@ TEST(ParallelCompression, Lz4FramesDecodeTheSameByBlocksOrByTheStreamingDecoder)
     const size_t n = (size_t{13} << 20) + 123;
     const std::vector<uint8_t> data = sample(n);
     const Buffer whole = Buffer::copy_of(data.data(), static_cast<int64_t>(n));
-    const std::vector<uint8_t> frame = joined(detail::compress(Compression::Lz4Frame, std::span(&whole, 1), static_cast<int64_t>(n), 0, 2));
+    const std::vector<uint8_t> frame =
+        joined(detail::compress(Compression::Lz4Frame, std::span(&whole, 1), static_cast<int64_t>(n), 0, 2));
     EXPECT_LT(frame.size(), n);
     EXPECT_TRUE(equals(decoded(frame, n), data));
     ASSERT_TRUE(by_blocks(frame, n));
@@ -158,12 +162,12 @@ TEST(ParallelCompression, Lz4FramesDecodeTheSameByBlocksOrByTheStreamingDecoder)
         bad[at] ^= 0x5A;
         try {
             EXPECT_FALSE(equals(decoded(bad, n), data)) << "byte " << at;
-        } catch (const FormatError&) {
-        }
+        } catch (const FormatError&) {}
     }
     EXPECT_THROW(decoded(std::vector<uint8_t>(frame.begin(), frame.end() - 1), n), FormatError);
-    EXPECT_THROW(decoded(std::vector<uint8_t>(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(frame.size() / 2)), n),
-                 FormatError);
+    EXPECT_THROW(
+        decoded(std::vector<uint8_t>(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(frame.size() / 2)), n),
+        FormatError);
     EXPECT_THROW(decoded(frame, n - 1), FormatError);
     EXPECT_THROW(decoded(frame, n + 1), FormatError);
 }

@@ -1,11 +1,10 @@
-#include "legolasflux/arrow/pretty_print.hpp"
-
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "arrow/core_test_arrays.hpp"
 #include "legolasflux/arrow/builder.hpp"
+#include "legolasflux/arrow/pretty_print.hpp"
 
 namespace legolasflux::arrow {
 namespace {
@@ -24,12 +23,13 @@ TEST(PrettyPrint, SmallTableExactly) {
     const DataType tags_type = schema->fields[3].type;
     Table t{schema, {}};
     t.batches.push_back(make_batch(
-        schema, {make_primitive(int64(), std::vector<int64_t>{1, 2, 3}), make_strings({"a", "", "c\"q"}, {true, false, true}),
-                 make_primitive(float64(), std::vector<double>{1.5, -0.25, 0}, {true, true, false}),
-                 make_list(tags_type, {2, 0, 0}, make_strings({"x", "y"}), {true, true, false})}));
-    t.batches.push_back(make_batch(schema, {make_primitive(int64(), std::vector<int64_t>{4}), make_strings({"d"}),
-                                            make_primitive(float64(), std::vector<double>{2}),
-                                            make_list(tags_type, {1}, make_strings({"z"}))}));
+        schema,
+        {make_primitive(int64(), std::vector<int64_t>{1, 2, 3}), make_strings({"a", "", "c\"q"}, {true, false, true}),
+         make_primitive(float64(), std::vector<double>{1.5, -0.25, 0}, {true, true, false}),
+         make_list(tags_type, {2, 0, 0}, make_strings({"x", "y"}), {true, true, false})}));
+    t.batches.push_back(make_batch(
+        schema, {make_primitive(int64(), std::vector<int64_t>{4}), make_strings({"d"}),
+                 make_primitive(float64(), std::vector<double>{2}), make_list(tags_type, {1}, make_strings({"z"}))}));
     EXPECT_EQ(pretty_print(t, 2),
               "id: int64 not null\n"
               "name: utf8\n"
@@ -60,9 +60,11 @@ TEST(PrettyPrint, WideTablesPrintOneValuePerLine) {
     auto schema = std::make_shared<Schema>();
     schema->fields = {field("id", int64()), field("text", utf8())};
     const std::string long_text(200, 'x');
-    Table t{schema, {make_batch(schema, {make_primitive(int64(), std::vector<int64_t>{7, 8}), make_strings({long_text, "y"})})}};
-    EXPECT_EQ(pretty_print(t, 1), "id: int64\ntext: utf8\n\nrecord batch 0: 2 rows\nrow 0\n  id: 7\n  text: \"" + long_text +
-                                      "\"\n... 1 more row\n");
+    Table t{
+        schema,
+        {make_batch(schema, {make_primitive(int64(), std::vector<int64_t>{7, 8}), make_strings({long_text, "y"})})}};
+    EXPECT_EQ(pretty_print(t, 1), "id: int64\ntext: utf8\n\nrecord batch 0: 2 rows\nrow 0\n  id: 7\n  text: \"" +
+                                      long_text + "\"\n... 1 more row\n");
 }
 
 TEST(PrettyPrint, EmptyTable) {

@@ -1,5 +1,3 @@
-#include "legolasflux/arrow/validate.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -10,6 +8,7 @@
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
+#include "legolasflux/arrow/validate.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow {
@@ -137,7 +136,8 @@ TEST(Validate, OffsetsBeyondDataOrChild) {
     EXPECT_EQ(structural_error(*l), "col offsets end at 3 beyond the child length 2 in field col");
     auto shortoffs = copy(make_binary_like(large_binary(), {"a", "b"}));
     shortoffs->buffers[1] = shortoffs->buffers[1].slice(0, 16);
-    EXPECT_NE(structural_error(*shortoffs).find("offsets buffer (buffer 1) too small: 16 bytes, need 24"), std::string::npos);
+    EXPECT_NE(structural_error(*shortoffs).find("offsets buffer (buffer 1) too small: 16 bytes, need 24"),
+              std::string::npos);
     // An empty array may have an empty offsets buffer.
     auto empty = copy(make_strings({}));
     empty->buffers[1] = Buffer();
@@ -153,14 +153,15 @@ TEST(Validate, UnionTypeIdsAndOffsets) {
     EXPECT_EQ(structural_error(*a, "u"), "");
     EXPECT_EQ(full_error(*a, "u"), "u type id 6 at index 2 is not a declared type id in field u");
 
-    auto short_child = copy(make_union(sparse, {5, 7, 5}, {},
-                                       {make_primitive(int32(), std::vector<int32_t>{1, 0, 3}), make_strings({"", "b", ""})}));
+    auto short_child = copy(make_union(
+        sparse, {5, 7, 5}, {}, {make_primitive(int32(), std::vector<int32_t>{1, 0, 3}), make_strings({"", "b", ""})}));
     short_child->children[1] = slice(short_child->children[1], 0, 2);
     EXPECT_EQ(structural_error(*short_child, "u"),
               "u child 1 has length 2, need at least 3 for a sparse union in field u");
 
     const DataType dense = union_(UnionMode::Dense, {field("i", int32()), field("s", utf8())});
-    auto d = copy(make_union(dense, {0, 1, 1}, {0, 1, 0}, {make_primitive(int32(), std::vector<int32_t>{1}), make_strings({"p", "q"})}));
+    auto d = copy(make_union(dense, {0, 1, 1}, {0, 1, 0},
+                             {make_primitive(int32(), std::vector<int32_t>{1}), make_strings({"p", "q"})}));
     ASSERT_EQ(full_error(*d, "u"), "");  // offsets need not increase within a child
     poke<int32_t>(*d, 1, 2, 2);
     EXPECT_EQ(full_error(*d, "u"), "u offset 2 at index 2 outside child 1 of length 2 in field u");
@@ -179,7 +180,8 @@ TEST(Validate, DictionaryIndices) {
     ASSERT_EQ(full_error(*a, "color"), "");  // the index under a null slot is not checked
     poke<int8_t>(*a, 1, 1, 3);
     EXPECT_EQ(structural_error(*a, "color"), "");
-    EXPECT_EQ(full_error(*a, "color"), "color dictionary index 3 at index 1 outside the dictionary of length 3 in field color");
+    EXPECT_EQ(full_error(*a, "color"),
+              "color dictionary index 3 at index 1 outside the dictionary of length 3 in field color");
     poke<int8_t>(*a, 1, 1, -1);
     EXPECT_NE(full_error(*a, "color").find("dictionary index -1 at index 1"), std::string::npos);
 
@@ -351,16 +353,24 @@ TEST(Validate, DictionaryFieldsInBatches) {
     auto column = make_dictionary(int8(), {0, 1}, make_strings({"r", "g"}));
     EXPECT_EQ(error_of([&] { validate(RecordBatch{schema, 2, {column}}); }), "");
     auto plain = make_primitive(int8(), std::vector<int8_t>{0, 1});
-    EXPECT_EQ(error_of([&] { validate(RecordBatch{schema, 2, {plain}}); }),
+    EXPECT_EQ(error_of([&] {
+                  validate(RecordBatch{schema, 2, {plain}});
+              }),
               "color is dictionary-encoded but the array has no dictionary in field color");
     auto wide = make_dictionary(int16(), {0, 1}, make_strings({"r", "g"}));
-    EXPECT_EQ(error_of([&] { validate(RecordBatch{schema, 2, {wide}}); }),
+    EXPECT_EQ(error_of([&] {
+                  validate(RecordBatch{schema, 2, {wide}});
+              }),
               "color is dictionary-encoded with index type int8 but the array has type int16 in field color");
     auto binary_dict = make_dictionary(int8(), {0, 1}, make_binary_like(binary(), {"r", "g"}));
-    EXPECT_EQ(error_of([&] { validate(RecordBatch{schema, 2, {binary_dict}}); }),
+    EXPECT_EQ(error_of([&] {
+                  validate(RecordBatch{schema, 2, {binary_dict}});
+              }),
               "color dictionary has type binary, expected utf8 in field color");
     auto unexpected = schema_of({field("color", int8())});
-    EXPECT_EQ(error_of([&] { validate(RecordBatch{unexpected, 2, {column}}); }),
+    EXPECT_EQ(error_of([&] {
+                  validate(RecordBatch{unexpected, 2, {column}});
+              }),
               "color is not dictionary-encoded but the array has a dictionary in field color");
 
     // A dictionary-encoded child of a struct.
@@ -376,8 +386,9 @@ TEST(Validate, DictionaryFieldsInBatches) {
 
 TEST(Validate, Tables) {
     auto schema = schema_of({field("id", int64())});
-    Table t{schema, {RecordBatch{schema, 1, {make_primitive(int64(), std::vector<int64_t>{1})}},
-                     RecordBatch{schema, 2, {make_primitive(int64(), std::vector<int64_t>{2, 3})}}}};
+    Table t{schema,
+            {RecordBatch{schema, 1, {make_primitive(int64(), std::vector<int64_t>{1})}},
+             RecordBatch{schema, 2, {make_primitive(int64(), std::vector<int64_t>{2, 3})}}}};
     EXPECT_EQ(error_of([&] { validate(t); }), "");
     Table same_schema_copy = t;
     same_schema_copy.batches[1].schema = schema_of({field("id", int64())});
@@ -390,8 +401,9 @@ TEST(Validate, Tables) {
     auto col = copy(t.batches[1].columns[0]);
     col->buffers[1] = col->buffers[1].slice(0, 8);
     bad.batches[1].columns[0] = col;
-    EXPECT_EQ(error_of([&] { validate(bad); }),
-              "record batch 1: id values buffer (buffer 1) too small: 8 bytes, need 16 for offset 0 + length 2 in field id");
+    EXPECT_EQ(
+        error_of([&] { validate(bad); }),
+        "record batch 1: id values buffer (buffer 1) too small: 8 bytes, need 16 for offset 0 + length 2 in field id");
 }
 
 TEST(Validate, UnnamedArraysAndListItemsAreLabelledByType) {
@@ -459,8 +471,15 @@ TEST(Validate, RandomCorruptionIsRejectedOrSafe) {
         std::string text;
         for (int64_t i = 0; i < root->length; ++i) text += format_value(*root, i);
         EXPECT_TRUE(array_equals(*root, *root));
-        EXPECT_EQ(array_equals(*root, *sample.array), root->length == sample.array->length && text ==
-                  [&] { std::string t; for (int64_t i = 0; i < sample.array->length; ++i) t += format_value(*sample.array, i); return t; }())
+        EXPECT_EQ(
+            array_equals(*root, *sample.array),
+            root->length == sample.array->length && text ==
+                                                        [&] {
+                                                            std::string t;
+                                                            for (int64_t i = 0; i < sample.array->length; ++i)
+                                                                t += format_value(*sample.array, i);
+                                                            return t;
+                                                        }())
             << sample.name;
     }
     std::printf("random corruption: %d rejected, %d accepted\n", rejected, accepted);

@@ -23,7 +23,8 @@ TEST(CliArrow, JsonToArrowToJsonKeepsTheTable) {
         ASSERT_EQ(r.exit_code, 0) << describe(r);
 
         const lfa::Table expected = lfa::read_json(slurp(json));
-        EXPECT_TRUE(lfa::table_equals(lfa::read_file(file), expected)) << lfa::table_difference(lfa::read_file(file), expected);
+        EXPECT_TRUE(lfa::table_equals(lfa::read_file(file), expected))
+            << lfa::table_difference(lfa::read_file(file), expected);
         EXPECT_TRUE(lfa::table_equals(lfa::read_any(stream), expected));
 
         r = run_cli({"arrow", "json", stream.string()});
@@ -90,9 +91,16 @@ TEST(CliArrow, WrongCommandLinesExitWith2) {
 }
 
 TEST(CliHelp, EverySubcommandHasHelp) {
-    for (const std::vector<std::string> cmd :
-         {std::vector<std::string>{}, {"arrow"}, {"arrow", "json"}, {"arrow", "from-json"}, {"arrow", "cat"},
-          {"arrow", "validate"}, {"arrow", "print"}, {"validate"}, {"schema"}, {"inspect"}}) {
+    for (const std::vector<std::string> cmd : {std::vector<std::string>{},
+                                               {"arrow"},
+                                               {"arrow", "json"},
+                                               {"arrow", "from-json"},
+                                               {"arrow", "cat"},
+                                               {"arrow", "validate"},
+                                               {"arrow", "print"},
+                                               {"validate"},
+                                               {"schema"},
+                                               {"inspect"}}) {
         auto args = cmd;
         args.push_back("--help");
         const auto r = run_cli(args);

@@ -48,7 +48,8 @@ void expect_same_model(const std::filesystem::path& a, const std::filesystem::pa
     };
     EXPECT_TRUE(lf::arrow::find_metadata(y.table.schema->metadata, lf::kChecksumsMetadataKey));
     EXPECT_EQ(without_checksums(*x.table.schema), without_checksums(*y.table.schema))
-        << lf::arrow::to_string(*x.table.schema) << "\nvs\n" << lf::arrow::to_string(*y.table.schema);
+        << lf::arrow::to_string(*x.table.schema) << "\nvs\n"
+        << lf::arrow::to_string(*y.table.schema);
 }
 
 }  // namespace

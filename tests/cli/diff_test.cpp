@@ -75,11 +75,11 @@ TEST(CliDiff, ShapeDtypeCountAndColumnChanges) {
     const auto a = save(dir, "a", model());
 
     ModelV1 reshaped = model();
-    reshaped.weights = Weights({FlatArray::from_values<float>({3, 2}, {0, 1, 2, 3, 4, 5}),
-                                FlatArray::from_values<float>({3}, {1, 1, 1})});
+    reshaped.weights = Weights(
+        {FlatArray::from_values<float>({3, 2}, {0, 1, 2, 3, 4, 5}), FlatArray::from_values<float>({3}, {1, 1, 1})});
     ModelV1 wider = model();
-    wider.weights = Weights({FlatArray::from_values<double>({2, 3}, {0, 1, 2, 3, 4, 5}),
-                             FlatArray::from_values<double>({3}, {1, 1, 1})});
+    wider.weights = Weights(
+        {FlatArray::from_values<double>({2, 3}, {0, 1, 2, 3, 4, 5}), FlatArray::from_values<double>({3}, {1, 1, 1})});
     ModelV1 longer = model();
     longer.weights->arrays.push_back(FlatArray::from_values<float>({1}, {7}));
 

@@ -1,7 +1,6 @@
 // docs/cli.md's examples are real: every line of its ```sh blocks runs, in order, in a directory
 // holding the files the page names, and exits as the page says (0, or the `# exit N` it ends with).
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -37,7 +36,8 @@ void write_foreign_safetensors(const std::filesystem::path& path) {
     file.metadata = {{"format", "pt"}};
     const std::vector<float> weight = {0.5f, -1, 2, 0, 1, 3};
     const std::vector<uint16_t> bias = {0x3f80, 0xbf80};  // 1 and -1 as bfloat16
-    file.tensors.push_back({"encoder.weight", SafetensorsDtype::F32, {2, 3}, legolasflux::arrow::Buffer::copy_of(weight)});
+    file.tensors.push_back(
+        {"encoder.weight", SafetensorsDtype::F32, {2, 3}, legolasflux::arrow::Buffer::copy_of(weight)});
     file.tensors.push_back({"encoder.bias", SafetensorsDtype::BF16, {2}, legolasflux::arrow::Buffer::copy_of(bias)});
     legolasflux::write_safetensors(path, file);
 }
@@ -57,8 +57,10 @@ std::vector<Example> examples() {
     const std::regex exit_comment(R"(\s+# exit (\d+)$)"), torch_comment(R"(\s+# torch$)");
     for (std::string line; std::getline(in, line);) {
         ++n;
-        if (line == "```sh") inside = true;
-        else if (line == "```") inside = false;
+        if (line == "```sh")
+            inside = true;
+        else if (line == "```")
+            inside = false;
         else if (inside && !line.empty()) {
             Example e{n, line};
             std::smatch m;
@@ -104,7 +106,7 @@ TEST(DocsCli, EveryExampleRunsAsDocumented) {
                                   " >/dev/null 2>'" + (dir / "stderr").string() + "'";
         const int status = std::system(shell.c_str());
         ASSERT_TRUE(WIFEXITED(status));
-        EXPECT_EQ(WEXITSTATUS(status), e.exit_code)
-            << "docs/cli.md line " << e.line << ": " << e.command << "\n" << slurp(dir / "stderr");
+        EXPECT_EQ(WEXITSTATUS(status), e.exit_code) << "docs/cli.md line " << e.line << ": " << e.command << "\n"
+                                                    << slurp(dir / "stderr");
     }
 }

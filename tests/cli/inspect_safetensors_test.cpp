@@ -10,9 +10,9 @@
 #include "legolasflux/safetensors.hpp"
 
 using namespace lftest;
+using legolasflux::SafeTensor;
 using legolasflux::SafetensorsDtype;
 using legolasflux::SafetensorsFile;
-using legolasflux::SafeTensor;
 
 namespace {
 
@@ -23,7 +23,8 @@ std::filesystem::path write_mixed(const std::filesystem::path& dir) {
     file.metadata = {{"format", "pt"}, {"note", "three tensors"}};
     const std::vector<int64_t> longs = {1, -2, 3};
     const std::vector<uint16_t> halves = {0x3c00, 0x4000, 0x4200, 0x4400};  // 1, 2, 3, 4 as float16
-    file.tensors.push_back(SafeTensor{"layer.bias", SafetensorsDtype::I64, {3}, legolasflux::arrow::Buffer::copy_of(longs)});
+    file.tensors.push_back(
+        SafeTensor{"layer.bias", SafetensorsDtype::I64, {3}, legolasflux::arrow::Buffer::copy_of(longs)});
     file.tensors.push_back(
         SafeTensor{"layer.weight", SafetensorsDtype::F16, {2, 2}, legolasflux::arrow::Buffer::copy_of(halves)});
     file.tensors.push_back(SafeTensor{"flag", SafetensorsDtype::BOOL, {}, legolasflux::arrow::Buffer::copy_of("\x01")});

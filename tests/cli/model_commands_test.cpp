@@ -1,6 +1,7 @@
 // `legolasflux validate`, `schema` and `inspect` through the real binary, on the Julia file and on
 // copies of it with something broken.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_files.hpp"
@@ -87,8 +88,9 @@ TEST(CliInspect, JsonHoldsTheSizesOfTheJuliaReadme) {
     const auto& arrays = doc["weights"]["arrays"];
     ASSERT_EQ(arrays.size(), 14u);
     // Sizes as ../shared/fixtures/julia/README.md lists them (Julia's column-major order).
-    const std::vector<std::vector<int>> sizes = {{3, 3, 1, 32}, {32}, {32}, {32}, {32}, {32}, {3, 3, 32, 16},
-                                                 {16}, {3, 3, 16, 10}, {10}, {10, 90}, {10}, {10, 10}, {10}};
+    const std::vector<std::vector<int>> sizes = {{3, 3, 1, 32},  {32}, {32},           {32}, {32},     {32},
+                                                 {3, 3, 32, 16}, {16}, {3, 3, 16, 10}, {10}, {10, 90}, {10},
+                                                 {10, 10},       {10}};
     int64_t total = 0;
     for (size_t i = 0; i < sizes.size(); ++i) {
         EXPECT_EQ(arrays[i]["julia_size"].get<std::vector<int>>(), sizes[i]) << i;

@@ -6,7 +6,6 @@
 // first step of the work instead of after a second, so a small `diff` shows it; the tests assert on
 // what reaches the terminal, not on how long anything took.
 #include <gtest/gtest.h>
-
 #include <poll.h>
 #include <pty.h>
 #include <sys/wait.h>
@@ -76,15 +75,16 @@ TerminalResult run_cli_in_terminal(const std::vector<std::string>& args, const s
         for (size_t i = fds.size(); i-- > 0;) {
             if (fds[i].revents == 0) continue;
             const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
-            if (n > 0) (fds[i].fd == master ? raw : r.piped).append(buffer, static_cast<size_t>(n));
-            else if (n == 0 || errno != EINTR) fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(i));
+            if (n > 0)
+                (fds[i].fd == master ? raw : r.piped).append(buffer, static_cast<size_t>(n));
+            else if (n == 0 || errno != EINTR)
+                fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(i));
         }
     }
     ::close(master);
     if (stderr_to_pipe) ::close(pipe_fds[0]);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-    }
+    while (::waitpid(pid, &status, 0) < 0) {}
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     for (size_t i = 0; i < raw.size(); ++i) {
         if (raw[i] == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n') continue;  // the terminal's ONLCR
@@ -97,8 +97,9 @@ TerminalResult run_cli_in_terminal(const std::vector<std::string>& args, const s
 std::pair<std::string, std::string> two_checkpoints(const std::filesystem::path& dir) {
     const auto write = [&](const std::string& name, float delta) {
         legolasflux::ModelV1 row;
-        row.weights = legolasflux::Weights({legolasflux::FlatArray::from_values<float>({2, 3}, {0, 1, 2, 3, 4 + delta, 5}),
-                                            legolasflux::FlatArray::from_values<float>({3}, {1, 1, 1})});
+        row.weights =
+            legolasflux::Weights({legolasflux::FlatArray::from_values<float>({2, 3}, {0, 1, 2, 3, 4 + delta, 5}),
+                                  legolasflux::FlatArray::from_values<float>({3}, {1, 1, 1})});
         legolasflux::write_model_row(dir / name, row);
         return (dir / name).string();
     };

@@ -38,7 +38,8 @@ m[0].weight.detach().numpy().tofile(out + "/conv_weight.f32")
 TEST(CliConvertTorch, StateDictAndTorchScriptBecomeNamedRows) {
     const auto dir = cli_scratch_dir("convert_torch");
     std::string why;
-    ASSERT_TRUE(make_python_files(dir, why)) << "Python's torch (python3-torch, installed by scripts/setup.sh): " << why;
+    ASSERT_TRUE(make_python_files(dir, why))
+        << "Python's torch (python3-torch, installed by scripts/setup.sh): " << why;
 #ifndef LEGOLASFLUX_CLI_WITH_TORCH
     {  // a scope of its own: `r` is declared again below
         const auto r = run_cli({"convert", (dir / "model.pth").string(), (dir / "out.arrow").string()});
@@ -46,8 +47,9 @@ TEST(CliConvertTorch, StateDictAndTorchScriptBecomeNamedRows) {
         EXPECT_NE(r.err.find("built without LibTorch"), std::string::npos) << r.err;
     }
 #else
-    const std::vector<std::string> expected_names = {"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
-                                                     "1.running_var", "1.num_batches_tracked", "4.weight", "4.bias"};
+    const std::vector<std::string> expected_names = {
+        "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
+        "4.weight", "4.bias"};
     std::vector<float> conv_weight(18);
     std::ifstream(dir / "conv_weight.f32", std::ios::binary).read(reinterpret_cast<char*>(conv_weight.data()), 18 * 4);
 
@@ -70,7 +72,8 @@ TEST(CliConvertTorch, StateDictAndTorchScriptBecomeNamedRows) {
         EXPECT_EQ((*row.weights)[6].to_doubles(), std::vector<double>{1});  // num_batches_tracked
     }
     // Forcing the wrong kind is a clear error.
-    const auto wrong = run_cli({"convert", "--from", "torchscript", (dir / "model.pth").string(), (dir / "x.arrow").string()});
+    const auto wrong =
+        run_cli({"convert", "--from", "torchscript", (dir / "model.pth").string(), (dir / "x.arrow").string()});
     EXPECT_EQ(wrong.exit_code, 1) << describe(wrong);
     EXPECT_NE(wrong.err.find("not a TorchScript archive"), std::string::npos) << wrong.err;
     EXPECT_FALSE(std::filesystem::exists(dir / "x.arrow"));

@@ -37,8 +37,8 @@ TEST(CliTorchFree, TheToolLoadsNoTorchLibrary) {
     const std::string libraries = ldd(LEGOLASFLUX_CLI);
     ASSERT_NE(libraries.find("libc.so"), std::string::npos) << "ldd did not run: " << libraries;
     for (const char* name : {"torch", "c10", "caffe2"})
-        EXPECT_EQ(libraries.find(name), std::string::npos)
-            << name << " in ldd " << LEGOLASFLUX_CLI << ":\n" << libraries;
+        EXPECT_EQ(libraries.find(name), std::string::npos) << name << " in ldd " << LEGOLASFLUX_CLI << ":\n"
+                                                           << libraries;
     // What LibTorch pulls in besides its own libraries (protobuf, MPI, BLAS, …) is most of its ~280;
     // the tool itself needs a handful (the C++ runtime, fmt, the compression libraries).
     EXPECT_LT(count_lines(libraries), 30u) << libraries;

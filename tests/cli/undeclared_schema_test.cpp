@@ -22,8 +22,11 @@ arrow::Table experiment_table() {
     const Field settings =
         field("settings", struct_({field("seed", int64(), false), field("rate", float32(), false)}), false);
     auto schema = std::make_shared<Schema>();
-    schema->fields = {field("id", int64(), false), field("score", float64(), false), field("name", utf8(), true),
-                      field("tags", list(field("", utf8(), false)), false), settings,
+    schema->fields = {field("id", int64(), false),
+                      field("score", float64(), false),
+                      field("name", utf8(), true),
+                      field("tags", list(field("", utf8(), false)), false),
+                      settings,
                       field("blob", binary(), false)};
     const int64_t beyond_double = (int64_t{1} << 53) + 1;
     std::vector<ArrayPtr> columns = {

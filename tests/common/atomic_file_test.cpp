@@ -17,7 +17,9 @@ using legolasflux::IoError;
 using legolasflux::common::AtomicFile;
 
 namespace {
-std::span<const uint8_t> bytes_of(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+std::span<const uint8_t> bytes_of(const std::string& s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 }  // namespace
 
 TEST(AtomicFile, BytesWrittenCanBeReadBackAndOverwrittenBeforeCommit) {

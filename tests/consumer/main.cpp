@@ -1,9 +1,8 @@
 // Writes a model row with the installed library and reads it back: the headers, the libraries and
 // their link dependencies all come from the installed package. Exits non-zero on any mismatch.
-#include <legolasflux/legolasflux.hpp>
-
 #include <filesystem>
 #include <iostream>
+#include <legolasflux/legolasflux.hpp>
 
 int main(int argc, char** argv) {
     const std::filesystem::path dir = argc > 1 ? argv[1] : ".";
@@ -11,10 +10,9 @@ int main(int argc, char** argv) {
 
     // A 2×3 Dense layer as Julia sizes it, and its bias.
     const std::vector<float> w{1, 2, 3, 4, 5, 6}, b{0.5f, -0.5f};
-    legolasflux::ModelV1 row{
-        .weights = legolasflux::Weights({legolasflux::FlatArray::from_values<float>({2, 3}, w),
-                                         legolasflux::FlatArray::from_values<float>({2}, b)}),
-        .architecture_version = 7};
+    legolasflux::ModelV1 row{.weights = legolasflux::Weights({legolasflux::FlatArray::from_values<float>({2, 3}, w),
+                                                              legolasflux::FlatArray::from_values<float>({2}, b)}),
+                             .architecture_version = 7};
     legolasflux::write_model_row(path, row, {.weight_names = {"dense.weight", "dense.bias"}});
 
     std::vector<std::string> names;
@@ -30,8 +28,8 @@ int main(int argc, char** argv) {
         io_error = true;
     }
 
-    std::cout << "consumer: " << back.weights->size() << " arrays, architecture_version "
-              << *back.architecture_version << ", round trip " << (same ? "equal" : "DIFFERENT")
-              << ", missing file " << (io_error ? "IoError" : "NOT AN IoError") << "\n";
+    std::cout << "consumer: " << back.weights->size() << " arrays, architecture_version " << *back.architecture_version
+              << ", round trip " << (same ? "equal" : "DIFFERENT") << ", missing file "
+              << (io_error ? "IoError" : "NOT AN IoError") << "\n";
     return same && io_error ? 0 : 1;
 }

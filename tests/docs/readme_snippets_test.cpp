@@ -38,9 +38,12 @@ std::string region(const std::string& file, const std::string& name) {
     bool inside = false, found = false;
     for (const auto& l : lines) {
         const auto trimmed = l.substr(std::min(l.size(), l.find_first_not_of(' ')));
-        if (trimmed == "// [" + name + "]") inside = found = true;
-        else if (trimmed == "// [/" + name + "]") inside = false;
-        else if (inside) body.push_back(l);
+        if (trimmed == "// [" + name + "]")
+            inside = found = true;
+        else if (trimmed == "// [/" + name + "]")
+            inside = false;
+        else if (inside)
+            body.push_back(l);
     }
     EXPECT_TRUE(found) << "no region " << name << " in " << file;
     return dedented(body);

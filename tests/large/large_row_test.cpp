@@ -49,7 +49,8 @@ TEST(LargeRow, MoreThanInt32MaxValuesRoundTripThroughLargeList) {
 
     // The schema says LargeList for vec, as Arrow.jl writes it past 2^31 - 1 values.
     const arrow::Table table = arrow::read_file(path);  // fully validated, offsets included
-    const arrow::DataType& vec = table.schema->fields.at(0).type.children.at(0).type.children.at(0).type.children.at(0).type;
+    const arrow::DataType& vec =
+        table.schema->fields.at(0).type.children.at(0).type.children.at(0).type.children.at(0).type;
     EXPECT_EQ(vec.id, arrow::TypeId::LargeList) << arrow::to_string(vec);
 
     const ModelRow row = read_model_row(path);  // verifies the checksums: every value is read

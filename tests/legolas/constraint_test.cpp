@@ -18,8 +18,9 @@ arrow::KeyValueMetadata ext(const std::string& name) {
 }
 
 FieldConstraint weights_constraint() {
-    FieldConstraint flat = extension("JuliaLang.LegolasFlux.FlatArray",
-                                     struct_of({{"vec", list_of(any_real())}, {"size", list_of(exact(arrow::int64()))}}));
+    FieldConstraint flat =
+        extension("JuliaLang.LegolasFlux.FlatArray",
+                  struct_of({{"vec", list_of(any_real())}, {"size", list_of(exact(arrow::int64()))}}));
     return extension("JuliaLang.LegolasFlux.Weights", struct_of({{"weights", list_of(flat)}}));
 }
 
@@ -107,7 +108,8 @@ TEST(Constraint, Lists) {
     EXPECT_TRUE(complies(col(arrow::large_list(arrow::field("", arrow::float32(), false))), c));
     // Vector{Union{Missing,Float32}} is not an AbstractVector{<:Float32}.
     EXPECT_FALSE(complies(col(arrow::list(arrow::field("", arrow::float32(), true))), c));
-    EXPECT_TRUE(complies(col(arrow::list(arrow::field("", arrow::float32(), true))), list_of(optional(exact(arrow::float32())))));
+    EXPECT_TRUE(complies(col(arrow::list(arrow::field("", arrow::float32(), true))),
+                         list_of(optional(exact(arrow::float32())))));
     EXPECT_FALSE(complies(col(arrow::fixed_size_list(arrow::field("", arrow::float32(), false), 3)), c));
     EXPECT_FALSE(complies(col(arrow::float32()), c));
     EXPECT_TRUE(complies(col(arrow::list(arrow::field("", arrow::utf8(), true))), list_of(any_type())));
@@ -133,8 +135,8 @@ TEST(Constraint, StructsMatchChildrenByName) {
     EXPECT_FALSE(complies(col(arrow::struct_({seed, arrow::field("dropout_rate", arrow::float64(), false)})), config));
     EXPECT_FALSE(complies(col(arrow::struct_({seed, rate}), true), config));  // nullable struct, required field
     // An extension name on the struct (a Julia record type with an arrowname) does not matter.
-    EXPECT_TRUE(complies(col(arrow::struct_({seed, rate}), false, ext("JuliaLang.Legolas.Generated.digits-config.1")),
-                         config));
+    EXPECT_TRUE(
+        complies(col(arrow::struct_({seed, rate}), false, ext("JuliaLang.Legolas.Generated.digits-config.1")), config));
     // Optional children may be absent.
     EXPECT_TRUE(complies(col(arrow::struct_({seed})),
                          struct_of({{"seed", exact(arrow::int64())}, {"note", optional(any_string())}})));
@@ -144,8 +146,8 @@ TEST(Constraint, LegacyV04NestedRowsAreUnwrapped) {
     const auto config = struct_of({{"seed", exact(arrow::int64())}, {"dropout_rate", exact(arrow::float32())}});
     const auto payload = arrow::struct_(
         {arrow::field("seed", arrow::int64(), false), arrow::field("dropout_rate", arrow::float32(), false)});
-    const auto wrapped = arrow::struct_({arrow::field("1", arrow::utf8(), false), arrow::field("2", arrow::int64(), false),
-                                         arrow::field("3", payload, false)});
+    const auto wrapped = arrow::struct_({arrow::field("1", arrow::utf8(), false),
+                                         arrow::field("2", arrow::int64(), false), arrow::field("3", payload, false)});
     const auto field = col(wrapped, false, ext("JuliaLang.digits-config@1"));
     ASSERT_EQ(legacy_row_payload(field), std::optional<std::size_t>(2));
     EXPECT_TRUE(complies(field, config));
@@ -173,9 +175,9 @@ TEST(Constraint, Extensions) {
 
 TEST(Constraint, NarrowingRule) {
     const auto int8 = exact(arrow::int8());
-    EXPECT_TRUE(is_narrower_or_equal(int8, optional(int8)));          // Int8 <: Union{Missing,Int8}
+    EXPECT_TRUE(is_narrower_or_equal(int8, optional(int8)));  // Int8 <: Union{Missing,Int8}
     EXPECT_FALSE(is_narrower_or_equal(optional(int8), int8));
-    EXPECT_FALSE(is_narrower_or_equal(any_type(), optional(int8)));   // x::Any (tour's BrokenV1)
+    EXPECT_FALSE(is_narrower_or_equal(any_type(), optional(int8)));  // x::Any (tour's BrokenV1)
     EXPECT_TRUE(is_narrower_or_equal(int8, any_type()));
     EXPECT_TRUE(is_narrower_or_equal(any_type(), any_type()));
     EXPECT_TRUE(is_narrower_or_equal(int8, any_signed_int()));
@@ -187,10 +189,12 @@ TEST(Constraint, NarrowingRule) {
     EXPECT_TRUE(is_narrower_or_equal(exact(arrow::large_utf8()), any_string()));
     EXPECT_TRUE(is_narrower_or_equal(list_of(int8), list_of(any_signed_int())));
     EXPECT_FALSE(is_narrower_or_equal(list_of(any_integer()), list_of(any_signed_int())));
-    EXPECT_TRUE(is_narrower_or_equal(exact(arrow::list(arrow::field("", arrow::int8(), false))), list_of(any_integer())));
+    EXPECT_TRUE(
+        is_narrower_or_equal(exact(arrow::list(arrow::field("", arrow::int8(), false))), list_of(any_integer())));
     EXPECT_TRUE(is_narrower_or_equal(weights_constraint(), optional(weights_constraint())));
     EXPECT_FALSE(is_narrower_or_equal(extension("other", any_type()), weights_constraint()));
-    EXPECT_TRUE(is_narrower_or_equal(struct_of({{"a", int8}}), struct_of({{"a", any_integer()}, {"b", optional(int8)}})));
+    EXPECT_TRUE(
+        is_narrower_or_equal(struct_of({{"a", int8}}), struct_of({{"a", any_integer()}, {"b", optional(int8)}})));
     EXPECT_FALSE(is_narrower_or_equal(struct_of({{"a", int8}}), struct_of({{"a", int8}, {"b", int8}})));
 }
 

@@ -103,7 +103,8 @@ arrow::Field f(std::string name, arrow::DataType t, bool nullable = false, arrow
 }
 arrow::Field item(arrow::DataType t, bool nullable = false) { return arrow::field("", std::move(t), nullable); }
 
-arrow::Table table_of(std::vector<arrow::Field> fields, std::vector<arrow::ArrayPtr> columns, arrow::KeyValueMetadata md = {}) {
+arrow::Table table_of(std::vector<arrow::Field> fields, std::vector<arrow::ArrayPtr> columns,
+                      arrow::KeyValueMetadata md = {}) {
     auto schema = std::make_shared<arrow::Schema>();
     schema->fields = std::move(fields);
     schema->metadata = std::move(md);
@@ -146,14 +147,23 @@ TEST(Record, WrittenSchemaIsWhatLegolasJlWrites) {
     const arrow::DataType config = arrow::struct_({f("seed", arrow::int64()), f("dropout_rate", arrow::float32())});
     arrow::Schema expected;
     expected.fields = {
-        f("i8", arrow::int8()), f("i16", arrow::int16()), f("i32", arrow::int32()), f("i64", arrow::int64()),
-        f("u8", arrow::uint8()), f("u16", arrow::uint16()), f("u32", arrow::uint32()), f("u64", arrow::uint64()),
-        f("f32", arrow::float32()), f("f64", arrow::float64()), f("flag", arrow::boolean()), f("text", arrow::utf8()),
+        f("i8", arrow::int8()),
+        f("i16", arrow::int16()),
+        f("i32", arrow::int32()),
+        f("i64", arrow::int64()),
+        f("u8", arrow::uint8()),
+        f("u16", arrow::uint16()),
+        f("u32", arrow::uint32()),
+        f("u64", arrow::uint64()),
+        f("f32", arrow::float32()),
+        f("f64", arrow::float64()),
+        f("flag", arrow::boolean()),
+        f("text", arrow::utf8()),
         f("floats", arrow::list(item(arrow::float32()))),
         f("maybe_ints", arrow::list(item(arrow::int64(), true))),
         f("words", arrow::list(item(arrow::utf8()))),
         f("nested", arrow::list(item(arrow::list(item(arrow::int32()))))),
-        f("config", config),                    // a plain struct: no extension name, as Julia writes `config`
+        f("config", config),  // a plain struct: no extension name, as Julia writes `config`
         f("maybe_config", config, true),
         f("configs", arrow::list(item(config))),
         f("maybe", arrow::int64(), true),
@@ -202,13 +212,13 @@ TEST(Record, EmptyTables) {
 TEST(Record, NestedRecordsMatchChildrenByName) {
     // As Legolas' issue-94.arrow: x stored as {a, b} with the record's extension name.
     const auto child = arrow::struct_({f("a", arrow::int64()), f("b", arrow::int64())});
-    const auto table = table_of(
-        {f("x", child, false, {{"ARROW:extension:name", "JuliaLang.Legolas.Generated.test.issue-94-child.1"},
-                               {"ARROW:extension:metadata", ""}})},
-        {arrow::make_struct(child, 1,
-                            {arrow::make_primitive<int64_t>(arrow::int64(), {1}),
-                             arrow::make_primitive<int64_t>(arrow::int64(), {2})})},
-        {{"legolas_schema_qualified", "test.issue-94-parent@1"}});
+    const auto table = table_of({f("x", child, false,
+                                   {{"ARROW:extension:name", "JuliaLang.Legolas.Generated.test.issue-94-child.1"},
+                                    {"ARROW:extension:metadata", ""}})},
+                                {arrow::make_struct(child, 1,
+                                                    {arrow::make_primitive<int64_t>(arrow::int64(), {1}),
+                                                     arrow::make_primitive<int64_t>(arrow::int64(), {2})})},
+                                {{"legolas_schema_qualified", "test.issue-94-parent@1"}});
     EXPECT_TRUE(complies_with(*table.schema, schema_version_of<Issue94ParentV1>()));
     const auto rows = from_table<Issue94ParentV1>(table);
     ASSERT_EQ(rows.size(), 1u);
@@ -222,16 +232,18 @@ TEST(Record, LegacyV04NestedRowsReadAsTheNestedRecord) {
     // name JuliaLang.digits-config@1, epoch/accuracy non-nullable, architecture_version all-missing Null.
     const auto payload = arrow::struct_({f("seed", arrow::int64()), f("dropout_rate", arrow::float32())});
     const auto wrapped = arrow::struct_({f("1", arrow::utf8()), f("2", arrow::int64()), f("3", payload)});
-    const auto payload_array = arrow::make_struct(
-        payload, 2, {arrow::make_primitive<int64_t>(arrow::int64(), {5, 6}), arrow::make_primitive<float>(arrow::float32(), {0.0f, 0.5f})});
+    const auto payload_array = arrow::make_struct(payload, 2,
+                                                  {arrow::make_primitive<int64_t>(arrow::int64(), {5, 6}),
+                                                   arrow::make_primitive<float>(arrow::float32(), {0.0f, 0.5f})});
     const auto table = table_of(
-        {f("config", wrapped, false, {{"ARROW:extension:name", "JuliaLang.digits-config@1"}, {"ARROW:extension:metadata", ""}}),
+        {f("config", wrapped, false,
+           {{"ARROW:extension:name", "JuliaLang.digits-config@1"}, {"ARROW:extension:metadata", ""}}),
          f("epoch", arrow::int64()), f("accuracy", arrow::float32()), f("architecture_version", arrow::null(), true)},
         {arrow::make_struct(wrapped, 2,
                             {arrow::make_strings({"digits-config", "digits-config"}),
                              arrow::make_primitive<int64_t>(arrow::int64(), {1, 1}), payload_array}),
-         arrow::make_primitive<int64_t>(arrow::int64(), {1, 2}), arrow::make_primitive<float>(arrow::float32(), {0.06f, 0.5f}),
-         arrow::make_null(2)},
+         arrow::make_primitive<int64_t>(arrow::int64(), {1, 2}),
+         arrow::make_primitive<float>(arrow::float32(), {0.06f, 0.5f}), arrow::make_null(2)},
         {{"legolas_schema_qualified", "test.v04-row@1"}});
     EXPECT_TRUE(complies_with(*table.schema, schema_version_of<V04RowV1>()));
     const auto rows = from_table<V04RowV1>(table);
@@ -264,7 +276,8 @@ TEST(Record, SlicedAndMultiBatchTables) {
 TEST(Record, DictionaryEncodedColumnsRead) {
     arrow::Field name = f("name", arrow::utf8());
     name.dictionary = arrow::DictionaryEncoding{0, arrow::int32(), false};
-    const auto table = table_of({name}, {arrow::make_dictionary(arrow::int32(), {1, 0, 1}, arrow::make_strings({"x", "y"}))});
+    const auto table =
+        table_of({name}, {arrow::make_dictionary(arrow::int32(), {1, 0, 1}, arrow::make_strings({"x", "y"}))});
     const auto rows = from_table<NamedV1>(table);
     ASSERT_EQ(rows.size(), 3u);
     EXPECT_EQ(rows[0].name, "y");
@@ -310,10 +323,10 @@ TEST(Record, Checks) {
 TEST(Record, ReadErrors) {
     // A required nested record column that is nullable: a schema violation.
     const auto config = arrow::struct_({f("seed", arrow::int64()), f("dropout_rate", arrow::float32())});
-    const auto table = table_of(
-        {f("config", config, true)},
-        {arrow::make_struct(config, 1, {arrow::make_primitive<int64_t>(arrow::int64(), {1}),
-                                        arrow::make_primitive<float>(arrow::float32(), {0.5f})})});
+    const auto table = table_of({f("config", config, true)},
+                                {arrow::make_struct(config, 1,
+                                                    {arrow::make_primitive<int64_t>(arrow::int64(), {1}),
+                                                     arrow::make_primitive<float>(arrow::float32(), {0.5f})})});
     try {
         from_table<V04RowV1>(table);
         FAIL();
@@ -334,7 +347,8 @@ TEST(Record, RequiredValues) {
         to_table(std::vector<NamedV1>{NamedV1{"a"}, NamedV1{}});
         FAIL();
     } catch (const SchemaError& e) {
-        EXPECT_EQ(std::string(e.what()), "`test.named@1` requires field `name`, but a record has no value for it (missing)");
+        EXPECT_EQ(std::string(e.what()),
+                  "`test.named@1` requires field `name`, but a record has no value for it (missing)");
     }
     EXPECT_THROW(make(NamedV1{}), SchemaError);
     EXPECT_EQ(make(NamedV1{"b"}).name, "b");
@@ -344,7 +358,8 @@ TEST(Record, RequiredValues) {
         from_table<NamedV1>(empty);
         FAIL();
     } catch (const SchemaError& e) {
-        EXPECT_NE(std::string(e.what()).find(" - Could not find declared field: `name`"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(" - Could not find declared field: `name`"), std::string::npos)
+            << e.what();
     }
 }
 

@@ -12,7 +12,8 @@ namespace arrow = legolasflux::arrow;
 using legolasflux::SchemaError;
 using namespace legolasflux::legolas;
 
-SchemaVersionDeclaration decl(SchemaVersion sv, std::optional<SchemaVersion> parent, std::vector<DeclaredField> fields) {
+SchemaVersionDeclaration decl(SchemaVersion sv, std::optional<SchemaVersion> parent,
+                              std::vector<DeclaredField> fields) {
     return SchemaVersionDeclaration{std::move(sv), std::move(parent), std::move(fields)};
 }
 
@@ -91,8 +92,9 @@ TEST_F(RegistryTest, RedeclaringDifferentlyIsAnError) {
 }
 
 TEST_F(RegistryTest, FieldNameRules) {
-    EXPECT_TRUE(contains(declare_error(r, decl({"test.new", 1}, {}, {{"x", any_type()}, {"y", any_type()}, {"x", any_type()}})),
-                         "duplicate field name `x`"));
+    EXPECT_TRUE(
+        contains(declare_error(r, decl({"test.new", 1}, {}, {{"x", any_type()}, {"y", any_type()}, {"x", any_type()}})),
+                 "duplicate field name `x`"));
     EXPECT_TRUE(contains(declare_error(r, decl({"test.new", 1}, {}, {{"X", any_type()}, {"_X", any_type()}})),
                          "may not start with an underscore: `_X`"));
     EXPECT_TRUE(contains(declare_error(r, decl({"test.new", 1}, {}, {{"", any_type()}})), "empty name"));
@@ -104,18 +106,20 @@ TEST_F(RegistryTest, SchemaVersionRules) {
     EXPECT_TRUE(contains(declare_error(r, decl({"test.new", -1}, {}, {{"x", any_type()}})), "non-negative"));
     EXPECT_TRUE(contains(declare_error(r, decl({"test.child", 2}, SchemaVersion{"test.child", 1}, {{"x", any_type()}})),
                          "cannot extend from another version of the same schema"));
-    EXPECT_TRUE(contains(declare_error(r, decl({"test.child", 2}, SchemaVersion{"test.parent", 2}, {{"x", any_type()}})),
-                         "parent schema version cannot be used before it has been declared: `test.parent@2`"));
+    EXPECT_TRUE(
+        contains(declare_error(r, decl({"test.child", 2}, SchemaVersion{"test.parent", 2}, {{"x", any_type()}})),
+                 "parent schema version cannot be used before it has been declared: `test.parent@2`"));
 }
 
 TEST_F(RegistryTest, ReDeclaredFieldsMustNarrow) {
     // As Legolas' tests: y::Int against the parent's Union{Missing,Integer} is fine, but a child of
     // test.child re-declaring y (an int64 there) as any integer widens it.
-    const std::string e1 =
-        declare_error(r, decl({"test.new", 1}, SchemaVersion{"test.child", 1}, {{"y", optional(exact(arrow::int64()))}}));
+    const std::string e1 = declare_error(
+        r, decl({"test.new", 1}, SchemaVersion{"test.child", 1}, {{"y", optional(exact(arrow::int64()))}}));
     EXPECT_TRUE(contains(e1, "declared field types violate parent's field types")) << e1;
     EXPECT_TRUE(contains(e1, "`y` is declared as optional int64 but `test.child@1` declares it as int64")) << e1;
-    const std::string e2 = declare_error(r, decl({"test.new", 1}, SchemaVersion{"test.parent", 1}, {{"y", any_string()}}));
+    const std::string e2 =
+        declare_error(r, decl({"test.new", 1}, SchemaVersion{"test.parent", 1}, {{"y", any_string()}}));
     EXPECT_TRUE(contains(e2, "declared field types violate parent's field types")) << e2;
     EXPECT_NO_THROW(r.declare(decl({"test.new", 1}, SchemaVersion{"test.parent", 1}, {{"y", exact(arrow::uint8())}})));
 }

@@ -86,8 +86,9 @@ TEST(ParseIdentifier, Errors) {
         parse_identifier("not an identifier");
         FAIL();
     } catch (const InvalidArgument& e) {
-        EXPECT_EQ(std::string(e.what()),
-                  "failed to parse seemingly invalid/malformed schema version identifier string: \"not an identifier\"");
+        EXPECT_EQ(
+            std::string(e.what()),
+            "failed to parse seemingly invalid/malformed schema version identifier string: \"not an identifier\"");
     }
 }
 

@@ -58,8 +58,9 @@ const SchemaVersion kModel{"legolas-flux.model", 1};
 const SchemaVersion kDigitsModel{"digits.model", 1};
 
 FieldConstraint weights_constraint() {
-    const FieldConstraint flat = extension(
-        "JuliaLang.LegolasFlux.FlatArray", struct_of({{"vec", list_of(any_real())}, {"size", list_of(exact(arrow::int64()))}}));
+    const FieldConstraint flat =
+        extension("JuliaLang.LegolasFlux.FlatArray",
+                  struct_of({{"vec", list_of(any_real())}, {"size", list_of(exact(arrow::int64()))}}));
     return extension("JuliaLang.LegolasFlux.Weights", struct_of({{"weights", list_of(flat)}}));
 }
 
@@ -67,9 +68,10 @@ FieldConstraint weights_constraint() {
 Registry& digits_registry() {
     static Registry r;
     static const bool declared = [] {
-        r.declare({kModel,
-                   std::nullopt,
-                   {{"weights", optional(weights_constraint())}, {"architecture_version", optional(exact(arrow::int64()))}}});
+        r.declare(
+            {kModel,
+             std::nullopt,
+             {{"weights", optional(weights_constraint())}, {"architecture_version", optional(exact(arrow::int64()))}}});
         r.declare({kDigitsModel,
                    kModel,
                    {{"weights", optional(weights_constraint())},
@@ -123,8 +125,7 @@ arrow::Table with_column(const arrow::Table& table, const std::string& name, std
     out.schema = schema;
     for (const auto& b : table.batches) {
         std::vector<arrow::ArrayPtr> columns;
-        for (size_t i : keep)
-            columns.push_back(table.schema->fields[i].name == name ? column : b.columns[i]);
+        for (size_t i : keep) columns.push_back(table.schema->fields[i].name == name ? column : b.columns[i]);
         out.batches.push_back(arrow::make_batch(schema, std::move(columns)));
     }
     return out;
@@ -248,14 +249,16 @@ TEST(DigitsFixture, RetypedColumnsAreReported) {
 
 TEST(DigitsFixture, MissingWeightsAsNullColumnComply) {
     const ReadResult r = read(kDigits, digits_read());
-    const auto null_weights = with_column(r.table, "weights", arrow::field("weights", arrow::null(), true), arrow::make_null(1));
+    const auto null_weights =
+        with_column(r.table, "weights", arrow::field("weights", arrow::null(), true), arrow::make_null(1));
     EXPECT_TRUE(complies_with(*null_weights.schema, kDigitsModel, digits_registry()));
     const auto bytes = write_to_bytes(null_weights, kDigitsModel, [] {
         WriteOptions o;
         o.registry = &digits_registry();
         return o;
     }());
-    EXPECT_EQ(read(arrow::Buffer::from_vector(bytes), digits_read()).table.schema->fields[0].type.id, arrow::TypeId::Null);
+    EXPECT_EQ(read(arrow::Buffer::from_vector(bytes), digits_read()).table.schema->fields[0].type.id,
+              arrow::TypeId::Null);
 }
 
 TEST(DigitsFixture, RewrittenByCppReadsBackEqual) {
@@ -278,7 +281,8 @@ TEST(DigitsFixture, RewrittenByCppReadsBackEqual) {
 arrow::Table provider_table(bool with_provider) {
     auto schema = std::make_shared<arrow::Schema>();
     schema->fields = {arrow::field("a", arrow::int64(), false)};
-    schema->metadata = {{"legolas_schema_qualified", with_provider ? "test-provider-pkg.foo@1" : "test.issue-94-unknown@1"}};
+    schema->metadata = {
+        {"legolas_schema_qualified", with_provider ? "test-provider-pkg.foo@1" : "test.issue-94-unknown@1"}};
     if (with_provider) {
         schema->metadata.emplace_back("legolas_julia_schema_provider_name", "TestProviderPkg");
         schema->metadata.emplace_back("legolas_julia_schema_provider_version", "0.1.0");
@@ -337,16 +341,13 @@ TEST(TableIo, MalformedQualifiedIdentifier) {
 TEST(TableIo, WriteKeepsOtherMetadataAndOneQualifiedKey) {
     auto t = to_table(std::vector<MetaV1>{{1}, {2}});
     auto schema = std::make_shared<arrow::Schema>(*t.schema);
-    schema->metadata = {{"author", "me"},
-                        {"legolas_schema_qualified", "stale@1"},
-                        {"x", "y"},
-                        {"legolas_schema_qualified", "older@2"}};
+    schema->metadata = {
+        {"author", "me"}, {"legolas_schema_qualified", "stale@1"}, {"x", "y"}, {"legolas_schema_qualified", "older@2"}};
     t.schema = schema;
     for (auto& b : t.batches) b.schema = schema;
     const auto tagged = tag_table(t, schema_version_of<MetaV1>());
-    EXPECT_EQ(tagged.schema->metadata, (arrow::KeyValueMetadata{{"author", "me"},
-                                                                {"legolas_schema_qualified", "test.io-meta@1"},
-                                                                {"x", "y"}}));
+    EXPECT_EQ(tagged.schema->metadata,
+              (arrow::KeyValueMetadata{{"author", "me"}, {"legolas_schema_qualified", "test.io-meta@1"}, {"x", "y"}}));
     const auto back = read(arrow::Buffer::from_vector(write_to_bytes(t, schema_version_of<MetaV1>())));
     EXPECT_EQ(back.table.schema->metadata, tagged.schema->metadata);
     // The footer and the schema message agree (the reader sees one schema).
@@ -385,7 +386,8 @@ TEST(TableIo, WriteValidatesFirst) {
         write_to_bytes(t, schema_version_of<MetaV1>());
         FAIL();
     } catch (const SchemaError& e) {
-        EXPECT_NE(std::string(e.what()).find(" - Incorrect type: `a` expected `<:int64`, found `utf8`"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find(" - Incorrect type: `a` expected `<:int64`, found `utf8`"),
+                  std::string::npos)
             << e.what();
     }
     EXPECT_THROW(write_to_bytes(t, SchemaVersion{"test.io-undeclared", 1}), UnknownSchemaVersionError);

@@ -146,7 +146,8 @@ TEST(Tour, TablesSchemaComplianceValidation) {
     }
 
     // The declared field b is missing.
-    const auto missing_b = schema_of({f("a", arrow::int64()), f("c", arrow::float64()), f("d", list_of_t(arrow::int64()))});
+    const auto missing_b =
+        schema_of({f("a", arrow::int64()), f("c", arrow::float64()), f("d", list_of_t(arrow::int64()))});
     EXPECT_FALSE(complies_with(missing_b, foo, reg));
     EXPECT_THROW(validate(missing_b, foo, reg), SchemaError);
     const Violation b_missing{"b", "string", std::nullopt};
@@ -154,8 +155,8 @@ TEST(Tour, TablesSchemaComplianceValidation) {
     EXPECT_EQ(find_violations(missing_b, foo, reg), std::vector<Violation>{b_missing});
 
     // The type of d does not comply with AbstractVector.
-    const auto bad_d = schema_of({f("a", arrow::int64()), f("b", arrow::utf8()), f("c", arrow::float64()),
-                                  f("d", arrow::int64())});
+    const auto bad_d =
+        schema_of({f("a", arrow::int64()), f("b", arrow::utf8()), f("c", arrow::float64()), f("d", arrow::int64())});
     EXPECT_FALSE(complies_with(bad_d, foo, reg));
     EXPECT_THROW(validate(bad_d, foo, reg), SchemaError);
     const Violation d_wrong{"d", "list of anything", "int64"};
@@ -206,8 +207,8 @@ TEST(Tour, CustomFieldAssignments) {
     EXPECT_EQ(make(fields), make(fields));
     EXPECT_EQ(make(make(fields)), make(fields));
     // Assignments also run when records are read.
-    const auto read = from_table<BarV1>(table_of(
-        {f("y", arrow::utf8()), f("z", arrow::utf8())}, {arrow::make_strings({"a"}), arrow::make_strings({"given"})}));
+    const auto read = from_table<BarV1>(table_of({f("y", arrow::utf8()), f("z", arrow::utf8())},
+                                                 {arrow::make_strings({"a"}), arrow::make_strings({"given"})}));
     EXPECT_EQ(read, std::vector<BarV1>{(BarV1{std::nullopt, "a", "given"})});
 }
 
@@ -220,13 +221,13 @@ TEST(Tour, CustomFieldAssignmentsPathological) {
 
 TEST(Tour, ExtendingExistingSchemaVersions) {
     const auto& reg = default_registry();
-    EXPECT_EQ(reg.declared_fields(schema_version_of<BarV1>()),
-              (std::vector<DeclaredField>{{"x", optional(exact(arrow::int8()))}, {"y", any_string()}, {"z", any_string()}}));
-    EXPECT_EQ(reg.declared_fields(schema_version_of<BazV1>()),
-              (std::vector<DeclaredField>{{"x", exact(arrow::int8())},
-                                          {"y", any_string()},
-                                          {"z", any_string()},
-                                          {"k", exact(arrow::int64())}}));
+    EXPECT_EQ(
+        reg.declared_fields(schema_version_of<BarV1>()),
+        (std::vector<DeclaredField>{{"x", optional(exact(arrow::int8()))}, {"y", any_string()}, {"z", any_string()}}));
+    EXPECT_EQ(
+        reg.declared_fields(schema_version_of<BazV1>()),
+        (std::vector<DeclaredField>{
+            {"x", exact(arrow::int8())}, {"y", any_string()}, {"z", any_string()}, {"k", exact(arrow::int64())}}));
     EXPECT_EQ(reg.parent_of(schema_version_of<BazV1>()), schema_version_of<BarV1>());
 
     // @version BrokenV1 > BarV1 begin x::Any end — rejected.
@@ -290,18 +291,22 @@ TEST(Tour, ParameterizingDeclaredFieldTypes) {
     // within its bound, so columns of different real types comply.
     Registry reg;
     const SchemaVersion param{"example.param", 1};
-    reg.declare({param, std::nullopt,
+    reg.declare({param,
+                 std::nullopt,
                  {{"a", exact(arrow::int64())}, {"b", any_real()}, {"c", any_type()}, {"d", optional(any_real())}}});
-    EXPECT_TRUE(complies_with(schema_of({f("a", arrow::int64()), f("b", arrow::float64()), f("c", arrow::utf8())}), param, reg));
+    EXPECT_TRUE(complies_with(schema_of({f("a", arrow::int64()), f("b", arrow::float64()), f("c", arrow::utf8())}),
+                              param, reg));
     EXPECT_TRUE(complies_with(schema_of({f("a", arrow::int64()), f("b", arrow::int64()), f("c", arrow::utf8()),
                                          f("d", arrow::int64(), true)}),
                               param, reg));
     EXPECT_TRUE(complies_with(schema_of({f("a", arrow::int64()), f("b", arrow::int32()), f("c", arrow::utf8()),
                                          f("d", arrow::float32(), true)}),
                               param, reg));
-    EXPECT_FALSE(complies_with(schema_of({f("a", arrow::int64()), f("b", arrow::utf8()), f("c", arrow::utf8())}), param, reg));
+    EXPECT_FALSE(
+        complies_with(schema_of({f("a", arrow::int64()), f("b", arrow::utf8()), f("c", arrow::utf8())}), param, reg));
     // Parameters are not inherited: a child re-declares the field to keep or narrow its bound.
-    EXPECT_NO_THROW(reg.declare({{"example.child-param", 1}, param, {{"b", any_float()}, {"d", optional(exact(arrow::int64()))}}}));
+    EXPECT_NO_THROW(
+        reg.declare({{"example.child-param", 1}, param, {{"b", any_float()}, {"d", optional(exact(arrow::int64()))}}}));
     EXPECT_THROW(reg.declare({{"example.child-param", 2}, param, {{"b", any_string()}}}), SchemaError);
 }
 
@@ -386,9 +391,9 @@ TEST(Tour, ValidatingWritingReadingArrowTables) {
 TEST(Tour, SchemaVersionPortability) {
     // Legolas' accepted_field_type widens String to AbstractString; here a String field accepts
     // large_utf8 columns, which other Arrow writers produce for big string columns.
-    const auto t = table_of({f("y", arrow::large_utf8()), f("z", arrow::large_utf8())},
-                            {arrow::make_binary_like(arrow::large_utf8(), {"a"}),
-                             arrow::make_binary_like(arrow::large_utf8(), {"b"})});
+    const auto t = table_of(
+        {f("y", arrow::large_utf8()), f("z", arrow::large_utf8())},
+        {arrow::make_binary_like(arrow::large_utf8(), {"a"}), arrow::make_binary_like(arrow::large_utf8(), {"b"})});
     EXPECT_TRUE(complies_with(*t.schema, schema_version_of<BarV1>()));
     EXPECT_EQ(from_table<BarV1>(t), std::vector<BarV1>{(BarV1{std::nullopt, "a", "b"})});
 }

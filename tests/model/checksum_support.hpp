@@ -15,16 +15,15 @@
 #include <utility>
 #include <vector>
 
-#include "support/bytes.hpp"
-#include "support/ipc_walk.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/model.hpp"
+#include "support/bytes.hpp"
+#include "support/ipc_walk.hpp"
 
 namespace lftest {
 
 inline std::filesystem::path checksum_temp_path(const std::string& name) {
-    return std::filesystem::temp_directory_path() /
-           ("legolasflux_checksum_" + std::to_string(::getpid()) + "_" + name);
+    return std::filesystem::temp_directory_path() / ("legolasflux_checksum_" + std::to_string(::getpid()) + "_" + name);
 }
 
 // A new file each time: ext4 flushes a file truncated and rewritten when it is closed, which would
@@ -101,7 +100,8 @@ inline legolasflux::arrow::Table with_checksums_value(legolasflux::arrow::Table 
 // The checksums value a model file records.
 inline std::string recorded_value(const Bytes& file) {
     const auto t = legolasflux::arrow::read_file(exact_buffer(file));
-    return std::string(legolasflux::arrow::find_metadata(t.schema->metadata, legolasflux::kChecksumsMetadataKey).value());
+    return std::string(
+        legolasflux::arrow::find_metadata(t.schema->metadata, legolasflux::kChecksumsMetadataKey).value());
 }
 
 // The "file" entry of a checksums value.
@@ -121,10 +121,12 @@ inline std::string holes_entry(std::pair<size_t, size_t> range) {
 inline std::string reference_file_checksum(const Bytes& file, const std::string& value,
                                            std::vector<std::pair<size_t, size_t>> holes) {
     const FileWalk walk = walk_file(file);
-    if (walk.messages.empty() || walk.messages[0].marker_offset != 8) throw std::runtime_error("no schema message at 8");
+    if (walk.messages.empty() || walk.messages[0].marker_offset != 8)
+        throw std::runtime_error("no schema message at 8");
     Bytes masked = file;
     const auto mask = [&](size_t begin, size_t end) {
-        const std::string region(file.begin() + static_cast<std::ptrdiff_t>(begin), file.begin() + static_cast<std::ptrdiff_t>(end));
+        const std::string region(file.begin() + static_cast<std::ptrdiff_t>(begin),
+                                 file.begin() + static_cast<std::ptrdiff_t>(end));
         for (size_t at = region.find(value); at != std::string::npos; at = region.find(value, at + value.size()))
             std::fill_n(masked.begin() + static_cast<std::ptrdiff_t>(begin + at), value.size(), uint8_t{'0'});
     };
@@ -132,7 +134,8 @@ inline std::string reference_file_checksum(const Bytes& file, const std::string&
     mask(walk.footer_offset, walk.footer_offset + static_cast<size_t>(walk.footer_length));
     std::sort(holes.rbegin(), holes.rend());
     for (const auto& [begin, end] : holes)
-        masked.erase(masked.begin() + static_cast<std::ptrdiff_t>(begin), masked.begin() + static_cast<std::ptrdiff_t>(end));
+        masked.erase(masked.begin() + static_cast<std::ptrdiff_t>(begin),
+                     masked.begin() + static_cast<std::ptrdiff_t>(end));
     return hex16(XXH3_64bits(masked.data(), masked.size()));
 }
 

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "model/checksum_support.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
+#include "model/checksum_support.hpp"
 
 using namespace legolasflux;
 namespace fs = std::filesystem;
@@ -158,8 +158,9 @@ TEST(Checksums, EveryFlippedValueBitIsCorruption) {
                 ADD_FAILURE() << "flipping bit " << bit << " of byte " << byte << " went unnoticed";
             } catch (const CorruptionError& e) {
                 const std::string what = e.what();
-                for (const std::string part : {bad.string() + ": weights column 'weights' row 0", std::string("checksum mismatch"),
-                                               std::string("expected"), std::string("actual")})
+                for (const std::string part :
+                     {bad.string() + ": weights column 'weights' row 0", std::string("checksum mismatch"),
+                      std::string("expected"), std::string("actual")})
                     EXPECT_NE(what.find(part), std::string::npos) << what;
             }
         }
@@ -211,8 +212,7 @@ TEST(Checksums, EveryFlippedBitOutsideTheValuesIsAFormatError) {
     } catch (const CorruptionError& e) {
         const std::string what = e.what();
         EXPECT_EQ(what.rfind(flipped.string() + ": metadata checksum mismatch", 0), 0u) << what;
-        EXPECT_NE(what.find("expected " + lftest::file_entry(lftest::recorded_value(good))), std::string::npos)
-            << what;
+        EXPECT_NE(what.find("expected " + lftest::file_entry(lftest::recorded_value(good))), std::string::npos) << what;
         EXPECT_NE(what.find("actual "), std::string::npos) << what;
     }
     // The one check that lets it through.
@@ -289,7 +289,8 @@ TEST(Checksums, MalformedRecordsAreFormatErrors) {
     expect(R"({"algorithm":"xxh3-64","columns":{},"file":")" + zeros + R"(","holes":[[")" + zeros + R"(",")" + zeros +
                R"("]]})",
            FormatError(""));
-    expect(R"({"algorithm":"xxh3-64","columns":{},"file":")" + zeros + R"(","holes":[["00000000ffffffff","0000000000000001"]]})",
+    expect(R"({"algorithm":"xxh3-64","columns":{},"file":")" + zeros +
+               R"(","holes":[["00000000ffffffff","0000000000000001"]]})",
            FormatError(""));
     expect(R"({"algorithm":"xxh3-64","columns":{},"file":")" + zeros + R"(","holes":[]})", CorruptionError(""));
     // A malformed value is an error as long as anything is verified.
@@ -320,8 +321,9 @@ TEST(Checksums, HolesOtherThanTheWeightValuesLeaveOnlyTheWeightsChecksums) {
         const std::string placeholder = head + "0000000000000000" + R"(","holes":)" + holes + "}";
         rewrite_checksums(path, bad, placeholder);
         std::vector<std::pair<size_t, size_t>> skipped;
-        if (holes != "[]") skipped.push_back(holes == lftest::holes_entry({0, 8}) ? std::pair<size_t, size_t>{0, 8}
-                                                                                  : std::pair<size_t, size_t>{begin, end - 4});
+        if (holes != "[]")
+            skipped.push_back(holes == lftest::holes_entry({0, 8}) ? std::pair<size_t, size_t>{0, 8}
+                                                                   : std::pair<size_t, size_t>{begin, end - 4});
         const std::string sum = lftest::reference_file_checksum(lftest::load_bytes(bad), placeholder, skipped);
         rewrite_checksums(path, bad, head + sum + R"(","holes":)" + holes + "}");
         EXPECT_EQ(*read_model_row<ModelV1>(bad).weights, w) << "holes " << holes;

@@ -45,7 +45,8 @@ void together(F&& f) {
 }  // namespace
 
 TEST(Concurrency, ThreadsReadTheSameFile) {
-    const fs::path path = fs::temp_directory_path() / ("legolasflux_concurrent_" + std::to_string(::getpid()) + ".arrow");
+    const fs::path path =
+        fs::temp_directory_path() / ("legolasflux_concurrent_" + std::to_string(::getpid()) + ".arrow");
     const Weights expected = test_weights();
     write_model_row(path, ModelV1{expected, 7}, ModelWriteOptions{.weight_names = {"a", "b", "c", "d", "e", "f"}});
     std::vector<std::vector<std::string>> names(kThreads);
@@ -69,7 +70,8 @@ TEST(Concurrency, ThreadsReadTheSameFile) {
 
 // One opened row, its table and the weights viewing its memory, read by every thread at once.
 TEST(Concurrency, ThreadsShareOneOpenedRow) {
-    const fs::path path = fs::temp_directory_path() / ("legolasflux_shared_row_" + std::to_string(::getpid()) + ".arrow");
+    const fs::path path =
+        fs::temp_directory_path() / ("legolasflux_shared_row_" + std::to_string(::getpid()) + ".arrow");
     const Weights expected = test_weights();
     write_model_row(path, ModelV1{expected, 7});
     const ModelRow row = read_model_row(path);

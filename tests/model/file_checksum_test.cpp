@@ -5,12 +5,12 @@
 
 #include <filesystem>
 
-#include "model/file_checksum.hpp"  // white-box: the hashing pass
-#include "model/checksum_support.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/model.hpp"  // write_model_row of a ModelRow
+#include "model/checksum_support.hpp"
+#include "model/file_checksum.hpp"  // white-box: the hashing pass
 
 using namespace legolasflux;
 namespace fs = std::filesystem;
@@ -70,7 +70,8 @@ TEST(FileChecksum, TheHashingPassSkipsTheValuesInPlace) {
             const auto [begin, end] = lftest::values_range(file, w);
             EXPECT_EQ(lftest::reference_file_checksum(file, value, {{begin, end}}), lftest::file_entry(value));
             ASSERT_EQ(pass.holes.size(), 1u);
-            EXPECT_EQ(pass.holes[0], (detail::FileRange{static_cast<int64_t>(begin), static_cast<int64_t>(end - begin)}));
+            EXPECT_EQ(pass.holes[0],
+                      (detail::FileRange{static_cast<int64_t>(begin), static_cast<int64_t>(end - begin)}));
         } else {
             EXPECT_TRUE(pass.holes.empty());
         }

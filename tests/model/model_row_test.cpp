@@ -32,7 +32,8 @@ using model_row_test::DigitsRowV1;
 namespace {
 
 std::filesystem::path temp_path(const std::string& name) {
-    return std::filesystem::temp_directory_path() / ("legolasflux_model_row_" + std::to_string(::getpid()) + "_" + name);
+    return std::filesystem::temp_directory_path() /
+           ("legolasflux_model_row_" + std::to_string(::getpid()) + "_" + name);
 }
 
 Weights test_weights() {
@@ -148,7 +149,8 @@ TEST(ModelRow, TheJuliaFileReadsAsAModelRow) {
     ASSERT_TRUE(row.weights.has_value());
     EXPECT_EQ(row.weights->size(), 14u);
     EXPECT_FALSE(row.architecture_version.has_value());
-    const DigitsRowV1 digits = read_model_row<DigitsRowV1>(LEGOLASFLUX_SHARED_DIR "/fixtures/julia/test.digits-model.arrow");
+    const DigitsRowV1 digits =
+        read_model_row<DigitsRowV1>(LEGOLASFLUX_SHARED_DIR "/fixtures/julia/test.digits-model.arrow");
     EXPECT_EQ(digits.config.seed, 5);
     EXPECT_EQ(digits.epoch, 1);
     EXPECT_EQ(digits.accuracy, 0.06f);
@@ -187,8 +189,8 @@ TEST(ModelRow, GatheredWeightsWriteTheSameBytesAsOneBuffer) {
             detail::write_model_table(copied, legolas::to_table(std::vector<DigitsRowV1>{legolas::make(row)}),
                                       legolas::schema_version_of<DigitsRowV1>(), options);
             const la::Buffer a = la::read_whole_file(gathered), b = la::read_whole_file(copied);
-            EXPECT_TRUE(la::same_bytes(a, b)) << "compression " << static_cast<int>(compression) << ", alignment "
-                                              << alignment;
+            EXPECT_TRUE(la::same_bytes(a, b))
+                << "compression " << static_cast<int>(compression) << ", alignment " << alignment;
             EXPECT_EQ(read_model_row<DigitsRowV1>(gathered).weights, row.weights);
             std::remove(gathered.c_str());
             std::remove(copied.c_str());

@@ -8,11 +8,11 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "support/bytes.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolasflux.hpp"
 #include "legolasflux/safetensors_model.hpp"
+#include "support/bytes.hpp"
 
 using namespace legolasflux;
 namespace la = legolasflux::arrow;
@@ -25,15 +25,17 @@ struct SafetensorsRowV1 : ModelV1 {
     std::optional<bool> converged;
     std::optional<std::string> commit_sha;
 };
-LEGOLAS_RECORD_EXTENDS(SafetensorsRowV1, "safetensors-test.model", 1, ModelV1, epoch, accuracy, loss, converged, commit_sha);
+LEGOLAS_RECORD_EXTENDS(SafetensorsRowV1, "safetensors-test.model", 1, ModelV1, epoch, accuracy, loss, converged,
+                       commit_sha);
 
 namespace {
 
-const std::vector<D> kAllDtypes{D::BOOL, D::U8, D::I8, D::I16, D::U16, D::F16, D::BF16,
+const std::vector<D> kAllDtypes{D::BOOL, D::U8,  D::I8,  D::I16, D::U16, D::F16, D::BF16,
                                 D::I32,  D::U32, D::F32, D::F64, D::I64, D::U64};
 
 std::filesystem::path temp_path(const std::string& name) {
-    return std::filesystem::temp_directory_path() / ("legolasflux_safetensors_" + std::to_string(::getpid()) + "_" + name);
+    return std::filesystem::temp_directory_path() /
+           ("legolasflux_safetensors_" + std::to_string(::getpid()) + "_" + name);
 }
 
 // Distinct bytes per element (0/1 for BOOL).
@@ -72,7 +74,8 @@ std::string error_of(const std::vector<uint8_t>& bytes, const SafetensorsReadOpt
     return "NO ERROR";
 }
 
-#define EXPECT_FORMAT_ERROR(bytes, fragment) EXPECT_PRED_FORMAT2(::testing::IsSubstring, fragment, error_of<FormatError>(bytes))
+#define EXPECT_FORMAT_ERROR(bytes, fragment) \
+    EXPECT_PRED_FORMAT2(::testing::IsSubstring, fragment, error_of<FormatError>(bytes))
 
 SafetensorsFile sample_file() {
     SafetensorsFile f;
@@ -156,15 +159,20 @@ TEST(Safetensors, WrittenFilesPassAStrictStructuralCheck) {
         EXPECT_EQ(offsets[1] - offsets[0], count * static_cast<uint64_t>(size)) << it.key();
         EXPECT_EQ((data_start + offsets[0]) % static_cast<uint64_t>(size), 0u) << it.key() << ": aligned";
         // The bytes at the offsets are the tensor's.
-        auto original = std::find_if(f.tensors.begin(), f.tensors.end(), [&](const SafeTensor& x) { return x.name == it.key(); });
+        auto original =
+            std::find_if(f.tensors.begin(), f.tensors.end(), [&](const SafeTensor& x) { return x.name == it.key(); });
         ASSERT_NE(original, f.tensors.end());
-        EXPECT_EQ(0, std::memcmp(bytes.data() + data_start + offsets[0], original->data.data(), offsets[1] - offsets[0]));
+        EXPECT_EQ(0,
+                  std::memcmp(bytes.data() + data_start + offsets[0], original->data.data(), offsets[1] - offsets[0]));
         expected_begin = offsets[1];
         seen.emplace_back(dtype, it.key());
     }
     EXPECT_EQ(expected_begin, data_size) << "the tensors cover the data section exactly";
-    const std::vector<std::pair<std::string, std::string>> reference_order{
-        {"I64", "bn.num_batches_tracked"}, {"F32", "layer.0.bias"}, {"F32", "layer.0.weight"}, {"F16", "half"}, {"BOOL", "mask"}};
+    const std::vector<std::pair<std::string, std::string>> reference_order{{"I64", "bn.num_batches_tracked"},
+                                                                           {"F32", "layer.0.bias"},
+                                                                           {"F32", "layer.0.weight"},
+                                                                           {"F16", "half"},
+                                                                           {"BOOL", "mask"}};
     EXPECT_EQ(seen, reference_order);
 }
 
@@ -221,24 +229,31 @@ TEST(SafetensorsHostile, HeaderJsonIsValidated) {
     EXPECT_FORMAT_ERROR(raw_file("[1, 2]", {}), "does not start with '{'");
     EXPECT_FORMAT_ERROR(raw_file("{} x", {}), "not valid JSON");
     // A NUL ends the JSON library's input: what follows would be ignored.
-    EXPECT_FORMAT_ERROR(raw_file(std::string("{\"a\":1}") + '\0' + "garbage", {}, false), "contains a NUL byte at offset 15");
+    EXPECT_FORMAT_ERROR(raw_file(std::string("{\"a\":1}") + '\0' + "garbage", {}, false),
+                        "contains a NUL byte at offset 15");
     EXPECT_FORMAT_ERROR(raw_file(std::string("{}\0     ", 8), {}, false), "NUL byte");
     EXPECT_FORMAT_ERROR(raw_file("{\"a\": 1}", {}), "tensor 'a' must be an object");
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [1]}})", {0}), "tensor 'a' has no data_offsets");
-    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": 3, "shape": [1], "data_offsets": [0, 1]}})", {0}), "dtype must be a string");
+    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": 3, "shape": [1], "data_offsets": [0, 1]}})", {0}),
+                        "dtype must be a string");
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [-1], "data_offsets": [0, 1]}})", {0}), "shape[0]");
-    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [1.0], "data_offsets": [0, 1]}})", {0}), "non-negative integer");
+    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [1.0], "data_offsets": [0, 1]}})", {0}),
+                        "non-negative integer");
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [1], "data_offsets": [0]}})", {0}), "[begin, end]");
-    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [1], "data_offsets": [1, 0]}})", {0}), "end before they begin");
+    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [1], "data_offsets": [1, 0]}})", {0}),
+                        "end before they begin");
     // Duplicate keys would let the JSON library silently drop a tensor.
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]},
-                                     "a": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}})", {0, 0}),
+                                     "a": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}})",
+                                 {0, 0}),
                         "'a' appears twice");
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "dtype": "U8", "shape": [1], "data_offsets": [0, 1]}})", {0}),
                         "appears twice");
-    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [[[1]]], "data_offsets": [0, 1]}})", {0}), "nested deeper");
-    EXPECT_FORMAT_ERROR(raw_file(std::string("{\"a\":") + std::string(100000, '[') + std::string(100000, ']') + "}", {}),
+    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [[[1]]], "data_offsets": [0, 1]}})", {0}),
                         "nested deeper");
+    EXPECT_FORMAT_ERROR(
+        raw_file(std::string("{\"a\":") + std::string(100000, '[') + std::string(100000, ']') + "}", {}),
+        "nested deeper");
     EXPECT_FORMAT_ERROR(raw_file(R"({"__metadata__": {"k": 1}})", {}), "__metadata__ value of 'k' must be a string");
     EXPECT_FORMAT_ERROR(raw_file(R"({"__metadata__": ["k"]})", {}), "__metadata__ must be an object");
     EXPECT_FORMAT_ERROR(raw_file("{\"a\xff\": 1}", {}), "not valid JSON");  // not UTF-8
@@ -248,7 +263,8 @@ TEST(SafetensorsHostile, DtypesAreChecked) {
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "Q7", "shape": [1], "data_offsets": [0, 1]}})", {0}),
                         "tensor 'a' has the unknown dtype \"Q7\"");
     EXPECT_PRED_FORMAT2(::testing::IsSubstring, "F8_E4M3, which LegolasFlux does not read",
-                        error_of<UnsupportedError>(raw_file(R"({"a": {"dtype": "F8_E4M3", "shape": [1], "data_offsets": [0, 1]}})", {0})));
+                        error_of<UnsupportedError>(
+                            raw_file(R"({"a": {"dtype": "F8_E4M3", "shape": [1], "data_offsets": [0, 1]}})", {0})));
     EXPECT_PRED_FORMAT2(::testing::IsSubstring, "field 'strides'",
                         error_of<UnsupportedError>(raw_file(
                             R"({"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1], "strides": [1]}})", {0})));
@@ -261,10 +277,12 @@ TEST(SafetensorsHostile, OffsetsMustTileTheDataSection) {
     EXPECT_FORMAT_ERROR(raw_file(R"({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}})", four),
                         "tensor 'w': dtype F32 and shape [2] make 8 bytes, but data_offsets [0,4] span 4");
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]},
-                                     "b": {"dtype": "U8", "shape": [4], "data_offsets": [2, 6]}})", eight),
+                                     "b": {"dtype": "U8", "shape": [4], "data_offsets": [2, 6]}})",
+                                 eight),
                         "tensor 'b' (bytes 2..6) overlaps tensor 'a' (bytes 0..4)");
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]},
-                                     "b": {"dtype": "U8", "shape": [4], "data_offsets": [4, 8]}})", eight),
+                                     "b": {"dtype": "U8", "shape": [4], "data_offsets": [4, 8]}})",
+                                 eight),
                         "bytes 2..4 of the data section belong to no tensor (a gap before tensor 'b')");
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [4], "data_offsets": [4, 8]}})", eight),
                         "bytes 0..4 of the data section belong to no tensor");
@@ -272,13 +290,16 @@ TEST(SafetensorsHostile, OffsetsMustTileTheDataSection) {
                         "4 bytes after the last tensor");
     EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "U8", "shape": [16], "data_offsets": [0, 16]}})", eight),
                         "tensor 'a' ends at byte 16 of the data section, which has 8 bytes");
-    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "F64", "shape": [4611686018427387904, 4], "data_offsets": [0, 8]}})", eight),
-                        "more elements than can be addressed");
-    EXPECT_FORMAT_ERROR(raw_file(R"({"a": {"dtype": "F64", "shape": [1], "data_offsets": [0, 18446744073709551615]}})", eight),
-                        "too large");
+    EXPECT_FORMAT_ERROR(
+        raw_file(R"({"a": {"dtype": "F64", "shape": [4611686018427387904, 4], "data_offsets": [0, 8]}})", eight),
+        "more elements than can be addressed");
+    EXPECT_FORMAT_ERROR(
+        raw_file(R"({"a": {"dtype": "F64", "shape": [1], "data_offsets": [0, 18446744073709551615]}})", eight),
+        "too large");
     // Listed out of order in the header is fine: the tiling is checked by offset.
     const auto ok = read_bytes(raw_file(R"({"b": {"dtype": "U8", "shape": [4], "data_offsets": [4, 8]},
-                                            "a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]}})", eight));
+                                            "a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]}})",
+                                        eight));
     ASSERT_EQ(ok.tensors.size(), 2u);
     EXPECT_EQ(ok.tensors[0].name, "a");
 }
@@ -319,7 +340,9 @@ TEST(SafetensorsModel, ArrowRowRoundTripsExactly) {
     EXPECT_EQ(st.tensors[0].shape, (std::vector<int64_t>{4, 3})) << "torch shape: the Julia size reversed";
     EXPECT_EQ(st.tensors[2].shape, (std::vector<int64_t>{2, 2, 1}));
     EXPECT_EQ(st.tensors[0].dtype, D::F32);
-    auto md = [&](const std::string& key) { return std::string(la::find_metadata(st.metadata, key).value_or("<none>")); };
+    auto md = [&](const std::string& key) {
+        return std::string(la::find_metadata(st.metadata, key).value_or("<none>"));
+    };
     EXPECT_EQ(md("legolas_schema_qualified"), "safetensors-test.model@1>legolas-flux.model@1");
     EXPECT_EQ(md("architecture_version"), "3");
     EXPECT_EQ(md("epoch"), "12");
@@ -385,9 +408,20 @@ TEST(SafetensorsModel, EveryScalarColumnTypeRoundTrips) {
         {"name":"f16","type":"float16"},{"name":"f32","type":"float32"},{"name":"f64","type":"float64"},
         {"name":"s","type":"utf8","metadata":[["ARROW:extension:name","JuliaLang.Symbol"]]},
         {"name":"ls","type":"large_utf8"},{"name":"missing","type":"float32"}])"},
-                  {"b", "false"}, {"i8", "-128"}, {"i16", "-32768"}, {"i32", "2147483647"}, {"architecture_version", "-9223372036854775808"},
-                  {"u8", "255"}, {"u16", "65535"}, {"u32", "4294967295"}, {"u64", "18446744073709551615"},
-                  {"f16", "0.1"}, {"f32", "-inf"}, {"f64", "5e-324"}, {"s", "ünï"}, {"ls", "a long string"}};
+                  {"b", "false"},
+                  {"i8", "-128"},
+                  {"i16", "-32768"},
+                  {"i32", "2147483647"},
+                  {"architecture_version", "-9223372036854775808"},
+                  {"u8", "255"},
+                  {"u16", "65535"},
+                  {"u32", "4294967295"},
+                  {"u64", "18446744073709551615"},
+                  {"f16", "0.1"},
+                  {"f32", "-inf"},
+                  {"f64", "5e-324"},
+                  {"s", "ünï"},
+                  {"ls", "a long string"}};
     const ModelRow first = from_safetensors(f);
     EXPECT_EQ(first.architecture_version, std::numeric_limits<int64_t>::min());
     const auto& fields = first.table.schema->fields;
@@ -399,7 +433,9 @@ TEST(SafetensorsModel, EveryScalarColumnTypeRoundTrips) {
     EXPECT_TRUE(first.table.batches[0].columns[16]->is_null(0));
 
     const SafetensorsFile again = to_safetensors(first);
-    auto md = [&](const std::string& key) { return std::string(la::find_metadata(again.metadata, key).value_or("<none>")); };
+    auto md = [&](const std::string& key) {
+        return std::string(la::find_metadata(again.metadata, key).value_or("<none>"));
+    };
     EXPECT_EQ(md("b"), "false");
     EXPECT_EQ(md("i8"), "-128");
     EXPECT_EQ(md("u64"), "18446744073709551615");
@@ -502,8 +538,10 @@ TEST(SafetensorsModel, RowsThatCannotBeExpressedAreRefused) {
         batch.schema = schema;
         row.table.schema = schema;
         row.table.batches = {batch};
-        if (name == "history") EXPECT_NO_THROW((void)to_safetensors(row));
-        else EXPECT_THROW((void)to_safetensors(row), UnsupportedError);
+        if (name == "history")
+            EXPECT_NO_THROW((void)to_safetensors(row));
+        else
+            EXPECT_THROW((void)to_safetensors(row), UnsupportedError);
     }
 }
 
@@ -519,13 +557,19 @@ TEST(SafetensorsModel, HostileMetadataIsAFormatError) {
     EXPECT_THROW((void)from_safetensors(with({{"legolasflux.weight_order", R"(["a", "a"])"}})), FormatError);
     EXPECT_THROW((void)from_safetensors(with({{"legolasflux.weight_order", R"(["a"])"}})), FormatError);
     EXPECT_THROW((void)from_safetensors(with({{"legolasflux.weight_order", "not json"}})), FormatError);
-    const std::string columns = R"([{"name":"weights","type":"weights"},{"name":"epoch","type":"int64","nullable":true}])";
+    const std::string columns =
+        R"([{"name":"weights","type":"weights"},{"name":"epoch","type":"int64","nullable":true}])";
     EXPECT_THROW((void)from_safetensors(with({{"legolasflux.columns", columns}, {"epoch", "12abc"}})), FormatError);
-    EXPECT_THROW((void)from_safetensors(with({{"legolasflux.columns", columns}, {"epoch", "99999999999999999999"}})), FormatError);
-    EXPECT_EQ(from_safetensors(with({{"legolasflux.columns", columns}, {"epoch", "12"}})).table.schema->fields.size(), 3u);
-    EXPECT_THROW((void)from_safetensors(with({{"legolasflux.columns", R"([{"name":"epoch","type":"int64"}])"}})), FormatError);
-    EXPECT_THROW((void)from_safetensors(with({{"legolasflux.columns", R"([{"name":"weights","type":"weights"},{"name":"x","type":"struct"}])"}})),
+    EXPECT_THROW((void)from_safetensors(with({{"legolasflux.columns", columns}, {"epoch", "99999999999999999999"}})),
                  FormatError);
+    EXPECT_EQ(from_safetensors(with({{"legolasflux.columns", columns}, {"epoch", "12"}})).table.schema->fields.size(),
+              3u);
+    EXPECT_THROW((void)from_safetensors(with({{"legolasflux.columns", R"([{"name":"epoch","type":"int64"}])"}})),
+                 FormatError);
+    EXPECT_THROW(
+        (void)from_safetensors(
+            with({{"legolasflux.columns", R"([{"name":"weights","type":"weights"},{"name":"x","type":"struct"}])"}})),
+        FormatError);
     EXPECT_THROW((void)from_safetensors(with({{"weights", "1"}})), FormatError);
     EXPECT_THROW((void)from_safetensors(with({{"legolasflux.weight_names", "maybe"}})), FormatError);
     // The schema's own rules still hold: architecture_version is an Int64 column.
@@ -612,8 +656,8 @@ TEST(SafetensorsModel, EveryOtherColumnTypeRoundTripsExactly) {
     std::vector<std::pair<la::Field, la::ArrayPtr>> extra;
 
     // A nested record, with the extension metadata Legolas gives it.
-    const la::DataType config = la::struct_({la::field("seed", la::int64(), false), la::field("rate", la::float32()),
-                                             la::field("name", la::utf8())});
+    const la::DataType config = la::struct_(
+        {la::field("seed", la::int64(), false), la::field("rate", la::float32()), la::field("name", la::utf8())});
     extra.push_back({la::field("config", config, false,
                                {{"ARROW:extension:name", "JuliaLang.test-config@1"}, {"ARROW:extension:metadata", ""}}),
                      la::make_struct(config, 1,
@@ -622,9 +666,9 @@ TEST(SafetensorsModel, EveryOtherColumnTypeRoundTripsExactly) {
     // Floats that text loses unless it is careful: -0.0, NaN, ±Infinity, subnormals, extremes.
     const la::DataType f64s = la::list(la::field("", la::float64(), false));
     extra.push_back({la::field("losses", f64s),
-                     la::make_list(f64s, {8}, values_of<double>(la::float64(), {-0.0, nan, inf, -inf, 5e-324, 0.1,
-                                                                               1.0 / 3.0,
-                                                                               std::numeric_limits<double>::max()}))});
+                     la::make_list(f64s, {8},
+                                   values_of<double>(la::float64(), {-0.0, nan, inf, -inf, 5e-324, 0.1, 1.0 / 3.0,
+                                                                     std::numeric_limits<double>::max()}))});
     const la::DataType f32s = la::list(la::field("", la::float32(), false));
     const std::vector<float> accuracies{-0.0f, 1e-45f, 0.1f, std::numeric_limits<float>::max(),
                                         -std::numeric_limits<float>::infinity()};
@@ -653,12 +697,12 @@ TEST(SafetensorsModel, EveryOtherColumnTypeRoundTripsExactly) {
     const la::DataType items = la::list(la::field("", item));
     extra.push_back(
         {la::field("items", items, false),
-         la::make_list(items, {3},
-                       la::make_struct(item, 3,
-                                       {values_of<int64_t>(la::int64(), {std::numeric_limits<int64_t>::max(), -1, 0}),
-                                        la::make_list(tags, {2, 0, 0}, la::make_strings({"x", ""}),
-                                                      {true, true, false})},
-                                       {true, true, false}))});
+         la::make_list(
+             items, {3},
+             la::make_struct(item, 3,
+                             {values_of<int64_t>(la::int64(), {std::numeric_limits<int64_t>::max(), -1, 0}),
+                              la::make_list(tags, {2, 0, 0}, la::make_strings({"x", ""}), {true, true, false})},
+                             {true, true, false}))});
     // Time, and a missing value of a nested type (its document still carries the type).
     const la::DataType when = la::timestamp(la::TimeUnit::Nanosecond, "UTC");
     extra.push_back({la::field("trained_at", when), values_of<int64_t>(when, {1'700'000'000'123'456'789})});

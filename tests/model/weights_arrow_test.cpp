@@ -113,7 +113,8 @@ TEST(WeightsArrow, MalformedSizesAreFormatErrors) {
 
 // The weights column of Julia's file decodes to the 14 arrays listed in fixtures/julia/README.md.
 TEST(WeightsArrow, DecodesTheJuliaFixture) {
-    const la::Table t = la::read_file(std::filesystem::path(LEGOLASFLUX_SHARED_DIR "/fixtures/julia/test.digits-model.arrow"));
+    const la::Table t =
+        la::read_file(std::filesystem::path(LEGOLASFLUX_SHARED_DIR "/fixtures/julia/test.digits-model.arrow"));
     ASSERT_EQ(t.batches.size(), 1u);
     const la::Field& field = t.schema->fields[0];
     ASSERT_TRUE(is_weights_field(field));
@@ -122,11 +123,12 @@ TEST(WeightsArrow, DecodesTheJuliaFixture) {
     ASSERT_EQ(w->size(), 14u);
     EXPECT_EQ(w->element_type, ElementType::Float32);
     EXPECT_EQ(w->element_count(), 7542);
-    const std::vector<std::vector<int64_t>> sizes = {{3, 3, 1, 32}, {32}, {32}, {32}, {32}, {32}, {3, 3, 32, 16},
-                                                     {16}, {3, 3, 16, 10}, {10}, {10, 90}, {10}, {10, 10}, {10}};
-    const double sums[] = {0.715672037, 0.0776231076, -0.0846068974, 31.893577, 1.39437326, 11.2124002, -6.66395014,
-                           -0.0364561137, -1.5625874, -0.0395106333, 1.62471617, -0.00720195821, 0.0496683645,
-                           0.00525941455};
+    const std::vector<std::vector<int64_t>> sizes = {{3, 3, 1, 32},  {32}, {32},           {32}, {32},     {32},
+                                                     {3, 3, 32, 16}, {16}, {3, 3, 16, 10}, {10}, {10, 90}, {10},
+                                                     {10, 10},       {10}};
+    const double sums[] = {0.715672037, 0.0776231076,   -0.0846068974, 31.893577,    1.39437326,
+                           11.2124002,  -6.66395014,    -0.0364561137, -1.5625874,   -0.0395106333,
+                           1.62471617,  -0.00720195821, 0.0496683645,  0.00525941455};
     for (size_t i = 0; i < 14; ++i) {
         EXPECT_EQ((*w)[i].size, sizes[i]) << i;
         const auto v = (*w)[i].to_doubles();

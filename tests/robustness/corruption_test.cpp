@@ -71,8 +71,8 @@ Totals fuzz(const Source& source, int64_t cases) {
         if (only && *only) {
             const std::string dump = std::getenv("LEGOLASFLUX_FUZZ_DUMP") ? std::getenv("LEGOLASFLUX_FUZZ_DUMP")
                                                                           : "/tmp/legolasflux-fuzz-case.arrow";
-            std::ofstream(dump, std::ios::binary).write(reinterpret_cast<const char*>(mutant.data()),
-                                                        static_cast<std::streamsize>(mutant.size()));
+            std::ofstream(dump, std::ios::binary)
+                .write(reinterpret_cast<const char*>(mutant.data()), static_cast<std::streamsize>(mutant.size()));
             std::cout << id << ": " << what << " (" << mutant.size() << " bytes written to " << dump << ")\n";
         }
         const Buffer buf = lftest::exact_buffer(mutant);

@@ -1,6 +1,5 @@
 // Minimal reproductions of problems the truncation and corruption runs found, one test each.
 #include <gtest/gtest.h>
-
 #include <sys/resource.h>
 
 #include <cstdint>
@@ -9,8 +8,8 @@
 #include <cstring>
 #include <utility>
 
-#include "support/fuzz.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
+#include "support/fuzz.hpp"
 
 namespace {
 
@@ -122,14 +121,16 @@ Bytes with_misaligned_footer_blocks() {
 TEST(Regression, MisalignedFieldNodeVector) {
     const Bytes bytes = with_misaligned_batch_vector(1);
     lftest::install_crash_reporter();
-    EXPECT_NE(lftest::check_read("Julia file, nodes vector misaligned", [&] { return read_any(lftest::exact_buffer(bytes)); }),
+    EXPECT_NE(lftest::check_read("Julia file, nodes vector misaligned",
+                                 [&] { return read_any(lftest::exact_buffer(bytes)); }),
               lftest::Outcome::Failure);
 }
 
 TEST(Regression, MisalignedBufferVector) {
     const Bytes bytes = with_misaligned_batch_vector(2);
     lftest::install_crash_reporter();
-    EXPECT_NE(lftest::check_read("Julia file, buffers vector misaligned", [&] { return read_any(lftest::exact_buffer(bytes)); }),
+    EXPECT_NE(lftest::check_read("Julia file, buffers vector misaligned",
+                                 [&] { return read_any(lftest::exact_buffer(bytes)); }),
               lftest::Outcome::Failure);
 }
 
@@ -139,7 +140,8 @@ TEST(Regression, MisalignedBufferVector) {
 TEST(Regression, MisalignedFooterBlockVector) {
     const Bytes bytes = with_misaligned_footer_blocks();
     lftest::install_crash_reporter();
-    EXPECT_NE(lftest::check_read("Julia file, footer blocks misaligned", [&] { return read_file(lftest::exact_buffer(bytes)); }),
+    EXPECT_NE(lftest::check_read("Julia file, footer blocks misaligned",
+                                 [&] { return read_file(lftest::exact_buffer(bytes)); }),
               lftest::Outcome::Failure);
 }
 
@@ -190,8 +192,8 @@ TEST(Regression, EmptyListWithWildOffsetRewritten) {
 // column's VALIDITY) made nlohmann's parser throw json::out_of_range, which escaped read_json as
 // a foreign exception. Every failure of the JSON parser must be a FormatError.
 TEST(Regression, JsonNumberBeyondDouble) {
-    for (const char* text : {"1E400", "[-1e999]",
-                             R"({"schema": {"fields": []}, "batches": [{"count": 96E672076616, "columns": []}]})"}) {
+    for (const char* text :
+         {"1E400", "[-1e999]", R"({"schema": {"fields": []}, "batches": [{"count": 96E672076616, "columns": []}]})"}) {
         try {
             (void)read_json(text);
             ADD_FAILURE() << text << ": read without an error";
@@ -236,7 +238,8 @@ TEST(Regression, PrettyPrintEarliestTimestamp) {
 TEST(Regression, PrettyPrintDecimalWithHugeScale) {
     std::vector<uint8_t> five(16, 0);
     five[0] = 5;
-    for (const auto& [scale, expected] : {std::pair{INT32_MIN, "5E2147483648"}, std::pair{INT32_MAX, "5E-2147483647"}}) {
+    for (const auto& [scale, expected] :
+         {std::pair{INT32_MIN, "5E2147483648"}, std::pair{INT32_MAX, "5E-2147483647"}}) {
         const Table t = one_value_table(decimal(128, 38, scale), five);
         const std::string text = pretty_print(t);
         EXPECT_LT(text.size(), 1000u);

@@ -14,9 +14,7 @@ using lftest::Outcome;
 
 struct Counts {
     int64_t tables = 0, errors = 0, failures = 0;
-    void add(Outcome o) {
-        (o == Outcome::Table ? tables : o == Outcome::Error ? errors : failures)++;
-    }
+    void add(Outcome o) { (o == Outcome::Table ? tables : o == Outcome::Error ? errors : failures)++; }
 };
 
 TEST(Truncation, JuliaFileEveryPrefix) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdint>
@@ -14,17 +15,16 @@
 #include <functional>
 #include <string>
 #include <typeinfo>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
-#include "support/bytes.hpp"
-#include "support/ipc_walk.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/arrow/validate.hpp"
 #include "legolasflux/errors.hpp"
+#include "support/bytes.hpp"
+#include "support/ipc_walk.hpp"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
@@ -115,9 +115,10 @@ inline std::vector<std::pair<uint64_t, uint64_t>> structural_regions(const Bytes
 
 inline int64_t boundary_int(Rng& rng, uint64_t size, bool wide) {
     const int64_t s = static_cast<int64_t>(size);
-    const int64_t narrow[] = {0, -1, 1, -8, 8, 0x7FFFFFFF, INT32_MIN, 0x7FFFFFF8, 0x40000000, 0xFFFF, s, s + 1, s - 1, s / 2};
-    const int64_t broad[] = {INT64_MAX, INT64_MIN, int64_t{1} << 31, int64_t{1} << 32, int64_t{1} << 40,
-                             int64_t{1} << 62, -(int64_t{1} << 32), 0x7FFFFFFFFFFFFFF8};
+    const int64_t narrow[] = {0,          -1,         1,      -8, 8,     0x7FFFFFFF, INT32_MIN,
+                              0x7FFFFFF8, 0x40000000, 0xFFFF, s,  s + 1, s - 1,      s / 2};
+    const int64_t broad[] = {INT64_MAX,        INT64_MIN,        int64_t{1} << 31,    int64_t{1} << 32,
+                             int64_t{1} << 40, int64_t{1} << 62, -(int64_t{1} << 32), 0x7FFFFFFFFFFFFFF8};
     const size_t n_narrow = sizeof narrow / sizeof narrow[0], n_broad = sizeof broad / sizeof broad[0];
     if (!wide) return narrow[rng.below(n_narrow)];
     const uint64_t k = rng.below(n_narrow + n_broad);
@@ -168,7 +169,8 @@ inline std::string mutate_once(Bytes& b, Rng& rng, const std::vector<std::pair<u
             const uint64_t len = 1 + rng.below(64);
             const uint64_t from = rng.below(b.size());
             const uint64_t n = std::min<uint64_t>(len, b.size() - from);
-            Bytes span(b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(from + n));
+            Bytes span(b.begin() + static_cast<std::ptrdiff_t>(from),
+                       b.begin() + static_cast<std::ptrdiff_t>(from + n));
             b.insert(b.begin() + static_cast<std::ptrdiff_t>(pos), span.begin(), span.end());
             return "duplicate " + std::to_string(n) + " bytes from " + std::to_string(from) + " inserted" + at;
         }
@@ -223,12 +225,12 @@ inline std::string exercise(const legolasflux::arrow::Table& t) {
     if (!table_equals(t, t)) return "the table is not equal to itself";
     try {
         (void)write_json(t);
-    } catch (const legolasflux::Error&) {
-    }
+    } catch (const legolasflux::Error&) {}
     try {
         const std::vector<uint8_t> again = write_file(t);
         const Table back = read_any(exact_buffer(again));
-        if (!table_equals(back, t)) return "written back and read again, the table differs: " + table_difference(back, t);
+        if (!table_equals(back, t))
+            return "written back and read again, the table differs: " + table_difference(back, t);
     } catch (const std::exception& e) {
         return std::string("writing the table back and reading it again threw: ") + e.what();
     }

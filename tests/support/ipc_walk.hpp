@@ -19,8 +19,15 @@ using RawMetadata = std::vector<std::pair<std::string, std::string>>;
 enum : uint8_t { kHeaderSchema = 1, kHeaderDictionaryBatch = 2, kHeaderRecordBatch = 3 };
 // Schema.fbs Type union (the members these tests meet).
 enum : uint8_t {
-    kTypeNull = 1, kTypeInt = 2, kTypeFloatingPoint = 3, kTypeBinary = 4, kTypeUtf8 = 5, kTypeBool = 6,
-    kTypeList = 12, kTypeStruct = 13, kTypeLargeList = 21
+    kTypeNull = 1,
+    kTypeInt = 2,
+    kTypeFloatingPoint = 3,
+    kTypeBinary = 4,
+    kTypeUtf8 = 5,
+    kTypeBool = 6,
+    kTypeList = 12,
+    kTypeStruct = 13,
+    kTypeLargeList = 21
 };
 constexpr int16_t kMetadataV4 = 3;
 constexpr int16_t kMetadataV5 = 4;
@@ -75,9 +82,9 @@ struct RawMessage {
     uint8_t header_type = 0;
     int64_t body_length = 0;
     bool custom_metadata_present = false;
-    RawSchema schema;            // header_type == Schema
-    RawRecordBatch batch;        // header_type == RecordBatch
-    int64_t dictionary_id = 0;   // header_type == DictionaryBatch
+    RawSchema schema;           // header_type == Schema
+    RawRecordBatch batch;       // header_type == RecordBatch
+    int64_t dictionary_id = 0;  // header_type == DictionaryBatch
 };
 
 // One encapsulated message: FF FF FF FF, int32 metadata length, metadata, body.
@@ -158,7 +165,8 @@ inline RawRecordBatch decode_record_batch(const FbTable& rb) {
     const auto buf = rb.buffer();
     out.length = rb.scalar<int64_t>(0, 0);
     for (uint64_t p : rb.structs(1, 16)) out.nodes.push_back({load_le<int64_t>(buf, p), load_le<int64_t>(buf, p + 8)});
-    for (uint64_t p : rb.structs(2, 16)) out.buffers.push_back({load_le<int64_t>(buf, p), load_le<int64_t>(buf, p + 8)});
+    for (uint64_t p : rb.structs(2, 16))
+        out.buffers.push_back({load_le<int64_t>(buf, p), load_le<int64_t>(buf, p + 8)});
     out.compression_present = rb.has(3);
     return out;
 }
@@ -192,7 +200,8 @@ inline std::vector<RawBlock> decode_blocks(const FbTable& footer, int slot) {
 // Reads one framed message at `pos`; returns false (and leaves `out` alone) at an EOS marker.
 inline bool read_framed(std::span<const uint8_t> bytes, uint64_t pos, FramedMessage& out) {
     const uint32_t marker = load_le<uint32_t>(bytes, pos, "continuation marker");
-    if (marker != 0xFFFFFFFFu) throw ParseFailure("no FF FF FF FF continuation marker at offset " + std::to_string(pos));
+    if (marker != 0xFFFFFFFFu)
+        throw ParseFailure("no FF FF FF FF continuation marker at offset " + std::to_string(pos));
     const int32_t len = load_le<int32_t>(bytes, pos + 4, "metadata length");
     if (len == 0) return false;
     if (len < 0) throw ParseFailure("negative metadata length at offset " + std::to_string(pos));
@@ -228,7 +237,8 @@ inline FileWalk walk_file(std::span<const uint8_t> bytes) {
         walk.messages.push_back(std::move(m));
     }
     if (pos != walk.footer_offset)
-        throw ParseFailure("messages end at " + std::to_string(pos) + ", footer starts at " + std::to_string(walk.footer_offset));
+        throw ParseFailure("messages end at " + std::to_string(pos) + ", footer starts at " +
+                           std::to_string(walk.footer_offset));
     const FbTable f = FbTable::root(bytes.subspan(walk.footer_offset, static_cast<size_t>(walk.footer_length)));
     walk.footer.version = f.scalar<int16_t>(0, 0);
     if (const auto s = f.table(1)) walk.footer.schema = decode_schema(*s);

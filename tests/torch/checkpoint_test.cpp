@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // The model both sides build: Python's nn.Sequential(Linear(4, 3), BatchNorm1d(3), ReLU(), Linear(3, 2)).
-nn::Sequential make_model() { return nn::Sequential(nn::Linear(4, 3), nn::BatchNorm1d(3), nn::ReLU(), nn::Linear(3, 2)); }
+nn::Sequential make_model() {
+    return nn::Sequential(nn::Linear(4, 3), nn::BatchNorm1d(3), nn::ReLU(), nn::Linear(3, 2));
+}
 
 fs::path scratch(const std::string& name) {
     const auto dir = fs::path(LEGOLASFLUX_BINARY_DIR) / "tests" / "torch_scratch" / name;
@@ -72,7 +74,8 @@ TEST(Checkpoint, TorchScriptArchiveWrittenByLibTorchLoadsIntoTheSameModel) {
     ::torch::jit::Module archive("Model");
     for (const auto& child : original->named_children()) {
         ::torch::jit::Module sub("Layer" + child.key());
-        for (const auto& p : child.value()->named_parameters(false)) sub.register_parameter(p.key(), p.value().clone(), false);
+        for (const auto& p : child.value()->named_parameters(false))
+            sub.register_parameter(p.key(), p.value().clone(), false);
         for (const auto& b : child.value()->named_buffers(false)) sub.register_buffer(b.key(), b.value().clone());
         archive.register_module(child.key(), sub);
     }
@@ -110,7 +113,8 @@ x.numpy().tofile(out + "/x.f32")
 m(x).detach().numpy().tofile(out + "/y.f32")
 )";
     // Debian's python3 (the one python3-torch is installed for), whatever python3 is on PATH.
-    const std::string command = "/usr/bin/python3 " + script.string() + " " + dir.string() + " 2>" + (dir / "err").string();
+    const std::string command =
+        "/usr/bin/python3 " + script.string() + " " + dir.string() + " 2>" + (dir / "err").string();
     ASSERT_EQ(std::system(command.c_str()), 0) << "Python's torch could not make the test files (scripts/setup.sh "
                                                   "installs python3-torch): "
                                                << std::ifstream(dir / "err").rdbuf();
@@ -125,8 +129,8 @@ m(x).detach().numpy().tofile(out + "/y.f32")
 
     for (const char* file : {"state_dict.pt", "scripted.pt"}) {
         SCOPED_TRACE(file);
-        const auto tensors = std::string(file) == "state_dict.pt" ? lt::read_state_dict(dir / file)
-                                                                  : lt::read_torchscript(dir / file);
+        const auto tensors =
+            std::string(file) == "state_dict.pt" ? lt::read_state_dict(dir / file) : lt::read_torchscript(dir / file);
         ASSERT_EQ(tensors.size(), 9u);
         EXPECT_EQ(tensors[6].name, "1.num_batches_tracked");
         EXPECT_EQ(tensors[6].tensor.item<int64_t>(), 10);
@@ -169,7 +173,8 @@ TEST(Checkpoint, BadFilesAreClearErrors) {
     // A pickled list of tensors is not a state dict.
     std::vector<at::Tensor> list{::torch::ones({2})};
     const std::vector<char> pickled = ::torch::pickle_save(c10::IValue(c10::List<at::Tensor>(list)));
-    std::ofstream(dir / "list.pt", std::ios::binary).write(pickled.data(), static_cast<std::streamsize>(pickled.size()));
+    std::ofstream(dir / "list.pt", std::ios::binary)
+        .write(pickled.data(), static_cast<std::streamsize>(pickled.size()));
     try {
         lt::read_state_dict(dir / "list.pt");
         ADD_FAILURE() << "a list read as a state dict";

@@ -45,8 +45,9 @@ TEST(DigitsJulia, TheJuliaFileRunsInLibTorchWithJuliasOutputs) {
 TEST(DigitsJulia, FluxLayoutOfTheTorchModelHasTheJuliaSizes) {
     digits::DigitsModel model;
     const auto w = legolasflux::torch::fetch_flux_weights(*model);
-    const std::vector<std::vector<int64_t>> sizes = {{3, 3, 1, 32}, {32}, {32}, {32}, {32}, {32}, {3, 3, 32, 16},
-                                                     {16}, {3, 3, 16, 10}, {10}, {10, 90}, {10}, {10, 10}, {10}};
+    const std::vector<std::vector<int64_t>> sizes = {{3, 3, 1, 32},  {32}, {32},           {32}, {32},     {32},
+                                                     {3, 3, 32, 16}, {16}, {3, 3, 16, 10}, {10}, {10, 90}, {10},
+                                                     {10, 10},       {10}};
     ASSERT_EQ(w.size(), sizes.size());
     for (size_t i = 0; i < sizes.size(); ++i) EXPECT_EQ(w[i].size, sizes[i]) << i;
 }
@@ -61,7 +62,8 @@ TEST(DigitsJulia, RowWrittenFromCppHasTheJuliaFilesSchema) {
     row.config = model->config;
     row.epoch = 1;
     row.accuracy = 0.06f;
-    const auto path = std::filesystem::temp_directory_path() / ("legolasflux_digits_schema_" + std::to_string(::getpid()) + ".arrow");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("legolasflux_digits_schema_" + std::to_string(::getpid()) + ".arrow");
     legolasflux::write_model_row(path, row);
     const auto ours = legolasflux::arrow::read_file(path);
     const auto julia = legolasflux::arrow::read_file(std::filesystem::path(kFixture));
@@ -72,8 +74,9 @@ TEST(DigitsJulia, RowWrittenFromCppHasTheJuliaFilesSchema) {
     legolasflux::arrow::Schema ours_without_checksums = *ours.schema;
     std::erase_if(ours_without_checksums.metadata,
                   [](const auto& kv) { return kv.first == legolasflux::kChecksumsMetadataKey; });
-    EXPECT_EQ(ours_without_checksums, *julia.schema) << "ours:\n" << legolasflux::arrow::to_string(*ours.schema) << "julia:\n"
-                                            << legolasflux::arrow::to_string(*julia.schema);
+    EXPECT_EQ(ours_without_checksums, *julia.schema) << "ours:\n"
+                                                     << legolasflux::arrow::to_string(*ours.schema) << "julia:\n"
+                                                     << legolasflux::arrow::to_string(*julia.schema);
     const auto w_ours = legolasflux::weights_from_arrow(ours.schema->fields[0], *ours.batches[0].columns[0], 0);
     const auto w_julia = legolasflux::weights_from_arrow(julia.schema->fields[0], *julia.batches[0].columns[0], 0);
     ASSERT_EQ(w_ours->size(), w_julia->size());

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "torch/torch_pickle.hpp"
 #include "legolasflux/errors.hpp"
+#include "torch/torch_pickle.hpp"
 
 namespace {
 
@@ -30,7 +30,10 @@ TEST(Pickle, AValueThatContainsItselfIsAFormatError) {
     EXPECT_NE(error_of(kSelfDict + "."), "no error");
     EXPECT_NE(error_of(kSelfDict + ".").find("contains itself"), std::string::npos) << error_of(kSelfDict + ".");
     // A list inside a tuple inside the list: EMPTY_LIST, BINPUT 0, BINGET 0, TUPLE1, APPEND.
-    const std::string list_cycle("]q\x00h\x00\x85" "a.", 8);
+    const std::string list_cycle(
+        "]q\x00h\x00\x85"
+        "a.",
+        8);
     EXPECT_NE(error_of(list_cycle).find("contains itself"), std::string::npos) << error_of(list_cycle);
 }
 

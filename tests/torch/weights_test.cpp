@@ -37,8 +37,8 @@ void expect_same(const std::map<std::string, at::Tensor>& a, const std::map<std:
 
 // Weights through a model file and back, as a user saves and loads them.
 Weights through_file(const Weights& w, std::vector<std::string>* names = nullptr) {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("legolasflux_torch_" + std::to_string(::getpid()) + "_row.arrow");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("legolasflux_torch_" + std::to_string(::getpid()) + "_row.arrow");
     legolasflux::ModelWriteOptions options;
     if (names) options.weight_names = *names;
     legolasflux::write_model_row(path, legolasflux::ModelV1{w, 1}, options);
@@ -107,7 +107,6 @@ TEST(LoadWeights, LargeModelsLoadTheSameOnAnyNumberOfThreads) {
         lt::load_weights(*fresh, w, o);
         expect_same(snapshot(*model), snapshot(*fresh));
         EXPECT_EQ(fresh[0]->as<nn::Linear>()->weight.data_ptr(), fresh[3]->as<nn::Linear>()->weight.data_ptr());
-
     }
     // A float64 model takes the values converted.
     ::torch::manual_seed(13);
@@ -119,7 +118,8 @@ TEST(LoadWeights, LargeModelsLoadTheSameOnAnyNumberOfThreads) {
     lt::load_weights(*doubled, w, o);
     const auto expected = snapshot(*model);
     EXPECT_EQ(doubled[0]->as<nn::Linear>()->weight.scalar_type(), ::torch::kFloat64);
-    for (const auto& [name, t] : snapshot(*doubled)) EXPECT_TRUE(t.equal(expected.at(name).to(t.scalar_type()))) << name;
+    for (const auto& [name, t] : snapshot(*doubled))
+        EXPECT_TRUE(t.equal(expected.at(name).to(t.scalar_type()))) << name;
 }
 
 // The copies that bypass copy_ still tell autograd that the tensors changed (their version goes
@@ -231,7 +231,8 @@ namespace {
 nn::Sequential norm_model(const std::string& kind) {
     nn::Sequential m(nn::Linear(4, 6));
     if (kind == "BatchNorm1d") m->push_back(nn::BatchNorm1d(6));
-    if (kind == "InstanceNorm1d") m->push_back(nn::InstanceNorm1d(nn::InstanceNorm1dOptions(1).track_running_stats(true).affine(true)));
+    if (kind == "InstanceNorm1d")
+        m->push_back(nn::InstanceNorm1d(nn::InstanceNorm1dOptions(1).track_running_stats(true).affine(true)));
     if (kind == "GroupNorm") m->push_back(nn::GroupNorm(2, 6));
     if (kind == "LayerNorm") m->push_back(nn::LayerNorm(nn::LayerNormOptions({6})));
     if (kind == "BatchNorm2d") {
@@ -295,7 +296,9 @@ struct TiedImpl : nn::Module {
         encoder = register_module("encoder", nn::Embedding(5, 3));
         decoder_weight = register_parameter("decoder_weight", encoder->weight);
     }
-    at::Tensor forward(at::Tensor ids) { return ::torch::nn::functional::linear(encoder->forward(ids), decoder_weight); }
+    at::Tensor forward(at::Tensor ids) {
+        return ::torch::nn::functional::linear(encoder->forward(ids), decoder_weight);
+    }
 };
 TORCH_MODULE(Tied);
 }  // namespace
@@ -356,8 +359,8 @@ TEST(FetchWeights, MixedPrecisionPromotesAndConvertsBack) {
 // LegolasFlux.jl "Roundtripping simple model": a row with missing weights round trips too, and a
 // file's weights that do not fit raise and leave the model unchanged.
 TEST(ModelFile, MissingWeightsAndMismatchesFromAFile) {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("legolasflux_torch_" + std::to_string(::getpid()) + "_missing.arrow");
+    const auto path =
+        std::filesystem::temp_directory_path() / ("legolasflux_torch_" + std::to_string(::getpid()) + "_missing.arrow");
     legolasflux::write_model_row(path, legolasflux::ModelV1{});
     EXPECT_FALSE(legolasflux::read_model_row<legolasflux::ModelV1>(path).weights.has_value());
 

@@ -39,7 +39,7 @@ struct WriteFlags {
         WriteOptions o;
         o.alignment = alignment;
         o.compression_level = level;
-        o.compression = compression == "lz4" ? Compression::Lz4Frame
+        o.compression = compression == "lz4"    ? Compression::Lz4Frame
                         : compression == "zstd" ? Compression::Zstd
                                                 : Compression::None;
         return o;

@@ -26,8 +26,9 @@ Format format_of(const std::string& path, const std::string& role) {
     if (ext == ".arrow") return Format::Arrow;
     if (ext == ".safetensors") return Format::Safetensors;
     if (ext == ".pt" || ext == ".pth") return Format::Torch;
-    throw CLI::ValidationError(role, "'" + path + "' must end in .arrow (LegolasFlux model file), .safetensors, or "
-                                     ".pt/.pth (TorchScript archive or PyTorch state dict, input only)");
+    throw CLI::ValidationError(role, "'" + path +
+                                         "' must end in .arrow (LegolasFlux model file), .safetensors, or "
+                                         ".pt/.pth (TorchScript archive or PyTorch state dict, input only)");
 }
 
 // Errors of the conversion that do not name the file yet get its path, keeping their type.
@@ -90,7 +91,8 @@ std::string npy_header(const FlatArray& a) {
     }
     if (a.size.size() == 1) shape += ",";
     shape += ")";
-    std::string dict = "{'descr': '" + npy_descr(a.element_type) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    std::string dict =
+        "{'descr': '" + npy_descr(a.element_type) + "', 'fortran_order': False, 'shape': " + shape + ", }";
     const size_t unpadded = 10 + dict.size() + 1;
     dict.append((64 - unpadded % 64) % 64, ' ');
     dict += '\n';
@@ -133,8 +135,9 @@ size_t find_weight(const ModelRow& row, const std::string& file, const std::stri
 void add_convert_commands(CLI::App& app, int& exit_code) {
     {
         auto* cmd = app.add_subcommand(
-            "convert", "Convert a model between LegolasFlux .arrow and .safetensors (either way), or from a TorchScript "
-                       "archive or PyTorch state dict (.pt/.pth) to .arrow; formats by file extension");
+            "convert",
+            "Convert a model between LegolasFlux .arrow and .safetensors (either way), or from a TorchScript "
+            "archive or PyTorch state dict (.pt/.pth) to .arrow; formats by file extension");
         static std::string in, out, compression = "none", from = "auto";
         cmd->add_option("IN", in, "Model file to read (.arrow or .safetensors)")->required();
         cmd->add_option("OUT", out, "File to write (.arrow or .safetensors)")->required();
@@ -147,13 +150,16 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
         cmd->callback([&exit_code] {
             const Format source = format_of(in, "IN"), to = format_of(out, "OUT");
             if (to == Format::Safetensors && compression != "none")
-                throw CLI::ValidationError("--compression", "safetensors files are not compressed; use it with .arrow output");
+                throw CLI::ValidationError("--compression",
+                                           "safetensors files are not compressed; use it with .arrow output");
             if (to == Format::Torch)
-                throw CLI::ValidationError("OUT", "TorchScript and PyTorch files are read, not written: convert to .arrow");
+                throw CLI::ValidationError("OUT",
+                                           "TorchScript and PyTorch files are read, not written: convert to .arrow");
             const arrow::WriteOptions ipc = convert_write_options(compression);
             if (source == Format::Torch) {
                 if (to != Format::Arrow)
-                    throw CLI::ValidationError("OUT", "a TorchScript or PyTorch file converts to .arrow (then to .safetensors)");
+                    throw CLI::ValidationError(
+                        "OUT", "a TorchScript or PyTorch file converts to .arrow (then to .safetensors)");
                 exit_code = convert_torch_file({.in = in, .out = out, .from = from, .compression = compression});
                 return;
             }

@@ -9,11 +9,11 @@
 
 #include "commands.hpp"
 #include "json_value.hpp"
-#include "progress.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/constraint.hpp"
 #include "legolasflux/model.hpp"
+#include "progress.hpp"
 
 namespace legolasflux::cli {
 namespace {
@@ -68,14 +68,19 @@ std::vector<ArrayDiff> diff_weights(const ModelRow& a, const ModelRow& b, const 
             d.dtype_b = element_type_name((*b.weights)[i].element_type);
             d.size_b = (*b.weights)[i].size;
         }
-        if (i >= nb) d.status = "only-in-a";
-        else if (i >= na) d.status = "only-in-b";
-        else if (d.size_a != d.size_b) d.status = "shape";
+        if (i >= nb)
+            d.status = "only-in-a";
+        else if (i >= na)
+            d.status = "only-in-b";
+        else if (d.size_a != d.size_b)
+            d.status = "shape";
         else {
             compare_values((*a.weights)[i], (*b.weights)[i], tol, d);
             progress.advance((*a.weights)[i].element_count());
-            if (d.dtype_a != d.dtype_b) d.status = "dtype";
-            else d.status = d.changed_values == 0 ? "equal" : "changed";
+            if (d.dtype_a != d.dtype_b)
+                d.status = "dtype";
+            else
+                d.status = d.changed_values == 0 ? "equal" : "changed";
         }
         out.push_back(std::move(d));
     }
@@ -135,14 +140,20 @@ std::string label(const ArrayDiff& d) {
 
 void print_text(const ModelRow& a, const ModelRow& b, const std::vector<ColumnDiff>& columns,
                 const std::vector<ArrayDiff>& arrays, bool differ) {
-    if (a.qualified_identifier == b.qualified_identifier) fmt::print("schema   same: {}\n", a.qualified_identifier);
-    else fmt::print("schema   changed: {} -> {}\n", a.qualified_identifier, b.qualified_identifier);
+    if (a.qualified_identifier == b.qualified_identifier)
+        fmt::print("schema   same: {}\n", a.qualified_identifier);
+    else
+        fmt::print("schema   changed: {} -> {}\n", a.qualified_identifier, b.qualified_identifier);
     for (const auto& c : columns) {
         if (c.status == "equal") continue;
-        if (c.status == "only-in-a") fmt::print("column   - {} ({}) only in A\n", c.name, c.type_a);
-        else if (c.status == "only-in-b") fmt::print("column   + {} ({}) only in B\n", c.name, c.type_b);
-        else if (c.status == "type") fmt::print("column   ~ {}: type {} -> {}\n", c.name, c.type_a, c.type_b);
-        else fmt::print("column   ~ {}: {} -> {}\n", c.name, c.value_a, c.value_b);
+        if (c.status == "only-in-a")
+            fmt::print("column   - {} ({}) only in A\n", c.name, c.type_a);
+        else if (c.status == "only-in-b")
+            fmt::print("column   + {} ({}) only in B\n", c.name, c.type_b);
+        else if (c.status == "type")
+            fmt::print("column   ~ {}: type {} -> {}\n", c.name, c.type_a, c.type_b);
+        else
+            fmt::print("column   ~ {}: {} -> {}\n", c.name, c.value_a, c.value_b);
     }
     const size_t na = a.weights ? a.weights->size() : 0, nb = b.weights ? b.weights->size() : 0;
     fmt::print("weights  {} arrays in A, {} in B\n", na, nb);
@@ -156,8 +167,10 @@ void print_text(const ModelRow& a, const ModelRow& b, const std::vector<ColumnDi
         if (d.status != "equal") ++changed;
         Line l;
         l.name = label(d);
-        l.dtype = d.dtype_a == d.dtype_b ? d.dtype_a : d.dtype_a.empty() ? d.dtype_b : d.dtype_b.empty() ? d.dtype_a
-                                                                                      : d.dtype_a + " -> " + d.dtype_b;
+        l.dtype = d.dtype_a == d.dtype_b ? d.dtype_a
+                  : d.dtype_a.empty()    ? d.dtype_b
+                  : d.dtype_b.empty()    ? d.dtype_a
+                                         : d.dtype_a + " -> " + d.dtype_b;
         l.size = d.status == "only-in-b" ? format_julia_size(d.size_b)
                  : d.size_a == d.size_b || d.status == "only-in-a"
                      ? format_julia_size(d.size_a)
@@ -174,7 +187,8 @@ void print_text(const ModelRow& a, const ModelRow& b, const std::vector<ColumnDi
                w_dtype, "julia size", w_size, "max abs", "max rel");
     for (size_t i = 0; i < arrays.size(); ++i)
         fmt::print("{:>5}  {:<{}}  {:<9}  {:<{}}  {:<{}}  {:>10}  {:>10}\n", arrays[i].index, lines[i].name, w_name,
-                   arrays[i].status, lines[i].dtype, w_dtype, lines[i].size, w_size, lines[i].max_abs, lines[i].max_rel);
+                   arrays[i].status, lines[i].dtype, w_dtype, lines[i].size, w_size, lines[i].max_abs,
+                   lines[i].max_rel);
     fmt::print("{}: {} of {} arrays differ\n", differ ? "files differ" : "same", changed, arrays.size());
 }
 
@@ -182,18 +196,23 @@ void print_json(const ModelRow& a, const ModelRow& b, const std::vector<ColumnDi
                 const std::vector<ArrayDiff>& arrays, bool differ) {
     Json j;
     j["differ"] = differ;
-    j["schema"] = {{"a", a.qualified_identifier}, {"b", b.qualified_identifier},
+    j["schema"] = {{"a", a.qualified_identifier},
+                   {"b", b.qualified_identifier},
                    {"equal", a.qualified_identifier == b.qualified_identifier}};
     Json cols = Json::array();
     for (const auto& c : columns)
-        cols.push_back({{"name", c.name}, {"status", c.status}, {"type_a", c.type_a}, {"type_b", c.type_b},
-                        {"value_a", c.json_a}, {"value_b", c.json_b}});
+        cols.push_back({{"name", c.name},
+                        {"status", c.status},
+                        {"type_a", c.type_a},
+                        {"type_b", c.type_b},
+                        {"value_a", c.json_a},
+                        {"value_b", c.json_b}});
     j["columns"] = cols;
     Json ws = Json::array();
     for (const auto& d : arrays) {
-        Json w = {{"index", d.index}, {"status", d.status}, {"name_a", d.name_a}, {"name_b", d.name_b},
-                  {"dtype_a", d.dtype_a}, {"dtype_b", d.dtype_b}, {"julia_size_a", d.size_a},
-                  {"julia_size_b", d.size_b}};
+        Json w = {{"index", d.index},         {"status", d.status},      {"name_a", d.name_a},
+                  {"name_b", d.name_b},       {"dtype_a", d.dtype_a},    {"dtype_b", d.dtype_b},
+                  {"julia_size_a", d.size_a}, {"julia_size_b", d.size_b}};
         if (d.status == "changed" || d.status == "dtype" || d.status == "equal") {
             // JSON has no infinity: a NaN against a number is reported as null.
             w["max_abs"] = std::isfinite(d.max_abs) ? Json(d.max_abs) : Json(nullptr);
@@ -210,8 +229,9 @@ void print_json(const ModelRow& a, const ModelRow& b, const std::vector<ColumnDi
 
 void add_diff_command(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand(
-        "diff", "Compare two model files: schema, columns, and per weight shape, dtype and largest differences; "
-                "exit 0 when they are the same, 1 when they differ, 2 on trouble");
+        "diff",
+        "Compare two model files: schema, columns, and per weight shape, dtype and largest differences; "
+        "exit 0 when they are the same, 1 when they differ, 2 on trouble");
     static std::string a_path, b_path;
     static bool json = false;
     static Tolerance tol;
@@ -227,11 +247,14 @@ void add_diff_command(CLI::App& app, int& exit_code) {
             const ModelRow b = read_model_row(b_path);
             const auto columns = diff_columns(a, b);
             const auto arrays = diff_weights(a, b, tol);
-            bool differ = a.qualified_identifier != b.qualified_identifier || a.weights.has_value() != b.weights.has_value();
+            bool differ =
+                a.qualified_identifier != b.qualified_identifier || a.weights.has_value() != b.weights.has_value();
             for (const auto& c : columns) differ |= c.status != "equal";
             for (const auto& d : arrays) differ |= d.status != "equal";
-            if (json) print_json(a, b, columns, arrays, differ);
-            else print_text(a, b, columns, arrays, differ);
+            if (json)
+                print_json(a, b, columns, arrays, differ);
+            else
+                print_text(a, b, columns, arrays, differ);
             exit_code = differ ? 1 : 0;
         } catch (const std::exception& e) {
             std::cerr << "legolasflux: error: " << e.what() << "\n";

@@ -62,8 +62,7 @@ std::string base64(std::string_view bytes) {
         uint32_t group = static_cast<uint8_t>(bytes[k]) << 16;
         if (k + 1 < bytes.size()) group |= static_cast<uint8_t>(bytes[k + 1]) << 8;
         if (k + 2 < bytes.size()) group |= static_cast<uint8_t>(bytes[k + 2]);
-        for (size_t d = 0; d < 4; ++d)
-            out += d <= bytes.size() - k ? kDigits[(group >> (18 - 6 * d)) & 63] : '=';
+        for (size_t d = 0; d < 4; ++d) out += d <= bytes.size() - k ? kDigits[(group >> (18 - 6 * d)) & 63] : '=';
     }
     return out;
 }
@@ -87,8 +86,10 @@ Json run_value(const arrow::Array& a, int64_t i) {
     int64_t lo = 0, hi = ends.length;
     while (lo < hi) {
         const int64_t mid = lo + (hi - lo) / 2;
-        if (load_integer(first + mid * width, width, true) > a.offset + i) hi = mid;
-        else lo = mid + 1;
+        if (load_integer(first + mid * width, width, true) > a.offset + i)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return json_value(a.type.children[1], *a.children[1], lo);
 }

@@ -4,11 +4,11 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "table_view.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/compliance.hpp"
 #include "legolasflux/legolas/table_io.hpp"
+#include "table_view.hpp"
 
 namespace legolasflux::cli {
 namespace {
@@ -27,8 +27,8 @@ SchemaVersion checkable_schema_version(const arrow::Table& table, std::string& n
         for (size_t i = 0; i < chain.size(); ++i)
             if (default_registry().is_declared(chain[i])) {
                 if (i > 0)
-                    note = "`" + to_string(chain.front()) + "` is not declared in this program; checked as its ancestor `" +
-                           to_string(chain[i]) + "`";
+                    note = "`" + to_string(chain.front()) +
+                           "` is not declared in this program; checked as its ancestor `" + to_string(chain[i]) + "`";
                 return chain[i];
             }
     }
@@ -42,7 +42,8 @@ SchemaVersion checkable_schema_version(const arrow::Table& table, std::string& n
 void add_legolas_commands(CLI::App& app, int& exit_code) {
     {
         auto* cmd = app.add_subcommand(
-            "validate", "Check a Legolas table against its schema version (or --schema); exit 1 listing every violation");
+            "validate",
+            "Check a Legolas table against its schema version (or --schema); exit 1 listing every violation");
         static std::string in, schema_id;
         cmd->add_option("FILE", in, "Arrow file or stream")->required();
         cmd->add_option("--schema", schema_id, "Check against this registered schema version (name@version) instead");
@@ -79,8 +80,9 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
     }
     {
         auto* cmd = app.add_subcommand(
-            "schema", "Print a Legolas table's schema version and the declared fields it resolves to (for a schema "
-                      "not declared here: its chain, columns and rows as found)");
+            "schema",
+            "Print a Legolas table's schema version and the declared fields it resolves to (for a schema "
+            "not declared here: its chain, columns and rows as found)");
         static std::string in;
         static bool json = false;
         cmd->add_option("FILE", in, "Arrow file or stream")->required();
@@ -90,8 +92,10 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
             const auto qualified = arrow::find_metadata(table.schema->metadata, kSchemaQualifiedKey);
             // Nothing declared to resolve the fields to: the table as found is what can be said.
             if (qualified && note_if_undeclared(std::string(*qualified))) {
-                if (json) print_json_document(table_json(in, table));
-                else print_table_text(in, table);
+                if (json)
+                    print_json_document(table_json(in, table));
+                else
+                    print_table_text(in, table);
                 exit_code = kOk;
                 return;
             }
@@ -102,7 +106,8 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
                 nlohmann::ordered_json j{{"file", in}, {"schema", identifier}, {"schema_version", to_string(sv)}};
                 nlohmann::ordered_json fields = nlohmann::ordered_json::array();
                 for (const auto& f : default_registry().resolved_fields(sv))
-                    fields.push_back({{"name", f.name}, {"constraint", describe(f.constraint)},
+                    fields.push_back({{"name", f.name},
+                                      {"constraint", describe(f.constraint)},
                                       {"declared_by", to_string(f.declared_by)}});
                 j["fields"] = fields;
                 print_json_document(j);

@@ -9,10 +9,10 @@
 
 #include "commands.hpp"
 #include "json_value.hpp"
-#include "table_view.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/safetensors.hpp"
+#include "table_view.hpp"
 
 namespace legolasflux::cli {
 namespace {
@@ -42,7 +42,8 @@ std::vector<WeightRow> weight_rows(const ModelRow& row) {
         const FlatArray& a = (*row.weights)[i];
         std::string name;
         if (row.weight_names && i < row.weight_names->size()) name = (*row.weight_names)[i];
-        out.push_back({i, name, std::string(element_type_name(a.element_type)), a.size, a.element_count(), a.byte_count()});
+        out.push_back(
+            {i, name, std::string(element_type_name(a.element_type)), a.size, a.element_count(), a.byte_count()});
     }
     return out;
 }
@@ -220,8 +221,10 @@ void add_model_commands(CLI::App& app, int& exit_code) {
         // By extension, as `convert` decides; every other file is read as a model file.
         if (std::filesystem::path(in).extension() == ".safetensors") {
             const SafetensorsFile file = read_safetensors(in);
-            if (json) print_safetensors_json(in, file);
-            else print_safetensors_text(in, file);
+            if (json)
+                print_safetensors_json(in, file);
+            else
+                print_safetensors_text(in, file);
             exit_code = kOk;
             return;
         }
@@ -235,12 +238,16 @@ void add_model_commands(CLI::App& app, int& exit_code) {
                                registry.descends_from(*declared, legolas::schema_version_of<ModelV1>());
         if (model_row) {
             const ModelRow row = read_model_row(in);
-            if (json) print_json(in, row);
-            else print_text(in, row);
+            if (json)
+                print_json(in, row);
+            else
+                print_text(in, row);
         } else {
             note_if_undeclared(qualified);
-            if (json) print_json_document(table_json(in, table));
-            else print_table_text(in, table);
+            if (json)
+                print_json_document(table_json(in, table));
+            else
+                print_table_text(in, table);
         }
         exit_code = kOk;
     });

@@ -20,8 +20,11 @@ class Progress {
 public:
     // `total` units of work (bytes, arrays…), described by `label`.
     Progress(std::string label, int64_t total)
-        : label_(std::move(label)), total_(total > 0 ? total : 1), start_(Clock::now()),
-          delay_(delay_from_environment()), enabled_(::isatty(STDERR_FILENO) == 1) {}
+        : label_(std::move(label)),
+          total_(total > 0 ? total : 1),
+          start_(Clock::now()),
+          delay_(delay_from_environment()),
+          enabled_(::isatty(STDERR_FILENO) == 1) {}
     Progress(const Progress&) = delete;
     Progress& operator=(const Progress&) = delete;
     ~Progress() { finish(); }

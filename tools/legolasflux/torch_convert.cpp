@@ -3,13 +3,14 @@
 // state dict saved by Python's torch.save becomes a legolas-flux.model@1 row with the tensors'
 // names in its weight_names column, in fetch_weights' order, so it loads into the same model built
 // in C++ (by index or by name).
+#include "torch_convert.hpp"
+
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/torch/checkpoint.hpp"
-#include "torch_convert.hpp"
 
 namespace legolasflux::cli {
 
@@ -33,7 +34,8 @@ void convert_torch_file_in_process(const TorchConvertRequest& request) {
                 tensors = torch::read_state_dict(in);
                 read_as = "state-dict";
             } catch (const FormatError& as_state_dict) {
-                throw FormatError(std::string(as_torchscript.what()) + "; nor is it a state dict: " + as_state_dict.what());
+                throw FormatError(std::string(as_torchscript.what()) +
+                                  "; nor is it a state dict: " + as_state_dict.what());
             }
         }
     }

@@ -56,7 +56,8 @@ int convert_torch_file(const TorchConvertRequest& request) {
         const int e = errno;
         throw UnsupportedError(request.in + ": reading TorchScript and PyTorch files needs the program " + kHelper +
                                ", which is built and installed beside legolasflux when LibTorch is present; it is not "
-                               "at " + helper.string() + " (" + std::strerror(e) + ")");
+                               "at " +
+                               helper.string() + " (" + std::strerror(e) + ")");
     }
 
     // Options first and "--" before the paths, so that a path starting with '-' stays a path.

@@ -15,8 +15,9 @@
 
 int main(int argc, char** argv) {
     using namespace legolasflux::cli;
-    CLI::App app{"legolasflux-torch: convert a TorchScript archive or PyTorch state dict (.pt/.pth) to a "
-                 "LegolasFlux model file (.arrow); run by `legolasflux convert`"};
+    CLI::App app{
+        "legolasflux-torch: convert a TorchScript archive or PyTorch state dict (.pt/.pth) to a "
+        "LegolasFlux model file (.arrow); run by `legolasflux convert`"};
     TorchConvertRequest request;
     app.add_option("IN", request.in, "TorchScript archive or PyTorch state dict (.pt/.pth)")->required();
     app.add_option("OUT", request.out, "LegolasFlux model file to write (.arrow)")->required();

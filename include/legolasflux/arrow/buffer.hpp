@@ -59,7 +59,8 @@ private:
 
 // Bytes are equal (ownership and address are not compared).
 inline bool same_bytes(const Buffer& a, const Buffer& b) {
-    return a.size() == b.size() && (a.size() == 0 || std::memcmp(a.data(), b.data(), static_cast<size_t>(a.size())) == 0);
+    return a.size() == b.size() &&
+           (a.size() == 0 || std::memcmp(a.data(), b.data(), static_cast<size_t>(a.size())) == 0);
 }
 
 }  // namespace legolasflux::arrow

@@ -41,12 +41,14 @@ ArrayPtr make_bool(const std::vector<bool>& values, const std::vector<bool>& val
 ArrayPtr make_binary_like(DataType type, const std::vector<std::string>& values, const std::vector<bool>& valid = {});
 ArrayPtr make_strings(const std::vector<std::string>& values, const std::vector<bool>& valid = {});
 // List / LargeList / Map (by `type`) from per-slot lengths into `child`.
-ArrayPtr make_list(DataType type, const std::vector<int64_t>& lengths, ArrayPtr child, const std::vector<bool>& valid = {});
+ArrayPtr make_list(DataType type, const std::vector<int64_t>& lengths, ArrayPtr child,
+                   const std::vector<bool>& valid = {});
 // ListView / LargeListView from offsets and sizes.
 ArrayPtr make_list_view(DataType type, const std::vector<int64_t>& offsets, const std::vector<int64_t>& sizes,
                         ArrayPtr child, const std::vector<bool>& valid = {});
 ArrayPtr make_fixed_size_list(DataType type, int64_t length, ArrayPtr child, const std::vector<bool>& valid = {});
-ArrayPtr make_struct(DataType type, int64_t length, std::vector<ArrayPtr> children, const std::vector<bool>& valid = {});
+ArrayPtr make_struct(DataType type, int64_t length, std::vector<ArrayPtr> children,
+                     const std::vector<bool>& valid = {});
 // Sparse (offsets empty) or dense union.
 ArrayPtr make_union(DataType type, const std::vector<int8_t>& type_ids, const std::vector<int32_t>& offsets,
                     std::vector<ArrayPtr> children);

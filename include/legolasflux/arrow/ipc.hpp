@@ -21,9 +21,9 @@ namespace legolasflux::arrow {
 // bounded here, and checked before any allocation it sizes.
 struct IpcLimits {
     int max_nesting_depth = 64;
-    int64_t max_metadata_size = int64_t{64} << 20;  // one message's flatbuffer
-    int64_t max_fields = 100'000;                     // fields in a schema, all levels
-    int64_t max_buffers = 1'000'000;                  // buffers in one record batch
+    int64_t max_metadata_size = int64_t{64} << 20;        // one message's flatbuffer
+    int64_t max_fields = 100'000;                         // fields in a schema, all levels
+    int64_t max_buffers = 1'000'000;                      // buffers in one record batch
     int64_t max_decompressed_buffer = int64_t{16} << 30;  // bytes a compressed buffer may claim
 };
 

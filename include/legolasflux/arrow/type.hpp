@@ -15,8 +15,8 @@ namespace legolasflux::arrow {
 enum class TypeId : uint8_t {
     Null,
     Bool,
-    Int,              // bit_width 8/16/32/64, is_signed
-    FloatingPoint,    // precision
+    Int,            // bit_width 8/16/32/64, is_signed
+    FloatingPoint,  // precision
     Utf8,
     LargeUtf8,
     Binary,
@@ -36,9 +36,9 @@ enum class TypeId : uint8_t {
     Union,            // union_mode, type_ids, children
     Utf8View,
     BinaryView,
-    ListView,         // children[0]
-    LargeListView,    // children[0]
-    RunEndEncoded,    // children[0] = run_ends (int16/32/64), children[1] = values
+    ListView,       // children[0]
+    LargeListView,  // children[0]
+    RunEndEncoded,  // children[0] = run_ends (int16/32/64), children[1] = values
 };
 
 enum class Precision : uint8_t { Half, Single, Double };

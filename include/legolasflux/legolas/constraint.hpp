@@ -44,8 +44,8 @@ struct FieldConstraint {
 
     Kind kind = Kind::Anything;
     bool optional = false;
-    arrow::DataType exact;               // Exact
-    std::string extension_name;          // Extension
+    arrow::DataType exact;       // Exact
+    std::string extension_name;  // Extension
     // ListOf: one child (the item, name ignored); Extension: one child (the storage, name ignored);
     // StructOf: the declared children.
     std::vector<DeclaredField> children;

@@ -112,7 +112,9 @@ arrow::Field field_for_column(const arrow::Field& declared, const arrow::Array& 
 }  // namespace detail
 
 template <class R>
-concept Record = requires { legolas_record_info(tag<R>{}); };
+concept Record = requires {
+    legolas_record_info(tag<R>{});
+};
 
 template <Record R>
 const auto& record_info() {
@@ -156,9 +158,10 @@ SchemaVersionDeclaration declaration_of() {
     if constexpr (!std::is_void_v<parent_record_t<R>>) d.parent = schema_version_of<parent_record_t<R>>();
     std::apply(
         [&](const auto&... m) {
-            (d.fields.push_back(DeclaredField{std::string(m.name),
-                                              detail::member_constraint<typename detail::member_type_of<
-                                                  std::remove_cvref_t<decltype(m.ptr)>>::type>(m.required)}),
+            (d.fields.push_back(DeclaredField{
+                 std::string(m.name),
+                 detail::member_constraint<typename detail::member_type_of<std::remove_cvref_t<decltype(m.ptr)>>::type>(
+                     m.required)}),
              ...);
         },
         record_info<R>().members);
@@ -265,7 +268,7 @@ template <class Level, class R>
 void apply_level(R& r) {
     if constexpr (!std::is_void_v<parent_record_t<Level>>) apply_level<parent_record_t<Level>>(r);
     Level& level = r;
-    if constexpr (requires(Level& x) { legolas_assign(tag<Level>{}, x); }) legolas_assign(tag<Level>{}, level);
+    if constexpr (requires(Level & x) { legolas_assign(tag<Level>{}, x); }) legolas_assign(tag<Level>{}, level);
     const SchemaVersion sv = schema_version_of<Level>();
     std::apply(
         [&](const auto&... m) {
@@ -436,26 +439,26 @@ struct ValueTraits<R> {
 
 // Declares `Type` as the record type of schema version `name`@`version`; the remaining arguments
 // are its fields (member names, or LEGOLAS_REQUIRED(member)).
-#define LEGOLAS_RECORD(Type, name, version, ...)                                                           \
-    [[maybe_unused]] inline auto legolas_record_info(::legolasflux::legolas::tag<Type>) {                  \
-        return ::legolasflux::legolas::detail::make_record_info<Type, void>(                                    \
-            name, version, LEGOLAS_DETAIL_FOR_EACH(LEGOLAS_DETAIL_MEMBER, Type, __VA_ARGS__));              \
-    }                                                                                                      \
+#define LEGOLAS_RECORD(Type, name, version, ...)                                               \
+    [[maybe_unused]] inline auto legolas_record_info(::legolasflux::legolas::tag<Type>) {      \
+        return ::legolasflux::legolas::detail::make_record_info<Type, void>(                   \
+            name, version, LEGOLAS_DETAIL_FOR_EACH(LEGOLAS_DETAIL_MEMBER, Type, __VA_ARGS__)); \
+    }                                                                                          \
     [[maybe_unused]] inline const bool legolas_record_declared_##Type = ::legolasflux::legolas::ensure_declared<Type>()
 
 // Declares `Type` (which must derive from `Parent`) as the record type of `name`@`version` >
 // Parent's schema version; the remaining arguments are the fields it adds or re-declares.
-#define LEGOLAS_RECORD_EXTENDS(Type, name, version, Parent, ...)                                           \
-    [[maybe_unused]] inline auto legolas_record_info(::legolasflux::legolas::tag<Type>) {                  \
+#define LEGOLAS_RECORD_EXTENDS(Type, name, version, Parent, ...)                                              \
+    [[maybe_unused]] inline auto legolas_record_info(::legolasflux::legolas::tag<Type>) {                     \
         static_assert(std::is_base_of_v<Parent, Type>, #Type " must derive from its parent record " #Parent); \
-        return ::legolasflux::legolas::detail::make_record_info<Type, Parent>(                                  \
-            name, version, LEGOLAS_DETAIL_FOR_EACH(LEGOLAS_DETAIL_MEMBER, Type, __VA_ARGS__));              \
-    }                                                                                                      \
+        return ::legolasflux::legolas::detail::make_record_info<Type, Parent>(                                \
+            name, version, LEGOLAS_DETAIL_FOR_EACH(LEGOLAS_DETAIL_MEMBER, Type, __VA_ARGS__));                \
+    }                                                                                                         \
     [[maybe_unused]] inline const bool legolas_record_declared_##Type = ::legolasflux::legolas::ensure_declared<Type>()
 
 // A field whose member is std::optional<T> but whose declared type is T (see the top of this file).
 #define LEGOLAS_REQUIRED(member) (member)
 
-#define LEGOLAS_DETAIL_MEMBER(T, e)                                                                        \
+#define LEGOLAS_DETAIL_MEMBER(T, e)                                                                                \
     ::legolasflux::legolas::detail::member(LEGOLAS_DETAIL_STR(LEGOLAS_DETAIL_NAME(e)), &T::LEGOLAS_DETAIL_NAME(e), \
                                            LEGOLAS_DETAIL_IS_PAREN(e))

@@ -22,8 +22,13 @@
 
 #define LEGOLAS_DETAIL_FOR_EACH(m, T, ...) \
     LEGOLAS_DETAIL_CAT(LEGOLAS_DETAIL_FE_, LEGOLAS_DETAIL_NARG(__VA_ARGS__))(m, T, __VA_ARGS__)
-#define LEGOLAS_DETAIL_NARG(...) LEGOLAS_DETAIL_NARG_I(__VA_ARGS__, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
-#define LEGOLAS_DETAIL_NARG_I(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, _33, _34, _35, _36, _37, _38, _39, _40, n, ...) n
+#define LEGOLAS_DETAIL_NARG(...)                                                                                       \
+    LEGOLAS_DETAIL_NARG_I(__VA_ARGS__, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, \
+                          20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define LEGOLAS_DETAIL_NARG_I(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18, _19, \
+                              _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, _33, _34, _35, _36,  \
+                              _37, _38, _39, _40, n, ...)                                                           \
+    n
 #define LEGOLAS_DETAIL_FE_1(m, T, a) m(T, a)
 #define LEGOLAS_DETAIL_FE_2(m, T, a, ...) m(T, a), LEGOLAS_DETAIL_FE_1(m, T, __VA_ARGS__)
 #define LEGOLAS_DETAIL_FE_3(m, T, a, ...) m(T, a), LEGOLAS_DETAIL_FE_2(m, T, __VA_ARGS__)

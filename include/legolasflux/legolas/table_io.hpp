@@ -25,7 +25,7 @@ namespace legolasflux::legolas {
 
 struct WriteOptions {
     bool check_compliance = true;
-    arrow::WriteOptions ipc;  // Julia reads any alignment that is a multiple of 8
+    arrow::WriteOptions ipc;             // Julia reads any alignment that is a multiple of 8
     const Registry* registry = nullptr;  // nullptr: default_registry()
 };
 
@@ -46,7 +46,8 @@ arrow::Table tag_table(const arrow::Table& table, const SchemaVersion& sv, const
 
 void write(const std::filesystem::path& path, const arrow::Table& table, const SchemaVersion& sv,
            const WriteOptions& options = {});
-std::vector<uint8_t> write_to_bytes(const arrow::Table& table, const SchemaVersion& sv, const WriteOptions& options = {});
+std::vector<uint8_t> write_to_bytes(const arrow::Table& table, const SchemaVersion& sv,
+                                    const WriteOptions& options = {});
 
 // The most-derived schema version named by a schema's metadata. SchemaError when the key is absent
 // or its value does not parse (Legolas' wording).

@@ -66,9 +66,12 @@ concept arithmetic_value = (std::is_integral_v<T> && !std::is_same_v<T, bool> &&
 template <detail::arithmetic_value T>
 struct ValueTraits<T> {
     static arrow::DataType type() {
-        if constexpr (std::is_same_v<T, float>) return arrow::float32();
-        else if constexpr (std::is_same_v<T, double>) return arrow::float64();
-        else return arrow::int_type(static_cast<int32_t>(sizeof(T) * 8), std::is_signed_v<T>);
+        if constexpr (std::is_same_v<T, float>)
+            return arrow::float32();
+        else if constexpr (std::is_same_v<T, double>)
+            return arrow::float64();
+        else
+            return arrow::int_type(static_cast<int32_t>(sizeof(T) * 8), std::is_signed_v<T>);
     }
     static FieldConstraint constraint() { return exact(type()); }
     static arrow::Field field(std::string name) { return arrow::field(std::move(name), type(), false); }
