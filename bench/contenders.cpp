@@ -84,7 +84,10 @@ void save_ours(const ::torch::nn::Module& module, const std::filesystem::path& p
 
 void save_torch(const ::torch::nn::Sequential& module, const std::filesystem::path& path, bool fsync) {
     ::torch::save(module, path.string());
-    if (fsync) fsync_file(path);
+    if (fsync) {
+        fsync_file(path);
+        fsync_directory_of(path);
+    }
 }
 
 void save_write(const std::byte* data, int64_t size, const std::filesystem::path& path, bool fsync) {

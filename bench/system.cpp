@@ -64,11 +64,18 @@ void write_bytes(const std::filesystem::path& path, const std::byte* data, int64
         fail(path, "close failed");
     }
     f.fd = -1;
+    if (fsync_after) fsync_directory_of(path);
 }
 
 void fsync_file(const std::filesystem::path& path) {
     Fd f(path, O_RDONLY);
     if (::fsync(f.fd) != 0) fail(path, "fsync failed");
+}
+
+void fsync_directory_of(const std::filesystem::path& path) {
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    Fd d(dir, O_RDONLY | O_DIRECTORY);
+    if (::fsync(d.fd) != 0) fail(dir, "fsync failed");
 }
 
 int64_t bytes_in_file(const std::filesystem::path& path) {

@@ -25,10 +25,12 @@ double median(std::vector<double> values);
 
 // --- files ------------------------------------------------------------------------------------
 // Writes `size` bytes from `data` to a new (truncated) file, as few write() calls as the kernel
-// allows; with `fsync_after`, fsyncs it before closing. Throws IoError.
+// allows; with `fsync_after`, fsyncs it before closing and then its directory. Throws IoError.
 void write_bytes(const std::filesystem::path& path, const std::byte* data, int64_t size, bool fsync_after);
 // Opens an existing file and fsyncs it (how torch::save is made durable: it has no option).
 void fsync_file(const std::filesystem::path& path);
+// Fsyncs the directory that holds `path`, so that a new name in it survives a system crash.
+void fsync_directory_of(const std::filesystem::path& path);
 int64_t bytes_in_file(const std::filesystem::path& path);
 // Reads `size` bytes from the start of the file into `out` (read() until done).
 void read_into(const std::filesystem::path& path, std::byte* out, int64_t size);

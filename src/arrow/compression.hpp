@@ -1,4 +1,4 @@
-// Buffer compression for IPC bodies: one LZ4 frame or one Zstandard frame per buffer.
+// Buffer compression for IPC bodies: LZ4 frames and Zstandard frames (Arrow's LZ4_FRAME and ZSTD).
 #pragma once
 
 #include <cstdint>
@@ -11,19 +11,22 @@
 
 namespace legolasflux::arrow::detail {
 
-// One complete frame holding the bytes of `parts`, one after the other (`size` bytes in all), as
-// pieces to be written in order. `level` 0 means the codec's default. Inputs of 8 MiB and more are
-// compressed by `threads` threads (0: one per core): LZ4 as a frame of independent 4 MiB blocks,
-// each block its own piece; Zstandard with its own workers. The input is read where it lies (only
-// what a codec needs contiguous and spans parts is copied), and no output byte is copied.
+// The compressed form of the bytes of `parts`, one after the other (`size` bytes in all), as
+// pieces to be written in order. `level` 0 means the codec's default. Inputs below 8 MiB are one
+// frame; larger ones are compressed by `threads` threads (0: one per core) into pieces any reader
+// can decode in parallel: LZ4 as one frame of independent 4 MiB blocks, each block its own piece;
+// Zstandard as a sequence of independent frames of 4 MiB of content each (RFC 8878: compressed data
+// is one or more frames). The input is read where it lies (only what a codec needs contiguous and
+// spans parts is copied), and no output byte is copied.
 std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, int64_t size, int level,
                              int threads = 1);
 
-// Decompresses one complete frame that must expand to exactly `expected` bytes (the caller has
-// checked `expected` against its limits). Anything else — a corrupt or truncated frame, a
-// different size, bytes after the frame — is a FormatError.
-// Large LZ4 frames of independent full blocks (as compress writes them) are decoded by `threads`
-// threads (0: one per core).
+// Decompresses a compressed buffer (one LZ4 frame; one or more Zstandard frames) that must expand
+// to exactly `expected` bytes (the caller has checked `expected` against its limits). Anything else
+// — a corrupt or truncated frame, a different size, bytes after the frame(s) — is a FormatError.
+// Large LZ4 frames of independent full blocks and large sequences of Zstandard frames that declare
+// their sizes (as compress writes them) are decoded by `threads` threads (0: one per core), each
+// block or frame straight into its place; large outputs are in transparent huge pages.
 Buffer decompress(Compression codec, std::span<const uint8_t> frame, int64_t expected, int threads = 0);
 
 // The parallel decoder of decompress: a frame of independent blocks, each but the last holding the

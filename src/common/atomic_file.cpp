@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -82,19 +83,29 @@ void AtomicFile::write(std::span<const uint8_t> bytes) {
 
 void AtomicFile::write(std::span<const std::span<const uint8_t>> chunks) {
     if (fd_ < 0) throw IoError(target_, "write after the file was committed or discarded");
+    // A durable file goes out in write-back windows (see start_write_back): no call writes more
+    // than one, so that the disk can start on each as soon as it is written.
+    const size_t most = durable_ ? kWriteBackWindow : SIZE_MAX;
     std::vector<iovec> pending;
     pending.reserve(chunks.size());
     for (const auto& c : chunks)
-        if (!c.empty()) pending.push_back({const_cast<uint8_t*>(c.data()), c.size()});
+        for (size_t at = 0; at < c.size(); at += most)
+            pending.push_back({const_cast<uint8_t*>(c.data() + at), std::min(most, c.size() - at)});
     size_t first = 0;
     while (first < pending.size()) {
-        const int count = static_cast<int>(std::min<size_t>(pending.size() - first, IOV_MAX));
+        int count = 0;
+        for (size_t bytes = 0; first + count < pending.size() && count < IOV_MAX; ++count) {
+            bytes += pending[first + count].iov_len;
+            if (bytes > most && count > 0) break;
+        }
         const ssize_t n = ::writev(fd_, pending.data() + first, count);
         if (n < 0) {
             if (errno == EINTR) continue;
             fail("cannot write", errno);
         }
         if (n == 0) fail("cannot write", EIO);  // writev never returns 0 for a regular file; do not spin
+        written_ += n;
+        if (durable_) start_write_back();
         // A short write: skip what went out, then go on from the middle of a chunk if need be.
         size_t done = static_cast<size_t>(n);
         while (first < pending.size() && done >= pending[first].iov_len) done -= pending[first++].iov_len;
@@ -102,6 +113,23 @@ void AtomicFile::write(std::span<const std::span<const uint8_t>> chunks) {
             pending[first].iov_base = static_cast<uint8_t*>(pending[first].iov_base) + done;
             pending[first].iov_len -= done;
         }
+    }
+}
+
+// Without this, a durable save writes the whole file into the page cache and only then, in
+// commit()'s fsync, waits for the disk to take all of it: write time plus disk time. Starting the
+// write-back of each window as soon as it is written overlaps the two, and waiting for the window
+// before it keeps the dirty pages of this file to about two windows, so that a large save neither
+// fills the page cache with dirty pages nor gets throttled by the kernel for them. Errors are left
+// to fsync, which reports them; sync_file_range is only a head start.
+void AtomicFile::start_write_back() noexcept {
+    constexpr auto window = static_cast<int64_t>(kWriteBackWindow);
+    while (written_ - started_ >= window) {
+        ::sync_file_range(fd_, started_, window, SYNC_FILE_RANGE_WRITE);
+        if (started_ >= window)
+            ::sync_file_range(fd_, started_ - window, window,
+                              SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+        started_ += window;
     }
 }
 

@@ -14,6 +14,7 @@
 // permission bits are kept.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -52,7 +53,13 @@ private:
     bool durable_;
     int fd_ = -1;
 
+    // Durable files start the disk's write-back every kWriteBackWindow bytes (atomic_file.cpp).
+    static constexpr size_t kWriteBackWindow = size_t{32} << 20;
+    int64_t written_ = 0;  // bytes appended by write()
+    int64_t started_ = 0;  // bytes whose write-back has been started
+
     [[noreturn]] void fail(const std::string& what, int error);
+    void start_write_back() noexcept;
     void discard() noexcept;
 };
 

@@ -1,7 +1,9 @@
-// Large buffers compressed by several threads: one frame per buffer still, read back equal by the
-// same frame decoders every reader uses (liblz4's LZ4F, libzstd), at every level kind.
+// Large buffers compressed by several threads — LZ4 as one frame of independent blocks, Zstandard as
+// a sequence of independent frames — read back equal by the decoders every reader uses (liblz4's
+// LZ4F, libzstd) and by our parallel ones, at every level kind.
 #include <gtest/gtest.h>
 #include <xxhash.h>
+#include <zstd.h>
 
 #include <cstdint>
 #include <lz4.h>
@@ -212,3 +214,105 @@ TEST(ParallelCompression, Lz4FramesClaimingMoreThanTheyHoldAreRefusedBeforeAlloc
 }
 
 }  // namespace
+
+namespace {
+
+// Zstandard data as other writers make it: `frames` sizes of content, each its own frame, with or
+// without the content size in its header.
+std::vector<uint8_t> zstd_frames_of(const std::vector<uint8_t>& data, const std::vector<size_t>& sizes,
+                                    bool declare_sizes) {
+    std::vector<uint8_t> out;
+    size_t at = 0;
+    for (const size_t n : sizes) {
+        ZSTD_CCtx* ctx = ZSTD_createCCtx();
+        ZSTD_CCtx_setParameter(ctx, ZSTD_c_contentSizeFlag, declare_sizes ? 1 : 0);
+        std::vector<uint8_t> frame(ZSTD_compressBound(n));
+        const size_t c = ZSTD_compress2(ctx, frame.data(), frame.size(), data.data() + at, n);
+        ZSTD_freeCCtx(ctx);
+        EXPECT_FALSE(ZSTD_isError(c));
+        out.insert(out.end(), frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(c));
+        at += n;
+    }
+    return out;
+}
+
+Buffer zstd_decoded(const std::vector<uint8_t>& data, size_t expected, int threads = 2) {
+    return detail::decompress(Compression::Zstd, data, static_cast<int64_t>(expected), threads);
+}
+
+}  // namespace
+
+// Large buffers are written as independent frames of 4 MiB of content that declare their sizes:
+// libzstd's own one-call decoder reads the sequence as one buffer (as Arrow C++ and fzstd do), and
+// ours decodes it on several threads; one thread, one frame, frames without sizes and frames of
+// other sizes read the same.
+TEST(ParallelCompression, ZstdLargeBuffersAreIndependentFramesEveryReaderReads) {
+    const size_t n = (size_t{21} << 20) + 12345;
+    const std::vector<uint8_t> data = sample(n);
+    const std::vector<Buffer> whole = {Buffer::copy_of(data.data(), static_cast<int64_t>(n))};
+    const std::vector<uint8_t> frames =
+        joined(detail::compress(Compression::Zstd, whole, static_cast<int64_t>(n), 0, 2));
+    EXPECT_EQ(detail::compress(Compression::Zstd, whole, static_cast<int64_t>(n), 0, 2).size(), 6u);
+    EXPECT_LT(frames.size(), n);
+    // Every frame declares its content; they add up to the buffer.
+    size_t at = 0, declared = 0, count = 0;
+    while (at < frames.size()) {
+        const size_t size = ZSTD_findFrameCompressedSize(frames.data() + at, frames.size() - at);
+        ASSERT_FALSE(ZSTD_isError(size));
+        const unsigned long long content = ZSTD_getFrameContentSize(frames.data() + at, size);
+        ASSERT_NE(content, ZSTD_CONTENTSIZE_UNKNOWN);
+        declared += content;
+        at += size;
+        ++count;
+    }
+    EXPECT_EQ(count, 6u);
+    EXPECT_EQ(declared, n);
+    std::vector<uint8_t> by_libzstd(n);
+    EXPECT_EQ(ZSTD_decompress(by_libzstd.data(), n, frames.data(), frames.size()), n);
+    EXPECT_EQ(by_libzstd, data);
+    // The same bytes whatever the number of writing threads.
+    EXPECT_EQ(joined(detail::compress(Compression::Zstd, whole, static_cast<int64_t>(n), 0, 1)), frames);
+    EXPECT_EQ(joined(detail::compress(Compression::Zstd, whole, static_cast<int64_t>(n), 0, 3)), frames);
+
+    for (const int threads : {1, 2, 3}) EXPECT_TRUE(equals(zstd_decoded(frames, n, threads), data));
+    const size_t mib = size_t{1} << 20;
+    EXPECT_TRUE(equals(zstd_decoded(zstd_frames_of(data, {n}, true), n), data));
+    EXPECT_TRUE(equals(zstd_decoded(zstd_frames_of(data, {n}, false), n), data));
+    EXPECT_TRUE(equals(zstd_decoded(zstd_frames_of(data, {3 * mib, 9 * mib, n - 12 * mib}, true), n), data));
+    EXPECT_TRUE(equals(zstd_decoded(zstd_frames_of(data, {3 * mib, 9 * mib, n - 12 * mib}, false), n), data));
+    EXPECT_TRUE(equals(zstd_decoded(zstd_frames_of(data, {mib, 0, n - mib}, true), n), data));
+}
+
+// Damage to a sequence of frames is a FormatError (or, for data bytes the codec cannot tell from
+// others, different bytes — never a crash): changed bytes, a truncation, stray bytes after the last
+// frame, a frame missing, and sizes that do not add up.
+TEST(ParallelCompression, ZstdDamagedFrameSequencesAreRefused) {
+    const size_t n = (size_t{13} << 20) + 7;
+    const std::vector<uint8_t> data = sample(n);
+    const std::vector<Buffer> whole = {Buffer::copy_of(data.data(), static_cast<int64_t>(n))};
+    const std::vector<uint8_t> frames =
+        joined(detail::compress(Compression::Zstd, whole, static_cast<int64_t>(n), 0, 2));
+    ASSERT_TRUE(equals(zstd_decoded(frames, n), data));
+    for (const size_t at : {size_t{0}, size_t{4}, size_t{6}, size_t{40}, frames.size() / 3, frames.size() / 2,
+                            frames.size() - 3, frames.size() - 1}) {
+        std::vector<uint8_t> bad = frames;
+        bad[at] ^= 0x5A;
+        try {
+            EXPECT_FALSE(equals(zstd_decoded(bad, n), data)) << "byte " << at;
+        } catch (const FormatError&) {}
+    }
+    EXPECT_THROW(zstd_decoded(std::vector<uint8_t>(frames.begin(), frames.end() - 1), n), FormatError);
+    std::vector<uint8_t> stray = frames;
+    stray.insert(stray.end(), {1, 2, 3, 4, 5, 6, 7, 8});
+    EXPECT_THROW(zstd_decoded(stray, n), FormatError);
+    EXPECT_THROW(zstd_decoded(frames, n - 1), FormatError);
+    EXPECT_THROW(zstd_decoded(frames, n + 1), FormatError);
+    const size_t first = ZSTD_findFrameCompressedSize(frames.data(), frames.size());
+    EXPECT_THROW(
+        zstd_decoded(std::vector<uint8_t>(frames.begin() + static_cast<std::ptrdiff_t>(first), frames.end()), n),
+        FormatError);
+    // Frames without sizes claiming more than they can hold are refused before allocating.
+    const std::vector<uint8_t> unsized = zstd_frames_of(data, {n / 2, n - n / 2}, false);
+    EXPECT_THROW(zstd_decoded(unsized, size_t{1} << 40), FormatError);
+    EXPECT_THROW(zstd_decoded(unsized, n + 1), FormatError);
+}
