@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "common/temporary_files.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::common {
@@ -36,6 +38,29 @@ std::filesystem::path directory_of(const std::filesystem::path& target) {
     return parent.empty() ? std::filesystem::path(".") : parent;
 }
 
+// Saves killed before their rename leave their temporaries behind: each save of a path removes the
+// dead ones of that path first (before its own bytes need the space). Only a convenience: whatever
+// goes wrong here is the next collection's business, never this save's.
+void remove_dead_temporaries(const std::filesystem::path& dir, const std::string& target_name) noexcept {
+    try {
+        CollectOptions options;
+        options.target = target_name;
+        collect_temporaries(dir, options);
+    } catch (...) {}
+}
+
+// The lock that tells collectors the temporary is in use (temporary_files.hpp). Only a collector
+// examining the new file can hold it, for a moment: wait for it a little, then go on without the
+// lock rather than fail the save (the pid in the name still protects the file), as on a file system
+// without flock.
+void lock_temporary(int fd) {
+    for (int attempt = 0; attempt < 2000; ++attempt) {
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return;
+        if (errno != EWOULDBLOCK && errno != EINTR) return;
+        ::usleep(1000);
+    }
+}
+
 }  // namespace
 
 AtomicFile::AtomicFile(std::filesystem::path target, bool durable) : target_(std::move(target)), durable_(durable) {
@@ -46,17 +71,19 @@ AtomicFile::AtomicFile(std::filesystem::path target, bool durable) : target_(std
     if (exists && S_ISDIR(existing.st_mode))
         throw IoError(target_, "cannot write: " + std::string(std::strerror(EISDIR)));
 
-    const std::string prefix = "." + target_.filename().string() + ".tmp-";
+    const std::string name = target_.filename().string();
     const auto dir = directory_of(target_);
+    remove_dead_temporaries(dir, name);
     // O_EXCL: a name collision (with a concurrent writer, or a leftover) only means another draw.
     for (int attempt = 0; fd_ < 0; ++attempt) {
-        temp_ = dir / (prefix + random_suffix());
+        temp_ = dir / temporary_name(name, ::getpid(), random_suffix());
         fd_ = ::open(temp_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd_ < 0 && (errno != EEXIST || attempt == 16)) {
             const int error = errno;
             throw IoError(target_, "cannot create a temporary file in " + dir.string() + ": " + std::strerror(error));
         }
     }
+    lock_temporary(fd_);
     // Replacing a file keeps its permission bits (the umask applies only to new files).
     if (exists && ::fchmod(fd_, existing.st_mode & 07777) != 0) fail("cannot set the permissions of", errno);
 }
@@ -65,9 +92,9 @@ AtomicFile::~AtomicFile() { discard(); }
 
 void AtomicFile::discard() noexcept {
     if (fd_ >= 0) {
+        ::unlink(temp_.c_str());  // before the close, which drops the lock
         ::close(fd_);
         fd_ = -1;
-        ::unlink(temp_.c_str());
     }
 }
 
@@ -163,19 +190,29 @@ void AtomicFile::commit() {
         if (r != 0) fail("cannot sync", errno);
     }
     // close() reports deferred write errors on some file systems (NFS): the file is not done before.
+    // The lock lasts while any descriptor of the open file does: a duplicate keeps it until the
+    // temporary's name is gone (where flock is emulated with POSIX locks, the close drops it anyway,
+    // and the pid in the name protects the file alone).
     const int fd = fd_;
     fd_ = -1;
+    const int lock_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    auto release = [lock_fd] {
+        if (lock_fd >= 0) ::close(lock_fd);
+    };
     if (::close(fd) != 0 && errno != EINTR) {
         const int error = errno;
         ::unlink(temp_.c_str());
+        release();
         throw IoError(target_,
                       "cannot close the temporary file " + temp_.filename().string() + ": " + std::strerror(error));
     }
     if (::rename(temp_.c_str(), target_.c_str()) != 0) {
         const int error = errno;
         ::unlink(temp_.c_str());
+        release();
         throw IoError(target_, "cannot replace the file: " + std::string(std::strerror(error)));
     }
+    release();
     if (!durable_) return;
     // The rename lives in the directory: sync it too, or a system crash may forget it.
     const auto dir = directory_of(target_);

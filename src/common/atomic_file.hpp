@@ -1,17 +1,19 @@
 // Crash-safe replacement of the file at a path (private to the library).
 //
-// The bytes go to a new temporary file in the target's directory, named ".<name>.tmp-<random>";
-// commit() then fsyncs it, renames it over the target and fsyncs the directory. rename(2) within
-// one directory is atomic, so at every moment the path holds either the complete previous file or
-// the complete new one, whatever happens to the writing process. When `durable` is false the
-// fsyncs are skipped: still atomic against a crash of the process, but a crash of the system may
-// then leave the new name with data that never reached the disk.
+// The bytes go to a new temporary file in the target's directory, named
+// ".<name>.tmp-<pid>-<random>" and locked (flock) for as long as it exists; commit() then fsyncs it,
+// renames it over the target and fsyncs the directory. rename(2) within one directory is atomic, so
+// at every moment the path holds either the complete previous file or the complete new one,
+// whatever happens to the writing process. When `durable` is false the fsyncs are skipped: still
+// atomic against a crash of the process, but a crash of the system may then leave the new name with
+// data that never reached the disk.
 //
 // Until commit() succeeds the target is untouched; an AtomicFile destroyed without a successful
 // commit removes its temporary file. A process killed mid-write leaves its temporary file behind:
-// such files start with "." and contain ".tmp-", so they are never mistaken for the target.
-// A symbolic link at the target is replaced by the new file, not followed; an existing target's
-// permission bits are kept.
+// such files start with "." and contain ".tmp-", so they are never mistaken for the target, and the
+// next AtomicFile of the same target removes them once their writer is certainly dead (the name,
+// the lock and the rule: temporary_files.hpp). A symbolic link at the target is replaced by the new
+// file, not followed; an existing target's permission bits are kept.
 #pragma once
 
 #include <cstddef>

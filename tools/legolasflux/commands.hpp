@@ -23,5 +23,7 @@ void add_model_commands(CLI::App& app, int& exit_code);
 void add_diff_command(CLI::App& app, int& exit_code);
 // `convert` (.arrow ↔ .safetensors) and `export` (one weight as NumPy .npy).
 void add_convert_commands(CLI::App& app, int& exit_code);
+// `gc DIR`: removes the temporaries of killed saves.
+void add_gc_command(CLI::App& app, int& exit_code);
 
 }  // namespace legolasflux::cli
