@@ -53,8 +53,10 @@ struct WriteOptions {
     Compression compression = Compression::None;
     // Codec level; 0 means the codec's default.
     int compression_level = 0;
-    // Threads that compress a large buffer (8 MiB and more); 0 means one per core. The output
-    // bytes depend on it (Zstandard jobs, LZ4 frames of independent blocks), never what they hold.
+    // Threads that compress a large buffer (8 MiB and more); 0 means one per core. The output bytes
+    // do not depend on it: a large buffer is always an LZ4 frame of independent 4 MiB blocks, or a
+    // sequence of Zstandard frames of 4 MiB of content each, so that any reader can decode it on
+    // several threads.
     int compression_threads = 0;
     MetadataVersion metadata_version = MetadataVersion::V5;
     // Writing to a path always goes through a temporary file in the same directory that is then

@@ -81,3 +81,14 @@ export function bulkDocument(rowsPerBatch = 3000, batches = 2) {
         batches: Array.from({ length: batches }, (_, b) => batch(rowsPerBatch, b * rowsPerBatch)),
     };
 }
+
+// One int32 column of 2.2 million values (8.8 MB, over the 8 MiB from which our writer splits a
+// buffer into independent LZ4 blocks or Zstandard frames for parallel decoding): JS must read those
+// shapes as one buffer too.
+export function largeBufferDocument(rows = 2200000) {
+    const values = Array.from({ length: rows }, (_, i) => (i % 977) - 488);
+    return {
+        schema: { fields: [{ name: 'v', nullable: false, type: { name: 'int', bitWidth: 32, isSigned: true }, children: [] }] },
+        batches: [{ count: rows, columns: [column('v', rows, { VALIDITY: values.map(() => 1), DATA: values })] }],
+    };
+}
