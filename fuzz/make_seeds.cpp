@@ -138,6 +138,14 @@ void legolas_seeds(const fs::path& legolas_dir, const fs::path& model_dir) {
         write_model_row(tmp, row);
         emit("model_" + std::string(element_type_name(type)));
     }
+    {
+        // Native bfloat16: UInt16 values whose item field names the extension.
+        ModelWriteOptions o;
+        o.bfloat16 = BFloat16Storage::Native;
+        write_model_row(tmp, ModelV1{.weights = example_weights(ElementType::BFloat16, 5), .architecture_version = 1},
+                        o);
+        emit("model_BFloat16_native");
+    }
     write_model_row(tmp, ModelV1{});
     emit("model_empty");
     {

@@ -71,6 +71,10 @@ struct ModelWriteOptions {
     // Threads at work while saving (0: one per core): one writes the file while the others compute
     // the weights' checksums (at least one). Compression has its own, ipc.compression_threads.
     int threads = 0;
+    // BFloat16 weights: widened to Float32 exactly (the default: Julia reads the numbers as they
+    // are), or Native, 2 bytes a value as UInt16 marked by kBFloat16Extension (Julia then reads
+    // UInt16 arrays; docs/julia-interop.md). Other element types are written as they are.
+    BFloat16Storage bfloat16 = BFloat16Storage::Float32;
 };
 
 struct ModelReadOptions {
@@ -155,7 +159,10 @@ R read_model_row(const std::filesystem::path& path, std::vector<std::string>* we
 
 // Writes a row as returned by read_model_row or from_safetensors (safetensors_model.hpp): its table
 // as it is (schema metadata included, except that the checksums under kChecksumsMetadataKey are
-// recorded afresh), after checking that it complies with row.schema_version.
-void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc = {});
+// recorded afresh), after checking that it complies with row.schema_version — but for Weights
+// columns stored as native bfloat16, which are widened to Float32 unless `bfloat16` is Native
+// (as ModelWriteOptions::bfloat16).
+void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc = {},
+                     BFloat16Storage bfloat16 = BFloat16Storage::Float32);
 
 }  // namespace legolasflux

@@ -40,8 +40,8 @@ std::string_view dtype_name(SafetensorsDtype dtype) noexcept;  // "F32", "BF16",
 int dtype_size(SafetensorsDtype dtype) noexcept;               // bytes per element
 // nullopt for names that are not one of ours (the reader then tells unsupported from unknown).
 std::optional<SafetensorsDtype> parse_dtype(std::string_view name) noexcept;
-// Our element type ↔ dtype. BF16 has no element type: it is read as Float32 (exactly), so
-// element_type_for(BF16) is Float32.
+// Our element type ↔ dtype (BF16 ↔ BFloat16; from_safetensors widens BF16 to Float32 unless
+// asked not to).
 SafetensorsDtype dtype_for(ElementType type) noexcept;
 ElementType element_type_for(SafetensorsDtype dtype) noexcept;
 

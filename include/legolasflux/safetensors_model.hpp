@@ -3,7 +3,7 @@
 // Tensors: one per array of the row's Weights, named by `weight_names` (rows without names get
 // "weight_0001", "weight_0002", … — zero-padded to at least four digits, numbered from 1), with
 // the torch shape (the FlatArray's Julia size reversed: the same bytes, as the torch adapter
-// stores them) and the dtype of the Weights' element type.
+// stores them) and the dtype of the Weights' element type (BFloat16: BF16).
 //
 // `__metadata__` keys (docs/cli.md, "convert"):
 //   legolas_schema_qualified     the row's schema chain, e.g. "digits.model@1>legolas-flux.model@1"
@@ -47,8 +47,16 @@ std::string generated_weight_name(size_t index, size_t count);
 // FormatError. Files written by other tools (no legolasflux.* keys): arrays in data-offset order,
 // named by the tensor names (stored as weight_names), every metadata key a string column, and the
 // schema legolas-flux.model@1 unless legolas_schema_qualified says otherwise. Tensors of several
-// dtypes are promoted to one element type as Julia's Weights does; BF16 becomes Float32 exactly.
+// dtypes are promoted to one element type as Julia's Weights does.
+//
+// BF16 tensors: with `bfloat16` = Float32 (the default) they become Float32 arrays, exactly (the
+// upper half of each float32), and promote as Float32. With Native they are BFloat16 arrays
+// holding the file's bytes, promoted by Weights::promoted_exactly: all BF16 (or BF16 with integer
+// tensors whose values are all bfloat16 numbers) gives BFloat16 weights; BF16 with F16 or F32
+// gives Float32, with F64 Float64; BF16 with integers that bfloat16 would round gives Float32, as
+// the default does. The row's weights column is then stored natively (write_model_row(path, row)
+// still widens it unless asked for Native).
 // The table is validated against the most derived registered schema of its chain (SchemaError).
-ModelRow from_safetensors(const SafetensorsFile& file);
+ModelRow from_safetensors(const SafetensorsFile& file, BFloat16Storage bfloat16 = BFloat16Storage::Float32);
 
 }  // namespace legolasflux

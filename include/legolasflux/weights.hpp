@@ -6,6 +6,12 @@
 // (d1, …, dn) as the FlatArray of size (dn, …, d1) without moving a byte.
 //
 // Weights is the list of a model's arrays; all share one element type (Julia's Weights{T}).
+//
+// bfloat16 (BFloat16s.jl's BFloat16) has no Arrow type. By default a BFloat16 row is written
+// widened to Float32, exactly, so that Julia reads the same numbers without BFloat16s.jl; asked
+// for (BFloat16Storage::Native), it is written as its 16-bit patterns, a list of UInt16 whose item
+// field carries our extension name kBFloat16Extension: half the bytes, and any Arrow reader still
+// reads it (as UInt16). docs/format.md, "bfloat16".
 #pragma once
 
 #include <cstdint>
@@ -33,6 +39,7 @@ enum class ElementType : uint8_t {
     Float16,
     Float32,
     Float64,
+    BFloat16,  // last, so that the other values keep their numbers
 };
 
 // Bytes per element in memory (Bool: one byte per value, 0 or 1).
@@ -43,7 +50,8 @@ bool is_floating(ElementType type) noexcept;
 bool is_signed_integer(ElementType type) noexcept;
 bool is_unsigned_integer(ElementType type) noexcept;
 // Julia's promote_type for two element types (Int8 + Float32 → Float32, Float32 + Float64 →
-// Float64, Int32 + Int64 → Int64, Int8 + UInt8 → UInt8, Bool + anything numeric → that type).
+// Float64, Int32 + Int64 → Int64, Int8 + UInt8 → UInt8, Bool + anything numeric → that type;
+// BFloat16 + Float16 → Float32, the narrowest float holding both; integers + BFloat16 → BFloat16).
 ElementType promote(ElementType a, ElementType b) noexcept;
 
 // IEEE 754 half precision, as its bits (C++20 has no standard half type).
@@ -53,6 +61,23 @@ struct Float16 {
 };
 float half_to_float(uint16_t bits) noexcept;
 uint16_t float_to_half(float value) noexcept;  // round to nearest even
+
+// bfloat16, as its bits: the upper half of a float32 (8 exponent bits, 7 fraction bits).
+struct BFloat16 {
+    uint16_t bits = 0;
+    friend bool operator==(BFloat16, BFloat16) = default;
+};
+float bfloat16_to_float(uint16_t bits) noexcept;  // exact
+// Rounds to nearest even; a NaN stays a NaN (quiet, keeping the top of its payload), and values
+// past the largest bfloat16 become infinities.
+uint16_t float_to_bfloat16(float value) noexcept;
+uint16_t double_to_bfloat16(double value) noexcept;  // rounded once, not through float
+
+// How bfloat16 weights are written, and how readers of other formats give bfloat16 tensors.
+enum class BFloat16Storage : uint8_t {
+    Float32,  // widened to Float32, exactly: Julia reads the same numbers (the default everywhere)
+    Native,   // as BFloat16: 2 bytes a value; in Arrow a UInt16 list with kBFloat16Extension
+};
 
 template <class T>
 constexpr ElementType element_type_of();
@@ -103,6 +128,11 @@ struct Weights {
     // Julia's Weights(v): the element type is the promotion of every array's element type; arrays
     // of another type are converted. An empty list is an InvalidArgument (Julia cannot write it).
     explicit Weights(std::vector<FlatArray> arrays);
+    // The same, except that BFloat16 arrays are first widened to Float32 (exactly) when the
+    // promotion to BFloat16 would round a value of another array (an Int64 step counter past 256,
+    // say): what the readers of other frameworks' tensors do, so that keeping bfloat16 never
+    // changes a number that Float32 would have kept.
+    static Weights promoted_exactly(std::vector<FlatArray> arrays);
     // All arrays must already have `type`; no conversion.
     Weights(ElementType type, std::vector<FlatArray> arrays);
 
@@ -141,6 +171,8 @@ constexpr ElementType element_type_of() {
         return ElementType::Float32;
     else if constexpr (std::is_same_v<T, double>)
         return ElementType::Float64;
+    else if constexpr (std::is_same_v<T, BFloat16>)
+        return ElementType::BFloat16;
     else
         static_assert(sizeof(T) == 0, "no LegolasFlux element type for this C++ type");
 }
@@ -150,25 +182,32 @@ constexpr ElementType element_type_of() {
 //   Struct "JuliaLang.LegolasFlux.Weights" { weights: List< Struct "JuliaLang.LegolasFlux.FlatArray"
 //       { vec: List<T>, size: List<Int64> } > }
 // with list items named "" and nothing nullable inside. A missing Weights is an Arrow null.
+// BFloat16 written natively: T is UInt16 and the `vec` item field's metadata is
+// ARROW:extension:name = kBFloat16Extension, ARROW:extension:metadata = "".
 
 inline constexpr std::string_view kWeightsExtension = "JuliaLang.LegolasFlux.Weights";
 inline constexpr std::string_view kFlatArrayExtension = "JuliaLang.LegolasFlux.FlatArray";
+inline constexpr std::string_view kBFloat16Extension = "legolasflux.bfloat16";
 
+// The Arrow type that stores `type` (BFloat16: its storage, UInt16).
 arrow::DataType arrow_type(ElementType type);
-// The Arrow type of a Weights column with element type `type`; `large_vec` switches the `vec` list
-// to 64-bit offsets (needed past 2^31 - 1 values in one column).
+// The Arrow type of a Weights column with element type `type` (BFloat16: natively); `large_vec`
+// switches the `vec` list to 64-bit offsets (needed past 2^31 - 1 values in one column).
 arrow::DataType weights_type(ElementType type, bool large_vec = false);
 // The field of a Weights column, with the extension metadata Julia needs.
 arrow::Field weights_field(std::string name, ElementType type, bool nullable, bool large_vec = false);
 // One slot per row; a null pointer is a missing Weights. All present rows must share one element
 // type (InvalidArgument otherwise). Values are referenced, not copied, when a row holds a single
-// array; otherwise they are gathered into one buffer.
-arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows);
+// array; otherwise they are gathered into one buffer. BFloat16 rows are written as `bfloat16`
+// says (widened to Float32 by default: a copy).
+arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows,
+                                 BFloat16Storage bfloat16 = BFloat16Storage::Float32);
 // Whether `field` is a Weights column (by extension name) or an all-missing (Null) column.
 bool is_weights_field(const arrow::Field& field);
 // Row `row` of a Weights column; nullopt when missing (a null slot or a Null-typed column). The
-// FlatArrays view the column's memory when it is aligned. A malformed column is a FormatError
-// naming the array index.
+// FlatArrays view the column's memory when it is aligned. A `vec` of UInt16 items carrying
+// kBFloat16Extension gives BFloat16 arrays (that name on another type is a FormatError). A
+// malformed column is a FormatError naming the array index.
 std::optional<Weights> weights_from_arrow(const arrow::Field& field, const arrow::Array& column, int64_t row);
 
 template <class T>

@@ -9,7 +9,8 @@
 // "columns" maps the name of every Weights column (extension JuliaLang.LegolasFlux.Weights; Null
 // columns have no weights and are left out) to one entry per row: null for a missing Weights, else
 // the checksum of the row's values — the elements of every FlatArray's `vec`, array after array,
-// each as its little-endian bytes (Bool as one byte, 0 or 1) — as 16 lowercase hex digits. The
+// each as its little-endian bytes (Bool as one byte, 0 or 1; BFloat16 stored natively as its 2
+// bytes, widened as its 4 Float32 bytes: the values as the file holds them) — as 16 lowercase hex digits. The
 // algorithm says how: "xxh3-64-chunked" (written) hashes each MiB of those bytes with XXH3-64 and
 // then the chunks' hashes, so that several threads can share the work; "xxh3-64" (the first
 // definition, still verified) is XXH3-64 of all of them. Seed 0 throughout. Those checksums

@@ -1,5 +1,7 @@
 #include "legolasflux/model.hpp"
 
+#include <algorithm>
+
 #include "checksums.hpp"
 #include "common/error_context.hpp"
 #include "common/parallel.hpp"
@@ -59,13 +61,14 @@ void mark_weights_non_nullable(arrow::Table& table) {
 
 // The "weights" column of `table` (written as missing) becomes `weights`, as
 // ValueTraits<Weights>::build and to_table would make it, but with the values gathered.
-void put_weights(arrow::Table& table, const Weights& weights, std::vector<Gathered>& gathered) {
+void put_weights(arrow::Table& table, const Weights& weights, BFloat16Storage bfloat16,
+                 std::vector<Gathered>& gathered) {
     auto schema = std::make_shared<arrow::Schema>(*table.schema);
     auto& columns = table.batches.at(0).columns;
     for (size_t k = 0; k < schema->fields.size(); ++k) {
         if (schema->fields[k].name != kWeightsColumn) continue;
         const Weights* rows[] = {&weights};
-        columns[k] = weights_to_arrow_gathered(rows, gathered);
+        columns[k] = weights_to_arrow_gathered(rows, bfloat16, gathered);
         arrow::Field f = legolas::ValueTraits<Weights>::field(std::string(kWeightsColumn));
         f.type = columns[k]->type;
         schema->fields[k] = std::move(f);
@@ -113,7 +116,7 @@ std::optional<std::vector<std::string>> read_weight_names(const arrow::Table& ta
 void write_model_table(const std::filesystem::path& path, arrow::Table table, const legolas::SchemaVersion& own,
                        const ModelWriteOptions& options, const Weights* weights) {
     std::vector<Gathered> gathered;
-    if (weights) put_weights(table, *weights, gathered);
+    if (weights) put_weights(table, *weights, options.bfloat16, gathered);
     mark_weights_non_nullable(table);
     legolas::SchemaVersion sv = options.schema_version.value_or(own);
     if (!legolas::default_registry().descends_from(own, sv))
@@ -216,11 +219,53 @@ ModelRow read_model_row(const arrow::Buffer& bytes, const ModelReadOptions& opti
     return detail::read_model_table(bytes, std::nullopt, options);
 }
 
-void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc) {
+namespace {
+
+bool stores_bfloat16(const arrow::Field& field) {
+    if (field.type.id == arrow::TypeId::Null || !is_weights_field(field)) return false;
+    // Weights { weights: List<FlatArray { vec: List<item>, size } > }: any vec item (by position
+    // or name, as the reader finds it) marked as bfloat16.
+    for (const arrow::Field& list : field.type.children)
+        for (const arrow::Field& flat : list.type.children)
+            for (const arrow::Field& vec : flat.type.children)
+                for (const arrow::Field& item : vec.type.children)
+                    if (item.extension_name() == kBFloat16Extension) return true;
+    return false;
+}
+
+// The one-row `table` with its native bfloat16 Weights columns widened to Float32, fields otherwise
+// as they were; its empty batches left out.
+arrow::Table widen_bfloat16(const arrow::Table& table) {
+    const auto& fields = table.schema->fields;
+    if (std::none_of(fields.begin(), fields.end(), stores_bfloat16)) return table;
+    arrow::Table out = table;
+    std::erase_if(out.batches, [](const arrow::RecordBatch& b) { return b.length == 0; });
+    auto schema = std::make_shared<arrow::Schema>(*table.schema);
+    arrow::RecordBatch& batch = out.batches.at(0);
+    for (size_t k = 0; k < fields.size(); ++k) {
+        if (!stores_bfloat16(fields[k])) continue;
+        const std::optional<Weights> w = weights_from_arrow(fields[k], *batch.columns[k], 0);
+        const Weights* rows[] = {w ? &*w : nullptr};
+        batch.columns[k] = weights_to_arrow(rows, BFloat16Storage::Float32);
+        schema->fields[k].type = batch.columns[k]->type;
+    }
+    out.schema = schema;
+    batch.schema = schema;
+    return out;
+}
+
+}  // namespace
+
+void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc,
+                     BFloat16Storage bfloat16) {
     if (!row.table.schema || row.table.num_rows() != 1)
         throw InvalidArgument("write_model_row: a model row is a table of exactly one row");
     legolas::validate(*row.table.schema, row.schema_version);
-    detail::write_checksummed_file(path, row.table, ipc);  // fresh checksums, as for typed rows
+    // Fresh checksums, as for typed rows.
+    if (bfloat16 == BFloat16Storage::Float32)
+        detail::write_checksummed_file(path, widen_bfloat16(row.table), ipc);
+    else
+        detail::write_checksummed_file(path, row.table, ipc);
 }
 
 }  // namespace legolasflux

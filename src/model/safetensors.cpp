@@ -307,17 +307,17 @@ std::vector<uint8_t> header_bytes(const SafetensorsFile& file, const std::vector
 
 namespace {
 
-// Each dtype's name, size and element type, in the enum's order (BF16 is read as Float32, exactly).
+// Each dtype's name, size and element type, in the enum's order.
 struct DtypeInfo {
     std::string_view name;
     int size;
     ElementType element_type;
 };
 constexpr DtypeInfo kDtypes[] = {
-    {"BOOL", 1, ElementType::Bool},    {"U8", 1, ElementType::UInt8},    {"I8", 1, ElementType::Int8},
-    {"I16", 2, ElementType::Int16},    {"U16", 2, ElementType::UInt16},  {"F16", 2, ElementType::Float16},
-    {"BF16", 2, ElementType::Float32}, {"I32", 4, ElementType::Int32},   {"U32", 4, ElementType::UInt32},
-    {"F32", 4, ElementType::Float32},  {"F64", 8, ElementType::Float64}, {"I64", 8, ElementType::Int64},
+    {"BOOL", 1, ElementType::Bool},     {"U8", 1, ElementType::UInt8},    {"I8", 1, ElementType::Int8},
+    {"I16", 2, ElementType::Int16},     {"U16", 2, ElementType::UInt16},  {"F16", 2, ElementType::Float16},
+    {"BF16", 2, ElementType::BFloat16}, {"I32", 4, ElementType::Int32},   {"U32", 4, ElementType::UInt32},
+    {"F32", 4, ElementType::Float32},   {"F64", 8, ElementType::Float64}, {"I64", 8, ElementType::Int64},
     {"U64", 8, ElementType::UInt64},
 };
 static_assert(std::size(kDtypes) == static_cast<size_t>(SafetensorsDtype::U64) + 1);
@@ -343,8 +343,7 @@ std::optional<SafetensorsDtype> parse_dtype(std::string_view name) noexcept {
 
 SafetensorsDtype dtype_for(ElementType type) noexcept {
     for (size_t i = 0; i < std::size(kDtypes); ++i) {
-        const auto d = static_cast<SafetensorsDtype>(i);
-        if (d != SafetensorsDtype::BF16 && kDtypes[i].element_type == type) return d;
+        if (kDtypes[i].element_type == type) return static_cast<SafetensorsDtype>(i);
     }
     return SafetensorsDtype::F32;
 }

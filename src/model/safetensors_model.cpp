@@ -202,9 +202,10 @@ la::ArrayPtr null_of(const la::DataType& t) {
 
 // --- tensors ↔ arrays ------------------------------------------------------------------------
 
-FlatArray to_flat_array(const SafeTensor& t) {
+FlatArray to_flat_array(const SafeTensor& t, BFloat16Storage bfloat16) {
     const std::vector<int64_t> size = reversed(t.shape);
-    if (t.dtype == SafetensorsDtype::BF16) {  // bfloat16 is the upper half of a float32: exact
+    if (t.dtype == SafetensorsDtype::BF16 &&
+        bfloat16 == BFloat16Storage::Float32) {  // bfloat16 is the upper half of a float32: exact
         const int64_t n = t.data.size() / 2;
         la::Buffer out = la::Buffer::allocate(n * 4);
         for (int64_t i = 0; i < n; ++i) {
@@ -318,7 +319,7 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
     return file;
 }
 
-ModelRow from_safetensors(const SafetensorsFile& file) {
+ModelRow from_safetensors(const SafetensorsFile& file, BFloat16Storage bfloat16) {
     std::map<std::string, std::string> md;
     for (const auto& [k, v] : file.metadata)
         if (!md.emplace(k, v).second) throw FormatError("safetensors metadata: the key '" + k + "' appears twice");
@@ -329,11 +330,12 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
     std::vector<FlatArray> arrays;
     std::vector<std::string> names;
     for (size_t i : order) {
-        arrays.push_back(to_flat_array(file.tensors[i]));
+        arrays.push_back(to_flat_array(file.tensors[i], bfloat16));
         names.push_back(file.tensors[i].name);
     }
     std::optional<Weights> weights;
-    if (!arrays.empty()) weights = Weights(std::move(arrays));  // one element type, as Julia's Weights
+    // One element type, as Julia's Weights (never rounding a value into bfloat16).
+    if (!arrays.empty()) weights = Weights::promoted_exactly(std::move(arrays));
     const auto names_kind = md.find(std::string(kNamesKey));
     const bool stored_names = !names.empty() && (names_kind == md.end() || names_kind->second != "generated");
     if (names_kind != md.end() && names_kind->second != "generated" && names_kind->second != "stored")
@@ -346,7 +348,7 @@ ModelRow from_safetensors(const SafetensorsFile& file) {
         if (weights) {
             schema->fields.push_back(weights_field(std::string(kWeightsColumn), weights->element_type, false));
             const Weights* rows[] = {&*weights};
-            columns.push_back(weights_to_arrow(rows));
+            columns.push_back(weights_to_arrow(rows, BFloat16Storage::Native));  // as the row's weights
         } else {
             schema->fields.push_back(la::field(std::string(kWeightsColumn), la::null()));
             columns.push_back(la::make_null(1));

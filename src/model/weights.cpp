@@ -1,5 +1,6 @@
 #include "legolasflux/weights.hpp"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -16,7 +17,8 @@ int element_size(ElementType type) noexcept {
         case ElementType::UInt8: return 1;
         case ElementType::Int16:
         case ElementType::UInt16:
-        case ElementType::Float16: return 2;
+        case ElementType::Float16:
+        case ElementType::BFloat16: return 2;
         case ElementType::Int32:
         case ElementType::UInt32:
         case ElementType::Float32: return 4;
@@ -41,12 +43,14 @@ std::string_view element_type_name(ElementType type) noexcept {
         case ElementType::Float16: return "Float16";
         case ElementType::Float32: return "Float32";
         case ElementType::Float64: return "Float64";
+        case ElementType::BFloat16: return "BFloat16";
     }
     return "?";
 }
 
 bool is_floating(ElementType t) noexcept {
-    return t == ElementType::Float16 || t == ElementType::Float32 || t == ElementType::Float64;
+    return t == ElementType::Float16 || t == ElementType::Float32 || t == ElementType::Float64 ||
+           t == ElementType::BFloat16;
 }
 bool is_signed_integer(ElementType t) noexcept {
     return t == ElementType::Int8 || t == ElementType::Int16 || t == ElementType::Int32 || t == ElementType::Int64;
@@ -64,7 +68,10 @@ ElementType promote(ElementType a, ElementType b) noexcept {
     if (is_floating(a) || is_floating(b)) {
         if (!is_floating(a)) return b;
         if (!is_floating(b)) return a;
-        return element_size(a) >= element_size(b) ? a : b;
+        // Float16 and BFloat16 hold different sets of numbers; Float32 holds both (as BFloat16s.jl's
+        // promote_rule says).
+        if (element_size(a) == element_size(b)) return ElementType::Float32;
+        return element_size(a) > element_size(b) ? a : b;
     }
     // Integers of one signedness: the wider. Mixed: the wider; at equal width, the unsigned one.
     const bool same_sign = is_signed_integer(a) == is_signed_integer(b);
@@ -75,6 +82,34 @@ ElementType promote(ElementType a, ElementType b) noexcept {
 // A float is exactly a double, so rounding it to half through double_to_half rounds once.
 float half_to_float(uint16_t h) noexcept { return common::half_to_float(h); }
 uint16_t float_to_half(float value) noexcept { return common::double_to_half(value); }
+
+float bfloat16_to_float(uint16_t bits) noexcept { return std::bit_cast<float>(uint32_t{bits} << 16); }
+
+uint16_t double_to_bfloat16(double value) noexcept {
+    // As common::double_to_half, with bfloat16's 8 exponent bits (float32's range) and 8
+    // significant bits: one rounding from the double, so a float and a double of the same value
+    // give the same bfloat16.
+    const uint64_t bits = std::bit_cast<uint64_t>(value);
+    const auto sign = static_cast<uint16_t>((bits >> 48) & 0x8000);
+    const uint64_t abs = bits & 0x7fffffffffffffffu;
+    if (abs >= 0x7ff0000000000000u)  // infinity, or NaN kept quiet with the top of its payload
+        return sign | 0x7f80 | (abs > 0x7ff0000000000000u ? 0x40 | ((abs >> 45) & 0x7f) : 0);
+    const int exponent = static_cast<int>(abs >> 52) - 1023;
+    if (exponent >= 128) return sign | 0x7f80;
+    if (exponent < -134) return sign;  // below half the smallest subnormal, 2^-133
+    const uint64_t significand = (abs & 0xfffffffffffffu) | (uint64_t{1} << 52);
+    // Normals keep 8 significant bits; subnormals count units of 2^-133. A carry out of the kept
+    // bits moves into the exponent, which is how rounding reaches the next binade or infinity.
+    const int drop = exponent < -126 ? -81 - exponent : 45;
+    const uint32_t base = exponent < -126 ? 0 : static_cast<uint32_t>(exponent + 126) << 7;
+    uint32_t out = base + static_cast<uint32_t>(significand >> drop);
+    const uint64_t rest = significand & ((uint64_t{1} << drop) - 1);
+    const uint64_t halfway = uint64_t{1} << (drop - 1);
+    if (rest > halfway || (rest == halfway && (out & 1))) ++out;
+    return sign | static_cast<uint16_t>(out);
+}
+
+uint16_t float_to_bfloat16(float value) noexcept { return double_to_bfloat16(value); }
 
 namespace {
 
@@ -112,6 +147,11 @@ double load_as_double(ElementType t, const uint8_t* p) noexcept {
             uint16_t h;
             std::memcpy(&h, p, 2);
             return half_to_float(h);
+        }
+        case ElementType::BFloat16: {
+            uint16_t h;
+            std::memcpy(&h, p, 2);
+            return bfloat16_to_float(h);
         }
     }
     return 0;
@@ -168,6 +208,9 @@ void store_converted(ElementType from, const uint8_t* src, T* dst, int64_t n) {
         const uint8_t* p = src + i * w;
         if constexpr (std::is_same_v<T, Float16>) {
             dst[i].bits = float_to_half(static_cast<float>(load_as_double(from, p)));
+        } else if constexpr (std::is_same_v<T, BFloat16>) {
+            // From the double, so that a Float64 is rounded once.
+            dst[i].bits = double_to_bfloat16(load_as_double(from, p));
         } else if constexpr (std::is_floating_point_v<T>) {
             dst[i] = static_cast<T>(load_as_double(from, p));
         } else {
@@ -226,6 +269,7 @@ FlatArray FlatArray::converted_to(ElementType type) const {
         LF_CONVERT(Float16, Float16)
         LF_CONVERT(Float32, float)
         LF_CONVERT(Float64, double)
+        LF_CONVERT(BFloat16, BFloat16)
 #undef LF_CONVERT
     }
     return FlatArray(type, size, std::move(out));
@@ -241,6 +285,25 @@ Weights::Weights(std::vector<FlatArray> arrays_) : arrays(std::move(arrays_)) {
     for (const auto& a : arrays) element_type = promote(element_type, a.element_type);
     for (auto& a : arrays)
         if (a.element_type != element_type) a = a.converted_to(element_type);
+}
+
+Weights Weights::promoted_exactly(std::vector<FlatArray> arrays) {
+    if (arrays.empty()) return Weights(std::move(arrays));  // its error
+    ElementType type = arrays.front().element_type;
+    for (const auto& a : arrays) type = promote(type, a.element_type);
+    if (type != ElementType::BFloat16) return Weights(std::move(arrays));
+    // Only integers and Bool promote to BFloat16 with it: each must come back unchanged.
+    bool exact = true;
+    for (const auto& a : arrays) {
+        if (a.element_type == ElementType::BFloat16 || !exact) continue;
+        const std::vector<double> before = a.to_doubles();
+        const std::vector<double> after = a.converted_to(ElementType::BFloat16).to_doubles();
+        exact = before == after;
+    }
+    if (!exact)
+        for (auto& a : arrays)
+            if (a.element_type == ElementType::BFloat16) a = a.converted_to(ElementType::Float32);
+    return Weights(std::move(arrays));
 }
 
 Weights::Weights(ElementType type, std::vector<FlatArray> arrays_) : element_type(type), arrays(std::move(arrays_)) {

@@ -16,7 +16,16 @@ arrow::KeyValueMetadata extension(std::string_view name) {
     return {{"ARROW:extension:name", std::string(name)}, {"ARROW:extension:metadata", ""}};
 }
 
-std::optional<ElementType> element_type_of(const DataType& t) {
+// The element type a `vec` item field stores: its Arrow type's, or BFloat16 for UInt16 items named
+// so by our extension.
+std::optional<ElementType> element_type_of(const Field& item) {
+    const DataType& t = item.type;
+    if (const auto ext = item.extension_name(); ext && *ext == kBFloat16Extension) {
+        if (t.id != TypeId::Int || t.bit_width != 16 || t.is_signed)
+            throw FormatError("weights: the " + std::string(kBFloat16Extension) + " extension is on " +
+                              arrow::to_string(t) + " values; it stores bfloat16 as uint16");
+        return ElementType::BFloat16;
+    }
     switch (t.id) {
         case TypeId::Bool: return ElementType::Bool;
         case TypeId::FloatingPoint:
@@ -67,12 +76,16 @@ arrow::DataType arrow_type(ElementType type) {
         case ElementType::Float16: return arrow::float16();
         case ElementType::Float32: return arrow::float32();
         case ElementType::Float64: return arrow::float64();
+        case ElementType::BFloat16: return arrow::uint16();
     }
     return arrow::null();
 }
 
 DataType weights_type(ElementType type, bool large_vec) {
-    const Field vec_item = arrow::field("", arrow_type(type), false);
+    // Only a field carries metadata: BFloat16 is told from UInt16 by its item field.
+    const Field vec_item =
+        arrow::field("", arrow_type(type), false,
+                     type == ElementType::BFloat16 ? extension(kBFloat16Extension) : arrow::KeyValueMetadata{});
     const DataType vec = large_vec ? arrow::large_list(vec_item) : arrow::list(vec_item);
     const DataType flat =
         arrow::struct_({arrow::field("vec", vec, false),
@@ -93,7 +106,34 @@ bool is_weights_field(const Field& field) {
 
 namespace {
 
-arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, std::vector<arrow::Gathered>* gathered) {
+arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, BFloat16Storage bfloat16,
+                         std::vector<arrow::Gathered>* gathered);
+
+// The rows with BFloat16 ones widened to Float32, which holds every bfloat16 exactly.
+arrow::ArrayPtr widened_to_arrow(std::span<const Weights* const> rows, std::vector<arrow::Gathered>* gathered) {
+    std::vector<Weights> widened;
+    widened.reserve(rows.size());
+    std::vector<const Weights*> pointers;
+    for (const Weights* w : rows) {
+        if (!w || w->element_type != ElementType::BFloat16) {
+            pointers.push_back(w);
+            continue;
+        }
+        std::vector<FlatArray> arrays;
+        arrays.reserve(w->size());
+        for (const auto& a : w->arrays) arrays.push_back(a.converted_to(ElementType::Float32));
+        widened.emplace_back(ElementType::Float32, std::move(arrays));
+        pointers.push_back(&widened.back());
+    }
+    // The arrays' buffers are shared: the column (or the gathered parts) keeps them alive.
+    return to_arrow(pointers, BFloat16Storage::Native, gathered);
+}
+
+arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, BFloat16Storage bfloat16,
+                         std::vector<arrow::Gathered>* gathered) {
+    if (bfloat16 == BFloat16Storage::Float32)
+        for (const Weights* w : rows)
+            if (w && w->element_type == ElementType::BFloat16) return widened_to_arrow(rows, gathered);
     std::optional<ElementType> type;
     int64_t arrays = 0, values = 0, dims = 0;
     for (const Weights* w : rows) {
@@ -177,11 +217,13 @@ arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, std::vector<arrow
 
 }  // namespace
 
-arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows) { return to_arrow(rows, nullptr); }
+arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows, BFloat16Storage bfloat16) {
+    return to_arrow(rows, bfloat16, nullptr);
+}
 
-arrow::ArrayPtr detail::weights_to_arrow_gathered(std::span<const Weights* const> rows,
+arrow::ArrayPtr detail::weights_to_arrow_gathered(std::span<const Weights* const> rows, BFloat16Storage bfloat16,
                                                   std::vector<arrow::Gathered>& gathered) {
-    return to_arrow(rows, &gathered);
+    return to_arrow(rows, bfloat16, &gathered);
 }
 
 std::optional<Weights> weights_from_arrow(const Field& field, const arrow::Array& column, int64_t row) {
@@ -199,7 +241,7 @@ std::optional<Weights> weights_from_arrow(const Field& field, const arrow::Array
     const DataType& vec_t = flat_t.children[static_cast<size_t>(vi)].type;
     const DataType& size_t_ = flat_t.children[static_cast<size_t>(si)].type;
     if (!is_list(vec_t) || !is_list(size_t_)) malformed("FlatArray vec and size must be lists");
-    const auto element = element_type_of(vec_t.children[0].type);
+    const auto element = element_type_of(vec_t.children[0]);
     if (!element) malformed("unsupported element type " + arrow::to_string(vec_t.children[0].type));
     const DataType& dim_t = size_t_.children[0].type;
     if (dim_t.id != TypeId::Int || dim_t.bit_width != 64 || !dim_t.is_signed)

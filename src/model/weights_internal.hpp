@@ -13,6 +13,7 @@ namespace legolasflux::detail {
 // copied into one values buffer, that buffer is instead the stand-in of a Gathered appended to
 // `gathered`, and the writer writes each array's own memory in its place. The returned array must
 // not be read (its values fault); give it, with `gathered`, to arrow::write_gathered/write_file.
-arrow::ArrayPtr weights_to_arrow_gathered(std::span<const Weights* const> rows, std::vector<arrow::Gathered>& gathered);
+arrow::ArrayPtr weights_to_arrow_gathered(std::span<const Weights* const> rows, BFloat16Storage bfloat16,
+                                          std::vector<arrow::Gathered>& gathered);
 
 }  // namespace legolasflux::detail

@@ -160,16 +160,17 @@ std::vector<NamedTensor> read_state_dict(const fs::path& path) {
     return without_ties(std::move(out));
 }
 
-Weights weights_from_named_tensors(const std::vector<NamedTensor>& tensors, std::vector<std::string>* names) {
+Weights weights_from_named_tensors(const std::vector<NamedTensor>& tensors, std::vector<std::string>* names,
+                                   BFloat16Storage bfloat16) {
     if (tensors.empty()) throw InvalidArgument("no tensors to store");
     std::vector<FlatArray> arrays;
     arrays.reserve(tensors.size());
-    for (const auto& nt : tensors) arrays.push_back(to_flat_array(nt.tensor.to(c10::kCPU).contiguous()));
+    for (const auto& nt : tensors) arrays.push_back(to_flat_array(nt.tensor.to(c10::kCPU).contiguous(), bfloat16));
     if (names) {
         names->clear();
         for (const auto& nt : tensors) names->push_back(nt.name);
     }
-    return Weights(std::move(arrays));
+    return Weights::promoted_exactly(std::move(arrays));
 }
 
 }  // namespace legolasflux::torch

@@ -58,8 +58,9 @@ void walk(const ::torch::nn::Module& module, const std::string& prefix, const Fe
         walk(*c.value(), prefix + c.key() + ".", options, seen_modules, seen_impls, seen_views, out);
 }
 
-ElementType stored_type(at::ScalarType dtype) {
-    return dtype == at::kBFloat16 ? ElementType::Float32 : to_element_type(dtype);
+ElementType stored_type(at::ScalarType dtype, BFloat16Storage bfloat16) {
+    if (dtype == at::kBFloat16 && bfloat16 == BFloat16Storage::Float32) return ElementType::Float32;
+    return to_element_type(dtype);
 }
 
 // Whether every value of `array` converts exactly into a tensor of `dtype` (integers and bool
@@ -155,6 +156,7 @@ at::ScalarType to_dtype(ElementType type) {
         case ElementType::Float16: return at::kHalf;
         case ElementType::Float32: return at::kFloat;
         case ElementType::Float64: return at::kDouble;
+        case ElementType::BFloat16: return at::kBFloat16;
         case ElementType::UInt16:
         case ElementType::UInt32:
         case ElementType::UInt64: break;
@@ -173,7 +175,7 @@ ElementType to_element_type(at::ScalarType dtype) {
         case at::kHalf: return ElementType::Float16;
         case at::kFloat: return ElementType::Float32;
         case at::kDouble: return ElementType::Float64;
-        case at::kBFloat16: return ElementType::Float32;
+        case at::kBFloat16: return ElementType::BFloat16;
         default: break;
     }
     throw UnsupportedError(std::string("no LegolasFlux element type for torch dtype ") + c10::toString(dtype));
@@ -188,9 +190,9 @@ std::vector<NamedTensor> named_weights(const ::torch::nn::Module& module, const 
     return out;
 }
 
-FlatArray to_flat_array(const at::Tensor& tensor) {
+FlatArray to_flat_array(const at::Tensor& tensor, BFloat16Storage bfloat16) {
     at::Tensor t = tensor.detach();
-    const ElementType type = stored_type(t.scalar_type());
+    const ElementType type = stored_type(t.scalar_type(), bfloat16);
     if (!t.device().is_cpu() || !t.is_contiguous() || t.scalar_type() != to_dtype(type))
         t = t.to(at::kCPU, to_dtype(type)).contiguous();
     auto owner = std::make_shared<at::Tensor>(t);
@@ -221,12 +223,12 @@ Weights fetch_weights(const ::torch::nn::Module& module, std::vector<std::string
     if (tensors.empty()) throw InvalidArgument("the module has no parameters or buffers to fetch");
     std::vector<FlatArray> arrays;
     arrays.reserve(tensors.size());
-    for (const auto& nt : tensors) arrays.push_back(to_flat_array(nt.tensor));
+    for (const auto& nt : tensors) arrays.push_back(to_flat_array(nt.tensor, options.bfloat16));
     if (names) {
         names->clear();
         for (const auto& nt : tensors) names->push_back(nt.name);
     }
-    return Weights(std::move(arrays));  // promotes to one element type, as Julia does
+    return Weights::promoted_exactly(std::move(arrays));  // one element type, as Julia (never rounding into bfloat16)
 }
 
 void load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options) {

@@ -53,11 +53,22 @@ auto naming(const std::string& path, F&& f) {
     }
 }
 
-ModelRow read_row(const std::string& path, Format format) {
+// `bfloat16`: how BF16 tensors of a safetensors file are read (an .arrow file's weights are what
+// the file stores).
+ModelRow read_row(const std::string& path, Format format, BFloat16Storage bfloat16 = BFloat16Storage::Float32) {
     return naming(path, [&] {
         if (format == Format::Arrow) return read_model_row(path);
-        return from_safetensors(read_safetensors(path));
+        return from_safetensors(read_safetensors(path), bfloat16);
     });
+}
+
+// The row's weights as --bfloat16 float32 writes them: BFloat16 widened to Float32, exactly.
+ModelRow widened(ModelRow row) {
+    if (!row.weights || row.weights->element_type != ElementType::BFloat16) return row;
+    std::vector<FlatArray> arrays;
+    for (const FlatArray& a : row.weights->arrays) arrays.push_back(a.converted_to(ElementType::Float32));
+    row.weights = Weights(ElementType::Float32, std::move(arrays));
+    return row;
 }
 
 // --- NumPy .npy, format version 1.0 -----------------------------------------------------------
@@ -76,6 +87,7 @@ std::string npy_descr(ElementType type) {
         case ElementType::Int64: return "<i8";
         case ElementType::UInt64: return "<u8";
         case ElementType::Float64: return "<f8";
+        case ElementType::BFloat16: break;  // NumPy has no bfloat16: export writes Float32
     }
     return "?";
 }
@@ -138,7 +150,7 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
             "convert",
             "Convert a model between LegolasFlux .arrow and .safetensors (either way), or from a TorchScript "
             "archive or PyTorch state dict (.pt/.pth) to .arrow; formats by file extension");
-        static std::string in, out, compression = "none", from = "auto";
+        static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32";
         cmd->add_option("IN", in, "Model file to read (.arrow or .safetensors)")->required();
         cmd->add_option("OUT", out, "File to write (.arrow or .safetensors)")->required();
         cmd->add_option("--compression", compression, "Arrow body compression (.arrow output only)")
@@ -146,6 +158,11 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
             ->capture_default_str();
         cmd->add_option("--from", from, "What a .pt/.pth input is (auto: TorchScript archive, else state dict)")
             ->check(CLI::IsMember({"auto", "torchscript", "state-dict"}))
+            ->capture_default_str();
+        cmd->add_option("--bfloat16", bfloat16,
+                        "How bfloat16 weights are written: float32 (widened exactly; Julia reads the numbers) or "
+                        "native (2 bytes a value; .arrow: UInt16 marked legolasflux.bfloat16, .safetensors: BF16)")
+            ->check(CLI::IsMember(bfloat16_choices()))
             ->capture_default_str();
         cmd->callback([&exit_code] {
             const Format source = format_of(in, "IN"), to = format_of(out, "OUT");
@@ -160,19 +177,24 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
                 if (to != Format::Arrow)
                     throw CLI::ValidationError(
                         "OUT", "a TorchScript or PyTorch file converts to .arrow (then to .safetensors)");
-                exit_code = convert_torch_file({.in = in, .out = out, .from = from, .compression = compression});
+                exit_code = convert_torch_file(
+                    {.in = in, .out = out, .from = from, .compression = compression, .bfloat16 = bfloat16});
                 return;
             }
-            const ModelRow row = read_row(in, source);
+            const BFloat16Storage storage = bfloat16_storage(bfloat16);
+            ModelRow row = read_row(in, source, storage);
             if (to == Format::Arrow) {
-                write_model_row(out, row, ipc);
+                write_model_row(out, row, ipc, storage);
             } else {
+                if (storage == BFloat16Storage::Float32) row = widened(std::move(row));
                 write_safetensors(out, naming(in, [&] { return to_safetensors(row); }));
             }
             const size_t n = row.weights ? row.weights->size() : 0;
+            // The element type as written.
+            ElementType type = row.weights ? row.weights->element_type : ElementType::Float32;
+            if (type == ElementType::BFloat16 && storage == BFloat16Storage::Float32) type = ElementType::Float32;
             fmt::print("{} -> {}: {} weights{}, schema {}\n", in, out, n,
-                       row.weights ? " of " + std::string(element_type_name(row.weights->element_type)) : "",
-                       row.qualified_identifier);
+                       row.weights ? " of " + std::string(element_type_name(type)) : "", row.qualified_identifier);
             exit_code = kOk;
         });
     }
@@ -185,7 +207,9 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
         cmd->callback([&exit_code] {
             const ModelRow row = read_row(in, format_of(in, "FILE"));
             if (!row.weights) throw InvalidArgument(in + ": the row's weights are missing");
-            write_npy(out, (*row.weights)[find_weight(row, in, weight)]);
+            const FlatArray& a = (*row.weights)[find_weight(row, in, weight)];
+            // NumPy has no bfloat16: its values as float32, exactly.
+            write_npy(out, a.element_type == ElementType::BFloat16 ? a.converted_to(ElementType::Float32) : a);
             exit_code = kOk;
         });
     }

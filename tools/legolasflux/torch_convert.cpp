@@ -41,8 +41,10 @@ void convert_torch_file_in_process(const TorchConvertRequest& request) {
     }
     ModelWriteOptions options;
     options.ipc = convert_write_options(request.compression);
+    options.bfloat16 = bfloat16_storage(request.bfloat16);
     ModelV1 row;
-    row.weights = torch::weights_from_named_tensors(tensors, &options.weight_names);
+    // Native: BFloat16 arrays viewing the tensors, written as they are; else Float32 from the start.
+    row.weights = torch::weights_from_named_tensors(tensors, &options.weight_names, options.bfloat16);
     write_model_row(out, row, options);
     fmt::print("{} ({}) -> {}: {} weights of {}, schema legolas-flux.model@1\n", in, read_as, out, row.weights->size(),
                element_type_name(row.weights->element_type));

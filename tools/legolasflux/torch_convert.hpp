@@ -6,16 +6,28 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "legolasflux/arrow/ipc.hpp"
+#include "legolasflux/weights.hpp"
 
 namespace legolasflux::cli {
 
 // What `legolasflux convert` was asked, as validated by it. `from`: "torchscript", "state-dict"
-// or "auto" (TorchScript first, then state dict); `compression`: "none", "lz4" or "zstd".
+// or "auto" (TorchScript first, then state dict); `compression`: "none", "lz4" or "zstd";
+// `bfloat16`: "float32" or "native" (bfloat16_storage).
 struct TorchConvertRequest {
-    std::string in, out, from = "auto", compression = "none";
+    std::string in, out, from = "auto", compression = "none", bfloat16 = "float32";
 };
+
+// The values of `--bfloat16`, in the order the help lists them.
+inline const std::vector<std::string>& bfloat16_choices() {
+    static const std::vector<std::string> choices{"float32", "native"};
+    return choices;
+}
+inline BFloat16Storage bfloat16_storage(const std::string& choice) {
+    return choice == "native" ? BFloat16Storage::Native : BFloat16Storage::Float32;
+}
 
 inline arrow::WriteOptions convert_write_options(const std::string& compression) {
     arrow::WriteOptions ipc;

@@ -61,7 +61,8 @@ int convert_torch_file(const TorchConvertRequest& request) {
     }
 
     // Options first and "--" before the paths, so that a path starting with '-' stays a path.
-    std::vector<std::string> args{helper.string(), "--compression", request.compression, "--from", request.from, "--",
+    std::vector<std::string> args{helper.string(), "--compression", request.compression, "--from",
+                                  request.from,    "--bfloat16",    request.bfloat16,    "--",
                                   request.in,      request.out};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

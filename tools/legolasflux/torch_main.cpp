@@ -2,7 +2,8 @@
 // state dicts (.pt/.pth), a program of its own so that only it loads LibTorch (torch_convert.hpp).
 // `legolasflux convert` runs it with the arguments it was given, already checked:
 //
-//   legolasflux-torch [--compression none|lz4|zstd] [--from auto|torchscript|state-dict] -- IN OUT
+//   legolasflux-torch [--compression none|lz4|zstd] [--from auto|torchscript|state-dict]
+//                     [--bfloat16 float32|native] -- IN OUT
 //
 // Its output, errors and exit codes are those of `legolasflux convert` (commands.hpp), under the
 // tool's name, since that is the command the user ran.
@@ -26,6 +27,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--from", request.from, "What the input is (auto: TorchScript archive, else state dict)")
         ->check(CLI::IsMember({"auto", "torchscript", "state-dict"}))
+        ->capture_default_str();
+    app.add_option("--bfloat16", request.bfloat16, "How bfloat16 tensors are stored")
+        ->check(CLI::IsMember(bfloat16_choices()))
         ->capture_default_str();
     try {
         app.parse(argc, argv);

@@ -22,8 +22,9 @@ std::vector<NamedTensor> read_torchscript(const std::filesystem::path& path);
 // file cannot be read, FormatError when it is not a pickled dict of tensors.
 std::vector<NamedTensor> read_state_dict(const std::filesystem::path& path);
 
-// A row's weights from named tensors (on the CPU, made contiguous), tied tensors once; `names`
-// receives each array's name.
-Weights weights_from_named_tensors(const std::vector<NamedTensor>& tensors, std::vector<std::string>* names = nullptr);
+// A row's weights from named tensors (on the CPU, made contiguous), tied tensors once, promoted
+// as fetch_weights does (bfloat16 tensors as `bfloat16` says); `names` receives each array's name.
+Weights weights_from_named_tensors(const std::vector<NamedTensor>& tensors, std::vector<std::string>* names = nullptr,
+                                   BFloat16Storage bfloat16 = BFloat16Storage::Float32);
 
 }  // namespace legolasflux::torch

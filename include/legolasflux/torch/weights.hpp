@@ -12,8 +12,13 @@
 //
 // Element type. All arrays of one Weights share an element type: the promotion of the tensors'
 // dtypes, as Julia's Weights constructor promotes (a float32 model with an int64 counter stores
-// Float32). bfloat16 has no Arrow type and is stored as Float32 (lossless); load_weights converts
-// every array back to its tensor's dtype.
+// Float32). bfloat16 tensors give Float32 arrays by default (exactly: a copy), as they always did;
+// with FetchOptions::bfloat16 = Native they give BFloat16 arrays that view the tensors, promoted
+// by Weights::promoted_exactly (a bfloat16 model whose int64 BatchNorm counter bfloat16 would round
+// is fetched as Float32, as by default). Writing BFloat16 weights natively is the writer's choice
+// too: ModelWriteOptions::bfloat16. load_weights converts every array to its tensor's dtype: a
+// BFloat16 array into a bfloat16 tensor is a plain copy, into a float32 tensor exact; a Float32
+// array into a bfloat16 tensor rounds to nearest even.
 //
 // Copies. fetch_weights copies nothing when the tensors are contiguous CPU tensors of the
 // promoted element type: the FlatArrays view the tensors' memory and keep the tensors alive.
@@ -39,6 +44,8 @@ struct NamedTensor {
 
 struct FetchOptions {
     bool include_buffers = true;  // BatchNorm statistics and counters; LegolasFlux needs them
+    // bfloat16 tensors as Float32 arrays (the default) or as BFloat16 arrays (Native; see above).
+    BFloat16Storage bfloat16 = BFloat16Storage::Float32;
 };
 
 // The tensors fetch_weights stores, in its order (see above).
@@ -63,13 +70,14 @@ struct LoadOptions {
 // and both shapes, when the weights do not fit; the module is then unchanged.
 void load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options = {});
 
-// One array <-> one tensor, in the layout described above (no copy when the dtype matches).
-FlatArray to_flat_array(const at::Tensor& tensor);
+// One array <-> one tensor, in the layout described above (no copy when the dtype matches; a
+// bfloat16 tensor gives a BFloat16 array only when `bfloat16` is Native).
+FlatArray to_flat_array(const at::Tensor& tensor, BFloat16Storage bfloat16 = BFloat16Storage::Float32);
 // A tensor of `shape`'s reverse holding the array's values (a view when the element type has a
 // torch dtype; a copy otherwise: torch 1.13 has no uint16/32/64).
 at::Tensor to_tensor(const FlatArray& array);
 
-// The torch dtype that stores an element type, and back.
+// The torch dtype that stores an element type, and back (BFloat16 ↔ kBFloat16).
 at::ScalarType to_dtype(ElementType type);
 ElementType to_element_type(at::ScalarType dtype);
 
