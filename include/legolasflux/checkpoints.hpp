@@ -1,0 +1,218 @@
+// Checkpoints of a training run: a run directory of step-numbered model rows, retention by recency,
+// by a metric column of the rows, by period and by pins, an index table, and asynchronous saves.
+//
+//   legolasflux::CheckpointOptions options;
+//   options.max_to_keep = 3;                                         // the last 3 steps
+//   options.best = legolasflux::KeepBest{"accuracy", legolasflux::BestMode::Max, 2};  // and the best 2
+//   legolasflux::CheckpointManager run("runs/digits", options);
+//   for (int64_t step = run.latest().value_or(0) + 1; step <= steps; ++step) {
+//       train_one_step(model);
+//       if (step % 5 == 0) run.save_async(step, row_of(model, step));  // returns once snapshotted
+//   }
+//   run.wait();  // (the destructor waits too)
+//
+// The directory holds one file per committed step, "step-<step, 10 digits>.<schema name>.arrow" (an
+// ordinary model row: write_model_row's file, checksums included), and the index
+// "checkpoints.arrow" (kCheckpointIndexFile), a Legolas table of legolas-flux.checkpoint-index@1
+// with one row per committed step: step, file, schema (the row's qualified identifier), committed_at
+// (UTC), bytes, checksum (the file's recorded XXH3-64, 16 hex digits), kept_by, and one column per
+// scalar column of the rows (booleans, integers, floats, strings: the metrics), missing where a row
+// has no such column. Any Arrow reader can query it.
+//
+// Commit: a step's file is written to a temporary file and renamed into place (crash-safe, as every
+// save); then retention deletes what no policy keeps, and the index is rewritten the same way. A
+// step is committed once its file is in place: if the process dies before the index is rewritten,
+// the next open finds the file and adds it to the index. Opening the directory:
+//   - takes ".checkpoints.lock" (flock): one manager per run directory at a time, across processes;
+//     a second one gets an IoError saying so. The lock dies with its process, however it dies.
+//   - removes the temporary files of dead writers (collect_stale_temporaries: never a live one's);
+//   - reads the index, or rebuilds it from the step files when it is missing or damaged (notes()
+//     says so); a step file that cannot be read is reported in damaged() and notes(), never deleted
+//     and never counted as committed.
+//
+// Retention: a committed step is kept when any policy keeps it: the latest step always; the last
+// `max_to_keep` steps; the `best.count` best by a column of the rows; every step that is a multiple
+// of `keep_period`; `pinned` steps. With neither max_to_keep nor best set, every step is kept.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "legolasflux/model.hpp"
+
+namespace legolasflux {
+
+// The name of the index table in a run directory.
+inline constexpr std::string_view kCheckpointIndexFile = "checkpoints.arrow";
+// The lock file a manager holds while it has a run directory open.
+inline constexpr std::string_view kCheckpointLockFile = ".checkpoints.lock";
+
+enum class BestMode : uint8_t { Max, Min };
+
+// What to do with a row whose metric column is missing (absent, null or NaN).
+enum class MissingMetric : uint8_t {
+    Worst,  // rank it below every row that has a value
+    Error,  // refuse to save it (InvalidArgument; nothing is written)
+};
+
+struct KeepBest {
+    std::string column;  // a boolean, integer or floating-point column of the rows
+    BestMode mode = BestMode::Max;
+    int count = 1;
+    MissingMetric missing = MissingMetric::Worst;
+};
+
+struct CheckpointOptions {
+    std::optional<int> max_to_keep;      // the last N steps (N >= 1)
+    std::optional<KeepBest> best;        // the best K by a column (ties: the later step first)
+    std::optional<int64_t> keep_period;  // every step that is a multiple of M (M >= 1)
+    // These steps, until unpinned (CheckpointManager::pin/unpin): a pin is recorded in the index
+    // ("pinned" in kept_by) and lasts across runs.
+    std::vector<int64_t> pinned;
+    // Asynchronous saves submitted and not yet committed at most; save_async waits for a slot.
+    int max_in_flight = 1;
+    // How each step's row is written (durable by default; compression, bfloat16, weight names…).
+    ModelWriteOptions write;
+};
+
+// A scalar column value of a row, as the index stores it: missing, bool, signed or unsigned
+// integer, floating point, or string.
+using MetricValue = std::variant<std::monostate, bool, int64_t, uint64_t, double, std::string>;
+
+struct Metric {
+    std::string name;
+    arrow::DataType type;  // the column's Arrow type in the row
+    MetricValue value;
+};
+
+struct CheckpointInfo {
+    int64_t step = 0;
+    std::string file;    // in the run directory
+    std::string schema;  // the row's qualified identifier, "digits.model@1>legolas-flux.model@1"
+    std::chrono::sys_time<std::chrono::nanoseconds> committed_at{};
+    uint64_t bytes = 0;
+    std::string checksum;              // 16 hex digits (empty for a file without recorded checksums)
+    std::vector<Metric> metrics;       // the row's scalar columns, in column order
+    std::vector<std::string> kept_by;  // "latest", "last", "best", "period", "pinned", "all"
+
+    const Metric* metric(std::string_view name) const;
+};
+
+// A step file that could not be read.
+struct DamagedCheckpoint {
+    int64_t step = 0;
+    std::string file;
+    std::string error;
+};
+
+// The committed steps of a run directory, read without opening it for writing (no lock taken,
+// nothing removed or rewritten): the index when it is sound and agrees with the files, else what the
+// files say. Damaged files go to `damaged` when given. IoError when `dir` is not a directory.
+std::vector<CheckpointInfo> list_checkpoints(const std::filesystem::path& dir,
+                                             std::vector<DamagedCheckpoint>* damaged = nullptr);
+
+// The file name of a step: "step-0000000042.digits.model.arrow".
+std::string checkpoint_file_name(int64_t step, std::string_view schema_name);
+
+// Completion of an asynchronous save: whether the step is committed, and its error. An error
+// collected here (get) is not reported again by the manager.
+class SaveHandle {
+public:
+    SaveHandle() = default;
+    int64_t step() const noexcept;
+    bool valid() const noexcept { return shared_ != nullptr; }
+    void wait() const;   // until committed or failed
+    bool ready() const;  // committed or failed
+    void get() const;    // waits, then rethrows the save's error
+
+    struct Shared;  // (checkpoints.cpp)
+
+private:
+    friend class CheckpointManager;
+    explicit SaveHandle(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+    std::shared_ptr<Shared> shared_;
+};
+
+class CheckpointManager {
+public:
+    // Opens (creating it and its parents) the run directory; see the top of this file.
+    // InvalidArgument for impossible options.
+    explicit CheckpointManager(std::filesystem::path dir, CheckpointOptions options = {});
+    // Waits for the saves in flight. A destructor cannot throw: an error nobody collected (through
+    // a handle, wait() or a later save) is written to stderr, naming the step, so it is not lost.
+    ~CheckpointManager();
+    CheckpointManager(const CheckpointManager&) = delete;
+    CheckpointManager& operator=(const CheckpointManager&) = delete;
+
+    // Saves `row` as step `step` and returns when it is committed (file, retention, index).
+    // InvalidArgument when the step is negative or already committed (or in flight); on any error
+    // nothing committed before is lost.
+    template <legolas::Record R>
+    void save(int64_t step, const R& row) {
+        save_async(step, row).get();
+    }
+    // Returns once the row is snapshotted: the weights copied into staging memory the manager
+    // reuses between saves. The caller may change or free the model right away. Waits first while
+    // max_in_flight saves are in flight. An error of an earlier asynchronous save that nobody has
+    // collected (through its handle) is thrown here, before anything else happens.
+    template <legolas::Record R>
+    SaveHandle save_async(int64_t step, const R& row) {
+        static_assert(std::is_base_of_v<ModelV1, R>, "a checkpoint row extends legolasflux::ModelV1");
+        R checked = legolas::make(row);
+        std::optional<Weights> weights = std::move(checked.weights);
+        checked.weights.reset();
+        return submit(step, legolas::to_table(std::vector<R>{checked}), legolas::schema_version_of<R>(),
+                      weights ? &*weights : nullptr);
+    }
+    // A row read without naming its type (read_model_row's ModelRow): written as it is.
+    SaveHandle save_async(int64_t step, const ModelRow& row);
+    void save(int64_t step, const ModelRow& row) { save_async(step, row).get(); }
+
+    // Waits for every save in flight; throws the first error nobody has collected.
+    void wait();
+
+    // Committed steps, ascending (saves in flight not included).
+    std::vector<int64_t> steps() const;
+    std::optional<int64_t> latest() const;
+    // The best step by options.best (nullopt without that policy or without steps); best_steps
+    // the kept ones, best first.
+    std::optional<int64_t> best() const;
+    std::vector<int64_t> best_steps() const;
+    std::vector<CheckpointInfo> checkpoints() const;
+    CheckpointInfo info(int64_t step) const;         // InvalidArgument for an uncommitted step
+    std::filesystem::path path(int64_t step) const;  // InvalidArgument for an uncommitted step
+    std::vector<DamagedCheckpoint> damaged() const;
+    // What opening the directory did: temporaries removed, index rebuilt, damaged files.
+    std::vector<std::string> notes() const;
+    const std::filesystem::path& directory() const noexcept;
+
+    // Keeps `step` whatever the other policies say (until unpinned); the index records it.
+    void pin(int64_t step);
+    void unpin(int64_t step);
+
+    // Reads a committed step back (read_model_row: checksums verified by default).
+    ModelRow read(int64_t step, const ModelReadOptions& options = {}) const;
+    template <legolas::Record R>
+    R read(int64_t step, const ModelReadOptions& options = {}) const {
+        return read_model_row<R>(path(step), options);
+    }
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+
+    SaveHandle submit(int64_t step, arrow::Table table, const legolas::SchemaVersion& own, const Weights* weights);
+    SaveHandle enqueue(int64_t step, const legolas::SchemaVersion& sv, const arrow::Table& table,
+                       const Weights* weights, std::function<void(const std::filesystem::path&, const Weights*)> write);
+};
+
+}  // namespace legolasflux
