@@ -222,7 +222,10 @@ std::vector<Metric> metrics_of(const arrow::Table& table) {
     for (size_t c = 0; c < table.schema->fields.size(); ++c) {
         const arrow::Field& field = table.schema->fields[c];
         if (field.name == kWeightsColumn || field.extension_name()) continue;
-        if (auto value = scalar_value(*batch.columns[c], 0)) out.push_back({field.name, field.type, std::move(*value)});
+        // A missing value is no metric of the row (the index cannot tell it from an absent column).
+        auto value = scalar_value(*batch.columns[c], 0);
+        if (value && !std::holds_alternative<std::monostate>(*value))
+            out.push_back({field.name, field.type, std::move(*value)});
     }
     return out;
 }

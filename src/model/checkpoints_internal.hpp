@@ -26,7 +26,7 @@ std::optional<CheckpointFileName> parse_checkpoint_file_name(std::string_view na
 std::map<int64_t, std::string> list_step_files(const std::filesystem::path& dir,
                                                std::vector<DamagedCheckpoint>& damaged);
 
-// The row's scalar columns (row 0), but for the weights.
+// The row's scalar columns (row 0) that hold a value, but for the weights.
 std::vector<Metric> metrics_of(const arrow::Table& table);
 
 // What the index says of a committed step file, read from the file (mapped; its metadata checksum

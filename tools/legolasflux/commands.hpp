@@ -25,5 +25,7 @@ void add_diff_command(CLI::App& app, int& exit_code);
 void add_convert_commands(CLI::App& app, int& exit_code);
 // `gc DIR`: removes the temporaries of killed saves.
 void add_gc_command(CLI::App& app, int& exit_code);
+// `checkpoints DIR`: the committed checkpoints of a run directory.
+void add_checkpoints_command(CLI::App& app, int& exit_code);
 
 }  // namespace legolasflux::cli

@@ -35,24 +35,12 @@ Json integer(const arrow::Array& a, int64_t i) {
     if (!a.type.is_signed && width == 8) {
         uint64_t u;
         std::memcpy(&u, p, 8);
-        return u > static_cast<uint64_t>(kMaxExactInteger) ? Json(std::to_string(u)) : Json(u);
+        return json_unsigned(u);
     }
-    const int64_t v = load_integer(p, width, a.type.is_signed);
-    if (v > kMaxExactInteger || v < -kMaxExactInteger) return std::to_string(v);
-    return v;
+    return json_integer(load_integer(p, width, a.type.is_signed));
 }
 
-// A float is given as the double nearest to its shortest decimal form, so that Float32 0.06 is
-// printed 0.06 and not 0.05999999865889549 (the same float either way).
-Json floating(double v, bool narrow) {
-    if (std::isnan(v)) return "NaN";
-    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-    if (!narrow) return v;
-    char text[32];
-    const auto end = std::to_chars(text, text + sizeof text - 1, static_cast<float>(v)).ptr;
-    *end = '\0';
-    return std::strtod(text, nullptr);
-}
+Json floating(double v, bool narrow) { return json_floating(v, narrow); }
 
 std::string base64(std::string_view bytes) {
     static constexpr char kDigits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -162,6 +150,27 @@ Json json_value(const arrow::Field& field, const arrow::Array& a, int64_t i) {
         case TypeId::RunEndEncoded: return run_value(a, i);
     }
     return arrow::format_value(a, i);
+}
+
+Json json_integer(int64_t v) {
+    if (v > kMaxExactInteger || v < -kMaxExactInteger) return std::to_string(v);
+    return v;
+}
+
+Json json_unsigned(uint64_t v) {
+    return v > static_cast<uint64_t>(kMaxExactInteger) ? Json(std::to_string(v)) : Json(v);
+}
+
+// A float is given as the double nearest to its shortest decimal form, so that Float32 0.06 is
+// printed 0.06 and not 0.05999999865889549 (the same float either way).
+Json json_floating(double v, bool narrow) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+    if (!narrow) return v;
+    char text[32];
+    const auto end = std::to_chars(text, text + sizeof text - 1, static_cast<float>(v)).ptr;
+    *end = '\0';
+    return std::strtod(text, nullptr);
 }
 
 }  // namespace legolasflux::cli

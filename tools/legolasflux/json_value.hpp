@@ -17,4 +17,11 @@ namespace legolasflux::cli {
 // arrays, binary base64. The array must be valid (ValidationLevel::Full): no bounds are checked.
 nlohmann::ordered_json json_value(const arrow::Field& field, const arrow::Array& array, int64_t i);
 
+// The same rules for plain numbers: integers beyond ±2^53 as strings; NaN and infinities as the
+// strings "NaN", "Infinity", "-Infinity"; `narrow` (a Float16 or Float32 value) in its shortest
+// decimal form.
+nlohmann::ordered_json json_integer(int64_t v);
+nlohmann::ordered_json json_unsigned(uint64_t v);
+nlohmann::ordered_json json_floating(double v, bool narrow);
+
 }  // namespace legolasflux::cli

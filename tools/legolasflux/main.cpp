@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     add_diff_command(app, exit_code);
     add_convert_commands(app, exit_code);
     add_gc_command(app, exit_code);
+    add_checkpoints_command(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

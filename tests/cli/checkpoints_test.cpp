@@ -1,0 +1,113 @@
+// `legolasflux checkpoints DIR [--json]` through the real binary: a run directory written by
+// CheckpointManager, typed JSON, damaged files (exit 1) and a missing directory.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_support.hpp"
+#include "legolasflux/checkpoints.hpp"
+
+namespace cli_ckpt_test {
+
+struct ScoredRowV1 : legolasflux::ModelV1 {
+    std::optional<double> loss;
+    std::optional<int64_t> epoch;
+    std::optional<bool> converged;
+    std::optional<std::string> commit_sha;
+};
+LEGOLAS_RECORD_EXTENDS(ScoredRowV1, "cli-test.scored", 1, legolasflux::ModelV1, loss, epoch, converged, commit_sha);
+
+}  // namespace cli_ckpt_test
+
+using namespace lftest;
+using cli_ckpt_test::ScoredRowV1;
+namespace fs = std::filesystem;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+ScoredRowV1 row_of(int64_t step, std::optional<double> loss) {
+    ScoredRowV1 r;
+    r.weights = legolasflux::Weights({legolasflux::FlatArray::from_values<float>({3}, {1.0f, 2.0f, float(step)})});
+    r.loss = loss;
+    r.epoch = step;
+    r.converged = step > 2;
+    r.commit_sha = "abc123";
+    return r;
+}
+
+fs::path run_dir(const std::string& name) {
+    const fs::path dir = cli_scratch_dir(name) / "run";
+    legolasflux::CheckpointOptions options;
+    options.max_to_keep = 1;
+    options.best = legolasflux::KeepBest{"loss", legolasflux::BestMode::Min, 1};
+    legolasflux::CheckpointManager run(dir, options);
+    run.save(1, row_of(1, 0.5));
+    run.save(2, row_of(2, 0.25));
+    run.save(3, row_of(3, std::nullopt));
+    return dir;
+}
+
+}  // namespace
+
+TEST(CliCheckpoints, Text) {
+    const fs::path dir = run_dir("checkpoints_text");
+    const CliResult r = run_cli({"checkpoints", dir.string()});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "step-0000000002.cli-test.scored.arrow")) << r.out;
+    EXPECT_TRUE(contains(r.out, "kept by: best")) << r.out;
+    EXPECT_TRUE(contains(r.out, "kept by: latest, last")) << r.out;
+    EXPECT_TRUE(contains(r.out, "loss=0.25 epoch=2 converged=false commit_sha=abc123")) << r.out;
+    EXPECT_TRUE(contains(r.out, "2 checkpoints, latest step 3")) << r.out;
+    EXPECT_FALSE(contains(r.out, "step-0000000001")) << r.out;
+}
+
+TEST(CliCheckpoints, TypedJson) {
+    const fs::path dir = run_dir("checkpoints_json");
+    const CliResult r = run_cli({"checkpoints", dir.string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["latest"], 3);
+    ASSERT_EQ(j["checkpoints"].size(), 2u);
+    const auto& best = j["checkpoints"][0];
+    EXPECT_EQ(best["step"], 2);
+    EXPECT_EQ(best["file"], "step-0000000002.cli-test.scored.arrow");
+    EXPECT_EQ(best["schema"], "cli-test.scored@1>legolas-flux.model@1");
+    EXPECT_EQ(best["kept_by"], nlohmann::json::array({"best"}));
+    EXPECT_EQ(best["bytes"], fs::file_size(dir / best["file"].get<std::string>()));
+    EXPECT_TRUE(best["checksum"].is_string());
+    EXPECT_TRUE(best["committed_at"].get<std::string>().ends_with("Z"));
+    EXPECT_EQ(best["metrics"]["loss"], 0.25);
+    EXPECT_EQ(best["metrics"]["epoch"], 2);
+    EXPECT_EQ(best["metrics"]["converged"], false);
+    EXPECT_EQ(best["metrics"]["commit_sha"], "abc123");
+    // A missing value is not a metric of that row.
+    EXPECT_FALSE(j["checkpoints"][1]["metrics"].contains("loss"));
+    EXPECT_TRUE(j["damaged"].empty());
+}
+
+TEST(CliCheckpoints, DamagedFilesAreReportedWithExitStatusOne) {
+    const fs::path dir = run_dir("checkpoints_damaged");
+    const fs::path file = dir / "step-0000000003.cli-test.scored.arrow";
+    fs::resize_file(file, fs::file_size(file) - 9);
+    const CliResult r = run_cli({"checkpoints", dir.string(), "--json"});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_EQ(j["damaged"].size(), 1u);
+    EXPECT_EQ(j["damaged"][0]["step"], 3);
+    EXPECT_EQ(j["checkpoints"].size(), 1u);
+    EXPECT_TRUE(contains(r.err, "damaged checkpoint: step-0000000003.cli-test.scored.arrow")) << r.err;
+}
+
+TEST(CliCheckpoints, EmptyAndMissingDirectories) {
+    const fs::path empty = cli_scratch_dir("checkpoints_empty");
+    fs::create_directories(empty);
+    const CliResult r = run_cli({"checkpoints", empty.string()});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, "no committed checkpoints")) << r.out;
+    const CliResult missing = run_cli({"checkpoints", (empty / "nope").string()});
+    EXPECT_EQ(missing.exit_code, 1) << describe(missing);
+    EXPECT_TRUE(contains(missing.err, "not a directory")) << missing.err;
+    EXPECT_EQ(run_cli({"checkpoints"}).exit_code, 2);
+}
