@@ -10,6 +10,7 @@
 
 #include "cli/cli_files.hpp"
 #include "cli/cli_support.hpp"
+#include "legolasflux/checkpoints.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/safetensors.hpp"
 
@@ -40,6 +41,19 @@ void write_foreign_safetensors(const std::filesystem::path& path) {
         {"encoder.weight", SafetensorsDtype::F32, {2, 3}, legolasflux::arrow::Buffer::copy_of(weight)});
     file.tensors.push_back({"encoder.bias", SafetensorsDtype::BF16, {2}, legolasflux::arrow::Buffer::copy_of(bias)});
     legolasflux::write_safetensors(path, file);
+}
+
+// A run directory of three steps, the last 2 kept.
+void write_run(const std::filesystem::path& dir) {
+    legolasflux::CheckpointOptions options;
+    options.max_to_keep = 2;
+    legolasflux::CheckpointManager run(dir, options);
+    for (int64_t step = 1; step <= 3; ++step) {
+        ModelV1 row;
+        row.weights = Weights({FlatArray::from_values<float>({2}, {0, static_cast<float>(step)})});
+        row.architecture_version = 1;
+        run.save(step * 100, row);
+    }
 }
 
 struct Example {
@@ -86,6 +100,7 @@ TEST(DocsCli, EveryExampleRunsAsDocumented) {
     std::filesystem::copy_file(julia_model(), dir / "julia.arrow");
     std::filesystem::copy_file(corpus_json("primitive"), dir / "corpus.json");
     write_foreign_safetensors(dir / "weights.safetensors");
+    write_run(dir / "run");
 #ifdef LEGOLASFLUX_CLI_WITH_TORCH
     std::ofstream(dir / "make.py") << "import torch, torch.nn as nn\n"
                                       "m = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))\n"
