@@ -4,7 +4,10 @@
 #     Julia's digits file) against a minimal program that opens and validates the same file
 #     (a few seconds; target cli_start_vs_minimal <= 2);
 #   - legolasflux_bench, the benchmark of issue #7: the 16 MiB, 256 MiB and 1 GiB models (about
-#     6 GB of RAM and several minutes).
+#     6 GB of RAM and several minutes);
+#   - legolasflux_async_bench: how long CheckpointManager::save_async blocks the caller at 256 MiB
+#     and 1 GiB against one memcpy of the same bytes (target async_save_block_vs_memcpy <= 1.3),
+#     and what a training step loses to a save in the background.
 # Arguments go to legolasflux_bench (--check to both), e.g.
 #   bash scripts/bench.sh --sizes 16m,256m --reps 3 --dir /var/tmp --check
 # With `cli` first, only the CLI benchmark runs, with the arguments that follow:
@@ -27,13 +30,17 @@ if ! grep -q '^legolasflux_bench:' <<<"$targets"; then
   echo "bench.sh: legolasflux_bench is not configured in $build (it needs LibTorch and g++)" >&2
   exit 1
 fi
-cmake --build "$build" -j "$(nproc)" --target legolasflux_bench legolasflux_cli_bench
+cmake --build "$build" -j "$(nproc)" --target legolasflux_bench legolasflux_cli_bench legolasflux_async_bench
 cli_args=()
 for a in "$@"; do [[ $a == --check ]] && cli_args+=(--check); done
+async_status=0
+"$build/bench/legolasflux_async_bench" "${cli_args[@]}" || async_status=$?
+echo
 # Both run even when the first misses a target; the exit code is the worse of the two.
 cli_status=0
 "$build/bench/legolasflux_cli_bench" "${cli_args[@]}" || cli_status=$?
 echo
 bench_status=0
 "$build/bench/legolasflux_bench" "$@" || bench_status=$?
-exit $((cli_status > bench_status ? cli_status : bench_status))
+worst=$((cli_status > bench_status ? cli_status : bench_status))
+exit $((worst > async_status ? worst : async_status))

@@ -1,0 +1,84 @@
+// The example program `training` (examples/training) killed with SIGKILL at 20 seeded moments and
+// run again each time: when it finally runs to the end, it prints the line of an uninterrupted run.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "support/processes.hpp"
+
+#ifdef LEGOLASFLUX_TRAINING
+
+namespace fs = std::filesystem;
+using namespace std::chrono;
+
+namespace {
+
+std::string slurp(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// `training --dir DIR --steps N` in a child process, its standard output into `out`.
+std::unique_ptr<lftest::Child> start(const fs::path& dir, int64_t steps, const fs::path& out) {
+    return std::make_unique<lftest::Child>([=] {
+        const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || ::dup2(fd, 1) < 0) return 97;
+        const std::string n = std::to_string(steps);
+        ::execl(LEGOLASFLUX_TRAINING, "training", "--dir", dir.c_str(), "--steps", n.c_str(), nullptr);
+        return 98;
+    });
+}
+
+std::string run_to_end(const fs::path& dir, int64_t steps, const fs::path& out) {
+    auto child = start(dir, steps, out);
+    const int rc = child->wait(seconds(600));
+    EXPECT_EQ(rc, 0) << "training exited with " << rc;
+    return slurp(out);
+}
+
+}  // namespace
+
+TEST(TrainingExample, KilledAtTwentyMomentsItEndsWhereAnUninterruptedRunEnds) {
+    const fs::path work = fs::temp_directory_path() / ("legolasflux_training_" + std::to_string(::getpid()));
+    fs::remove_all(work);
+    fs::create_directories(work);
+    const int64_t steps = 120;
+    const auto t0 = steady_clock::now();
+    const std::string want = run_to_end(work / "straight", steps, work / "straight.out");
+    const auto full = duration_cast<milliseconds>(steady_clock::now() - t0);
+    ASSERT_EQ(want.rfind("final weights ", 0), 0u) << want;
+    ASSERT_EQ(want.size(), std::string("final weights ").size() + 16 + 1) << want;
+
+    // The same again, in a directory that already holds the finished run: nothing to train.
+    EXPECT_EQ(run_to_end(work / "straight", steps, work / "again.out"), want);
+
+    std::mt19937 rng(20261204);
+    std::uniform_int_distribution<int64_t> moment(full.count() / 5, full.count());
+    int killed = 0;
+    for (int k = 0; k < 20; ++k) {
+        auto child = start(work / "interrupted", steps, work / "killed.out");
+        std::this_thread::sleep_for(milliseconds(moment(rng)));
+        const int rc = child->kill();
+        killed += rc == 128 + SIGKILL;
+        // A run that had already finished exited 0 before the kill: its line must be right too.
+        if (rc == 0) EXPECT_EQ(slurp(work / "killed.out"), want) << "kill " << k;
+    }
+    EXPECT_GE(killed, 10) << "most runs should have been killed mid-way";
+    EXPECT_EQ(run_to_end(work / "interrupted", steps, work / "final.out"), want);
+    for (const auto& e : fs::directory_iterator(work / "interrupted"))
+        EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+    fs::remove_all(work);
+}
+
+#endif
