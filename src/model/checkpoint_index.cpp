@@ -8,11 +8,11 @@
 #include <cstring>
 #include <set>
 
+#include "checkpoints_internal.hpp"
+#include "checksums.hpp"
 #include "common/error_context.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/legolas/table_io.hpp"
-#include "model/checkpoints_internal.hpp"
-#include "model/checksums.hpp"
 
 namespace legolasflux::detail {
 

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/checkpoints_internal.hpp"
+#include "checkpoints_internal.hpp"
 
 namespace legolasflux::detail {
 

@@ -16,9 +16,9 @@
 #include <set>
 #include <thread>
 
+#include "checkpoints_internal.hpp"
 #include "common/parallel.hpp"
 #include "legolasflux/temporaries.hpp"
-#include "model/checkpoints_internal.hpp"
 
 namespace legolasflux {
 
