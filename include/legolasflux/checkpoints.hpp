@@ -120,6 +120,10 @@ struct DamagedCheckpoint {
 std::vector<CheckpointInfo> list_checkpoints(const std::filesystem::path& dir,
                                              std::vector<DamagedCheckpoint>* damaged = nullptr);
 
+// Declares legolas-flux.checkpoint-index@1 in legolas::default_registry(), so that programs that
+// never open a run directory (a validator, say) know the index's schema. Managers do it themselves.
+void declare_checkpoint_index_schema();
+
 // The file name of a step: "step-0000000042.digits.model.arrow".
 std::string checkpoint_file_name(int64_t step, std::string_view schema_name);
 

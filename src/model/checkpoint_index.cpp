@@ -410,6 +410,8 @@ const Metric* CheckpointInfo::metric(std::string_view name) const {
     return nullptr;
 }
 
+void declare_checkpoint_index_schema() { legolas::ensure_declared<detail::CheckpointIndexV1>(); }
+
 std::string checkpoint_file_name(int64_t step, std::string_view schema_name) {
     if (step < 0) throw InvalidArgument("a checkpoint step is not negative: " + std::to_string(step));
     return std::string(detail::kStepPrefix) + detail::pad_step(step) + "." + std::string(schema_name) +

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,33 @@ struct ParamState {
     std::optional<int64_t> step;
 };
 
+// Adam and AdamW keep the same state in two unrelated types.
+template <class State, class Add>
+void read_adam_state(const State& a, std::optional<int64_t>& step, const Add& add) {
+    step = a.step();
+    add("exp_avg", a.exp_avg());
+    add("exp_avg_sq", a.exp_avg_sq());
+    add("max_exp_avg_sq", a.max_exp_avg_sq());
+}
+
+template <class State>
+std::unique_ptr<optim::OptimizerParamState> make_adam_state(const std::function<at::Tensor(const char*)>& get,
+                                                            int64_t step) {
+    auto s = std::make_unique<State>();
+    s->step(step).exp_avg(get("exp_avg")).exp_avg_sq(get("exp_avg_sq")).max_exp_avg_sq(get("max_exp_avg_sq"));
+    return s;
+}
+
+template <class Options>
+void read_adam_options(const Options& a, ParamGroupV1& g) {
+    g.lr = a.lr();
+    g.weight_decay = a.weight_decay();
+    g.beta1 = std::get<0>(a.betas());
+    g.beta2 = std::get<1>(a.betas());
+    g.eps = a.eps();
+    g.amsgrad = a.amsgrad();
+}
+
 ParamState read_state(Kind kind, const optim::OptimizerParamState& s) {
     ParamState out;
     const auto add = [&](const char* name, const at::Tensor& t) {
@@ -48,22 +76,8 @@ ParamState read_state(Kind kind, const optim::OptimizerParamState& s) {
     };
     switch (kind) {
         case Kind::SGD: add("momentum_buffer", static_cast<const optim::SGDParamState&>(s).momentum_buffer()); break;
-        case Kind::Adam: {
-            const auto& a = static_cast<const optim::AdamParamState&>(s);
-            out.step = a.step();
-            add("exp_avg", a.exp_avg());
-            add("exp_avg_sq", a.exp_avg_sq());
-            add("max_exp_avg_sq", a.max_exp_avg_sq());
-            break;
-        }
-        case Kind::AdamW: {
-            const auto& a = static_cast<const optim::AdamWParamState&>(s);
-            out.step = a.step();
-            add("exp_avg", a.exp_avg());
-            add("exp_avg_sq", a.exp_avg_sq());
-            add("max_exp_avg_sq", a.max_exp_avg_sq());
-            break;
-        }
+        case Kind::Adam: read_adam_state(static_cast<const optim::AdamParamState&>(s), out.step, add); break;
+        case Kind::AdamW: read_adam_state(static_cast<const optim::AdamWParamState&>(s), out.step, add); break;
         case Kind::RMSprop: {
             const auto& r = static_cast<const optim::RMSpropParamState&>(s);
             out.step = r.step();
@@ -96,7 +110,7 @@ const std::vector<std::string>& state_names(Kind kind) {
 
 std::unique_ptr<optim::OptimizerParamState> make_state(Kind kind, const std::map<std::string, at::Tensor>& t,
                                                        int64_t step) {
-    const auto get = [&](const char* name) {
+    const std::function<at::Tensor(const char*)> get = [&](const char* name) {
         const auto it = t.find(name);
         return it == t.end() ? at::Tensor() : it->second;
     };
@@ -106,16 +120,8 @@ std::unique_ptr<optim::OptimizerParamState> make_state(Kind kind, const std::map
             s->momentum_buffer(get("momentum_buffer"));
             return s;
         }
-        case Kind::Adam: {
-            auto s = std::make_unique<optim::AdamParamState>();
-            s->step(step).exp_avg(get("exp_avg")).exp_avg_sq(get("exp_avg_sq")).max_exp_avg_sq(get("max_exp_avg_sq"));
-            return s;
-        }
-        case Kind::AdamW: {
-            auto s = std::make_unique<optim::AdamWParamState>();
-            s->step(step).exp_avg(get("exp_avg")).exp_avg_sq(get("exp_avg_sq")).max_exp_avg_sq(get("max_exp_avg_sq"));
-            return s;
-        }
+        case Kind::Adam: return make_adam_state<optim::AdamParamState>(get, step);
+        case Kind::AdamW: return make_adam_state<optim::AdamWParamState>(get, step);
         case Kind::RMSprop: {
             auto s = std::make_unique<optim::RMSpropParamState>();
             s->step(step)
@@ -147,26 +153,8 @@ ParamGroupV1 group_options(Kind kind, const optim::OptimizerParamGroup& group) {
             g.nesterov = s.nesterov();
             break;
         }
-        case Kind::Adam: {
-            const auto& a = static_cast<const optim::AdamOptions&>(o);
-            g.lr = a.lr();
-            g.weight_decay = a.weight_decay();
-            g.beta1 = std::get<0>(a.betas());
-            g.beta2 = std::get<1>(a.betas());
-            g.eps = a.eps();
-            g.amsgrad = a.amsgrad();
-            break;
-        }
-        case Kind::AdamW: {
-            const auto& a = static_cast<const optim::AdamWOptions&>(o);
-            g.lr = a.lr();
-            g.weight_decay = a.weight_decay();
-            g.beta1 = std::get<0>(a.betas());
-            g.beta2 = std::get<1>(a.betas());
-            g.eps = a.eps();
-            g.amsgrad = a.amsgrad();
-            break;
-        }
+        case Kind::Adam: read_adam_options(static_cast<const optim::AdamOptions&>(o), g); break;
+        case Kind::AdamW: read_adam_options(static_cast<const optim::AdamWOptions&>(o), g); break;
         case Kind::RMSprop: {
             const auto& r = static_cast<const optim::RMSpropOptions&>(o);
             g.lr = r.lr();
@@ -190,6 +178,15 @@ ParamGroupV1 group_options(Kind kind, const optim::OptimizerParamGroup& group) {
     return g;
 }
 
+template <class Options, class Need>
+std::unique_ptr<optim::OptimizerOptions> adam_options(const ParamGroupV1& g, const Need& need) {
+    return std::make_unique<Options>(Options(g.lr)
+                                         .weight_decay(g.weight_decay)
+                                         .betas(std::make_tuple(need(g.beta1, "beta1"), need(g.beta2, "beta2")))
+                                         .eps(need(g.eps, "eps"))
+                                         .amsgrad(need(g.amsgrad, "amsgrad")));
+}
+
 // A group's options as the row gives them; SchemaError when an option the optimizer needs is missing.
 std::unique_ptr<optim::OptimizerOptions> options_of(Kind kind, const ParamGroupV1& g, size_t index) {
     const auto need = [&](const auto& v, const char* name) {
@@ -203,20 +200,8 @@ std::unique_ptr<optim::OptimizerOptions> options_of(Kind kind, const ParamGroupV
                                                            .momentum(need(g.momentum, "momentum"))
                                                            .dampening(need(g.dampening, "dampening"))
                                                            .nesterov(need(g.nesterov, "nesterov")));
-        case Kind::Adam:
-            return std::make_unique<optim::AdamOptions>(
-                optim::AdamOptions(g.lr)
-                    .weight_decay(g.weight_decay)
-                    .betas(std::make_tuple(need(g.beta1, "beta1"), need(g.beta2, "beta2")))
-                    .eps(need(g.eps, "eps"))
-                    .amsgrad(need(g.amsgrad, "amsgrad")));
-        case Kind::AdamW:
-            return std::make_unique<optim::AdamWOptions>(
-                optim::AdamWOptions(g.lr)
-                    .weight_decay(g.weight_decay)
-                    .betas(std::make_tuple(need(g.beta1, "beta1"), need(g.beta2, "beta2")))
-                    .eps(need(g.eps, "eps"))
-                    .amsgrad(need(g.amsgrad, "amsgrad")));
+        case Kind::Adam: return adam_options<optim::AdamOptions>(g, need);
+        case Kind::AdamW: return adam_options<optim::AdamWOptions>(g, need);
         case Kind::RMSprop:
             return std::make_unique<optim::RMSpropOptions>(optim::RMSpropOptions(g.lr)
                                                                .weight_decay(g.weight_decay)

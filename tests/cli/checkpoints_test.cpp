@@ -6,6 +6,7 @@
 
 #include "cli/cli_support.hpp"
 #include "legolasflux/checkpoints.hpp"
+#include "legolasflux/training_state.hpp"
 
 namespace cli_ckpt_test {
 
@@ -110,4 +111,25 @@ TEST(CliCheckpoints, EmptyAndMissingDirectories) {
     EXPECT_EQ(missing.exit_code, 1) << describe(missing);
     EXPECT_TRUE(contains(missing.err, "not a directory")) << missing.err;
     EXPECT_EQ(run_cli({"checkpoints"}).exit_code, 2);
+}
+
+TEST(CliCheckpoints, TheIndexAndTrainingStatesAreSchemasTheToolKnows) {
+    const fs::path dir = run_dir("checkpoints_validate");
+    const CliResult r = run_cli({"validate", (dir / "checkpoints.arrow").string()});
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_FALSE(contains(r.err, "not declared")) << r.err;
+    const CliResult schema = run_cli({"schema", (dir / "checkpoints.arrow").string()});
+    EXPECT_EQ(schema.exit_code, 0) << describe(schema);
+    EXPECT_TRUE(contains(schema.out, "legolas-flux.checkpoint-index@1")) << schema.out;
+    EXPECT_TRUE(contains(schema.out, "committed_at")) << schema.out;
+
+    legolasflux::TrainingStateV1 state;
+    state.weights = legolasflux::Weights({legolasflux::FlatArray::from_values<float>({2}, {1.0f, 2.0f})});
+    state.optimizer = "SGD";
+    state.param_groups.push_back({1, 0.1, 0.0, 0.9, 0.0, false});
+    legolasflux::write_model_row(dir / "state.arrow", state);
+    const CliResult ts = run_cli({"schema", (dir / "state.arrow").string()});
+    EXPECT_EQ(ts.exit_code, 0) << describe(ts);
+    EXPECT_TRUE(contains(ts.out, "legolas-flux.training-state@1")) << ts.out;
+    EXPECT_TRUE(contains(ts.out, "optimizer_state")) << ts.out;
 }

@@ -1,7 +1,9 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "legolasflux/checkpoints.hpp"
 #include "legolasflux/errors.hpp"
+#include "legolasflux/training_state.hpp"
 
 int main(int argc, char** argv) {
     using namespace legolasflux::cli;
@@ -9,6 +11,9 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "legolasflux 0.1.0");
     int exit_code = kOk;
+    // Our own schemas beyond legolas-flux.model@1: `validate` and `schema` know them.
+    legolasflux::declare_checkpoint_index_schema();
+    legolasflux::legolas::ensure_declared<legolasflux::TrainingStateV1>();
     add_arrow_commands(app, exit_code);
     add_legolas_commands(app, exit_code);
     add_model_commands(app, exit_code);
