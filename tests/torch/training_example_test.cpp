@@ -7,8 +7,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <string>
