@@ -4,7 +4,7 @@
 // steps with its `accuracy` and `epoch`; the run directory keeps the last 3 and the best 2 by
 // accuracy.
 //
-//   training --dir DIR --steps N
+//   training --dir DIR --steps N [--optimizer adam|adamw|sgd|rmsprop|adagrad]
 //
 // trains up to step N, starting from the latest checkpoint in DIR when there is one (weights,
 // Adam's state and the generator that Dropout draws from), waits for its last save, and prints
@@ -15,6 +15,7 @@
 // array's values as stored: Float32, column-major), then every array of the optimizer's state
 // (training_state's order), then its per-parameter step counts (int64, little-endian). The same
 // DIR and N give the same line however often the run was interrupted, SIGKILL included.
+// --optimizer trains with another optimizer than Adam (the tests resume every supported one).
 #include <torch/torch.h>
 #include <xxhash.h>
 
@@ -70,6 +71,18 @@ float accuracy(nn::Sequential& model) {
     return acc;
 }
 
+std::unique_ptr<::torch::optim::Optimizer> make_optimizer(const std::string& name, nn::Sequential& model) {
+    namespace optim = ::torch::optim;
+    if (name == "adam") return std::make_unique<optim::Adam>(model->parameters(), optim::AdamOptions(1e-2));
+    if (name == "adamw")
+        return std::make_unique<optim::AdamW>(model->parameters(), optim::AdamWOptions(1e-2).weight_decay(0.05));
+    if (name == "sgd") return std::make_unique<optim::SGD>(model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
+    if (name == "rmsprop")
+        return std::make_unique<optim::RMSprop>(model->parameters(), optim::RMSpropOptions(1e-3).centered(true));
+    if (name == "adagrad") return std::make_unique<optim::Adagrad>(model->parameters(), optim::AdagradOptions(0.05));
+    throw legolasflux::InvalidArgument("unknown optimizer '" + name + "' (adam, adamw, sgd, rmsprop, adagrad)");
+}
+
 std::string final_line(const nn::Sequential& model, const ::torch::optim::Optimizer& optimizer) {
     const legolasflux::TrainingStateV1 s = lft::training_state(*model, optimizer);
     XXH3_state_t* h = XXH3_createState();
@@ -89,17 +102,22 @@ std::string final_line(const nn::Sequential& model, const ::torch::optim::Optimi
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string dir;
+    std::string dir, optimizer_name = "adam";
     int64_t steps = -1;
+    bool usage = argc % 2 == 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--dir")
             dir = argv[i + 1];
         else if (a == "--steps")
             steps = std::stoll(argv[i + 1]);
+        else if (a == "--optimizer")
+            optimizer_name = argv[i + 1];
+        else
+            usage = true;
     }
-    if (dir.empty() || steps < 0 || argc != 5) {
-        std::cerr << "usage: training --dir DIR --steps N\n";
+    if (usage || dir.empty() || steps < 0) {
+        std::cerr << "usage: training --dir DIR --steps N [--optimizer adam|adamw|sgd|rmsprop|adagrad]\n";
         return 2;
     }
     try {
@@ -110,21 +128,21 @@ int main(int argc, char** argv) {
         legolasflux::CheckpointManager run(dir, options);
 
         nn::Sequential model = build_model();
-        ::torch::optim::Adam adam(model->parameters(), ::torch::optim::AdamOptions(1e-2));
+        auto optimizer = make_optimizer(optimizer_name, model);  // Adam unless told otherwise
         int64_t start = 0;
-        if (const auto latest = run.latest()) {  // weights, Adam's state, the generator
-            lft::restore_training_state(*model, adam, run.read<TrainingRowV1>(*latest));
+        if (const auto latest = run.latest()) {  // weights, the optimizer's state, the generator
+            lft::restore_training_state(*model, *optimizer, run.read<TrainingRowV1>(*latest));
             start = *latest;
         }
         model->train();
         for (int64_t step = start + 1; step <= steps; ++step) {
             const auto [x, y] = batch(step);
-            adam.zero_grad();
+            optimizer->zero_grad();
             ::torch::nn::functional::cross_entropy(model->forward(x), y).backward();
-            adam.step();
+            optimizer->step();
             if (step % 5 == 0) {
                 TrainingRowV1 row;
-                static_cast<legolasflux::TrainingStateV1&>(row) = lft::training_state(*model, adam);
+                static_cast<legolasflux::TrainingStateV1&>(row) = lft::training_state(*model, *optimizer);
                 row.accuracy = accuracy(model);
                 row.epoch = step / kStepsPerEpoch;
                 run.save_async(step, row);  // returns once the row is copied
@@ -132,7 +150,7 @@ int main(int argc, char** argv) {
         }
         run.wait();
         // [/training-loop]
-        std::cout << final_line(model, adam) << std::endl;
+        std::cout << final_line(model, *optimizer) << std::endl;
     } catch (const legolasflux::Error& e) {
         std::cerr << "training: " << e.what() << "\n";
         return 1;

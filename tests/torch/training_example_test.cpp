@@ -31,18 +31,20 @@ std::string slurp(const fs::path& path) {
 }
 
 // `training --dir DIR --steps N` in a child process, its standard output into `out`.
-std::unique_ptr<lftest::Child> start(const fs::path& dir, int64_t steps, const fs::path& out) {
+std::unique_ptr<lftest::Child> start(const fs::path& dir, int64_t steps, const fs::path& out,
+                                     const std::string& optimizer = "adam") {
     return std::make_unique<lftest::Child>([=] {
         const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || ::dup2(fd, 1) < 0) return 97;
         const std::string n = std::to_string(steps);
-        ::execl(LEGOLASFLUX_TRAINING, "training", "--dir", dir.c_str(), "--steps", n.c_str(), nullptr);
+        ::execl(LEGOLASFLUX_TRAINING, "training", "--dir", dir.c_str(), "--steps", n.c_str(), "--optimizer",
+                optimizer.c_str(), nullptr);
         return 98;
     });
 }
 
-std::string run_to_end(const fs::path& dir, int64_t steps, const fs::path& out) {
-    auto child = start(dir, steps, out);
+std::string run_to_end(const fs::path& dir, int64_t steps, const fs::path& out, const std::string& optimizer = "adam") {
+    auto child = start(dir, steps, out, optimizer);
     const int rc = child->wait(seconds(600));
     EXPECT_EQ(rc, 0) << "training exited with " << rc;
     return slurp(out);
@@ -80,6 +82,21 @@ TEST(TrainingExample, KilledAtTwentyMomentsItEndsWhereAnUninterruptedRunEnds) {
     EXPECT_EQ(run_to_end(work / "interrupted", steps, work / "final.out"), want);
     for (const auto& e : fs::directory_iterator(work / "interrupted"))
         EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+    fs::remove_all(work);
+}
+
+TEST(TrainingExample, EveryOptimizerResumesExactlyInAFreshProcess) {
+    const fs::path work = fs::temp_directory_path() / ("legolasflux_training_opt_" + std::to_string(::getpid()));
+    fs::remove_all(work);
+    fs::create_directories(work);
+    for (const std::string optimizer : {"sgd", "adam", "adamw", "rmsprop", "adagrad"}) {
+        // 2N steps in one process, against N steps and then N more in a second process.
+        const std::string straight = run_to_end(work / (optimizer + "-straight"), 40, work / "out", optimizer);
+        ASSERT_EQ(straight.rfind("final weights ", 0), 0u) << optimizer << ": " << straight;
+        const std::string half = run_to_end(work / (optimizer + "-resumed"), 20, work / "out", optimizer);
+        EXPECT_NE(half, straight) << optimizer;
+        EXPECT_EQ(run_to_end(work / (optimizer + "-resumed"), 40, work / "out", optimizer), straight) << optimizer;
+    }
     fs::remove_all(work);
 }
 
