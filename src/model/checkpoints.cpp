@@ -125,16 +125,10 @@ struct CheckpointManager::State {
         }
     }
 
-    // The retention policies' verdict on `all`, recorded in their kept_by; returns the steps no
-    // policy keeps.
-    std::vector<int64_t> apply_retention(std::vector<CheckpointInfo>& all) const {
+    // The retention policies' verdict on `all`, recorded in their kept_by (empty: no policy keeps it).
+    void apply_retention(std::vector<CheckpointInfo>& all) const {
         const auto kept = detail::retain(all, options, pinned);
-        std::vector<int64_t> drop;
-        for (CheckpointInfo& info : all) {
-            info.kept_by = kept.at(info.step);
-            if (info.kept_by.empty()) drop.push_back(info.step);
-        }
-        return drop;
+        for (CheckpointInfo& info : all) info.kept_by = kept.at(info.step);
     }
 
     // Runs on the worker: writes the file, then (under the mutex) retention and the index.
@@ -148,10 +142,10 @@ struct CheckpointManager::State {
         all.insert(std::upper_bound(all.begin(), all.end(), info.step,
                                     [](int64_t s, const CheckpointInfo& i) { return s < i.step; }),
                    std::move(info));
-        const std::vector<int64_t> drop = apply_retention(all);
+        apply_retention(all);
         std::vector<CheckpointInfo> remaining;
         for (CheckpointInfo& i : all) {
-            if (std::find(drop.begin(), drop.end(), i.step) == drop.end()) {
+            if (!i.kept_by.empty()) {
                 remaining.push_back(std::move(i));
                 continue;
             }
@@ -279,7 +273,7 @@ CheckpointManager::CheckpointManager(std::filesystem::path dir, CheckpointOption
     for (const CheckpointInfo& info : s.infos)
         if (std::find(info.kept_by.begin(), info.kept_by.end(), "pinned") != info.kept_by.end())
             s.pinned.insert(info.step);
-    (void)s.apply_retention(s.infos);  // what each step is kept by under these options
+    s.apply_retention(s.infos);  // what each step is kept by under these options
     if (rebuilt) detail::write_index(s.dir, s.infos, s.options.write.ipc.durable);
 }
 
@@ -395,13 +389,10 @@ std::optional<int64_t> CheckpointManager::latest() const {
 std::vector<int64_t> CheckpointManager::best_steps() const {
     const std::lock_guard lock(state_->mutex);
     if (!state_->options.best) return {};
-    std::vector<int64_t> out;
-    for (int64_t step : detail::rank_best(state_->infos, *state_->options.best)) {
-        const auto it = std::find_if(state_->infos.begin(), state_->infos.end(),
-                                     [&](const CheckpointInfo& i) { return i.step == step; });
-        if (std::find(it->kept_by.begin(), it->kept_by.end(), "best") != it->kept_by.end()) out.push_back(step);
-    }
-    return out;
+    // The best policy keeps the first `count` of this order (detail::retain).
+    std::vector<int64_t> ranked = detail::rank_best(state_->infos, *state_->options.best);
+    ranked.resize(std::min(ranked.size(), static_cast<size_t>(state_->options.best->count)));
+    return ranked;
 }
 
 std::optional<int64_t> CheckpointManager::best() const {
@@ -441,7 +432,7 @@ void CheckpointManager::pin(int64_t step) {
     (void)info(step);
     const std::lock_guard lock(s.mutex);
     s.pinned.insert(step);
-    (void)s.apply_retention(s.infos);
+    s.apply_retention(s.infos);
     detail::write_index(s.dir, s.infos, s.options.write.ipc.durable);
 }
 
@@ -450,7 +441,7 @@ void CheckpointManager::unpin(int64_t step) {
     const std::lock_guard lock(s.mutex);
     s.pinned.erase(step);
     // Retention deletes what nothing keeps at the next save, as for any other policy change.
-    (void)s.apply_retention(s.infos);
+    s.apply_retention(s.infos);
     detail::write_index(s.dir, s.infos, s.options.write.ipc.durable);
 }
 
