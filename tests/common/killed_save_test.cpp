@@ -16,6 +16,7 @@
 #include "common/atomic_file.hpp"  // white-box: private helpers
 #include "common/temporary_files.hpp"
 #include "support/processes.hpp"
+#include "support/scratch.hpp"
 
 namespace fs = std::filesystem;
 using legolasflux::common::AtomicFile;
@@ -27,19 +28,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-fs::path scratch_root() { return fs::temp_directory_path() / ("legolasflux_killed_" + std::to_string(::getpid())); }
-
-struct RemoveScratch : ::testing::Environment {
-    void TearDown() override { fs::remove_all(scratch_root()); }
-};
-[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
-
-fs::path scratch(const std::string& name) {
-    const auto dir = scratch_root() / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
+fs::path scratch(const std::string& name) { return lftest::scratch_dir("killed/" + name); }
 
 void put(const fs::path& path, const std::string& content) { std::ofstream(path, std::ios::binary) << content; }
 

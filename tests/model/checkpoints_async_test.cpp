@@ -11,24 +11,14 @@
 
 #include "legolasflux/checkpoints.hpp"
 #include "legolasflux/errors.hpp"
+#include "support/scratch.hpp"
 
 using namespace legolasflux;
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-    const auto dir = fs::temp_directory_path() / ("legolasflux_ckpt_async_" + std::to_string(::getpid())) / name;
-    fs::remove_all(dir);
-    return dir;
-}
-
-struct RemoveScratch : ::testing::Environment {
-    void TearDown() override {
-        fs::remove_all(fs::temp_directory_path() / ("legolasflux_ckpt_async_" + std::to_string(::getpid())));
-    }
-};
-[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
+fs::path scratch(const std::string& name) { return lftest::scratch_path("checkpoints_async/" + name); }
 
 // A model whose weights live in memory the caller keeps changing, as a training loop does: the
 // FlatArrays are views of `memory`, not copies.

@@ -13,6 +13,7 @@
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/table_io.hpp"
 #include "support/processes.hpp"
+#include "support/scratch.hpp"
 
 namespace ckpt_test {
 
@@ -32,18 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-    const auto dir = fs::temp_directory_path() / ("legolasflux_ckpt_" + std::to_string(::getpid())) / name;
-    fs::remove_all(dir);
-    return dir;
-}
-
-struct RemoveScratch : ::testing::Environment {
-    void TearDown() override {
-        fs::remove_all(fs::temp_directory_path() / ("legolasflux_ckpt_" + std::to_string(::getpid())));
-    }
-};
-[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
+fs::path scratch(const std::string& name) { return lftest::scratch_path("checkpoints/" + name); }
 
 RunRowV1 row_of(int64_t step, std::optional<float> accuracy, int64_t n = 6) {
     RunRowV1 r;

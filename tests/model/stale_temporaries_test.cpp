@@ -16,6 +16,7 @@
 #include "legolasflux/model.hpp"
 #include "legolasflux/temporaries.hpp"
 #include "support/processes.hpp"
+#include "support/scratch.hpp"
 
 using namespace legolasflux;
 namespace fs = std::filesystem;
@@ -23,19 +24,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-    const auto dir = fs::temp_directory_path() / ("legolasflux_stale_" + std::to_string(::getpid())) / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
-
-struct RemoveScratch : ::testing::Environment {
-    void TearDown() override {
-        fs::remove_all(fs::temp_directory_path() / ("legolasflux_stale_" + std::to_string(::getpid())));
-    }
-};
-[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
+fs::path scratch(const std::string& name) { return lftest::scratch_dir("stale/" + name); }
 
 ModelV1 row_of(int64_t n, float value) {
     return ModelV1{Weights({FlatArray::from_values<float>({n}, std::vector<float>(static_cast<size_t>(n), value))}), 1};

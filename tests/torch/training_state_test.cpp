@@ -12,6 +12,7 @@
 #include "legolasflux/errors.hpp"
 #include "legolasflux/torch/training_state.hpp"
 #include "legolasflux/torch/weights.hpp"
+#include "support/scratch.hpp"
 
 namespace ts_test {
 
@@ -31,18 +32,7 @@ namespace lft = legolasflux::torch;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-    const auto dir = fs::temp_directory_path() / ("legolasflux_ts_" + std::to_string(::getpid())) / name;
-    fs::remove_all(dir);
-    return dir;
-}
-
-struct RemoveScratch : ::testing::Environment {
-    void TearDown() override {
-        fs::remove_all(fs::temp_directory_path() / ("legolasflux_ts_" + std::to_string(::getpid())));
-    }
-};
-[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
+fs::path scratch(const std::string& name) { return lftest::scratch_path("training_state/" + name); }
 
 nn::Sequential build_model(int64_t hidden = 16) {
     return nn::Sequential(nn::Linear(6, hidden), nn::BatchNorm1d(hidden), nn::ReLU(), nn::Dropout(0.3),
