@@ -216,17 +216,20 @@ void AtomicFile::commit() {
     if (!durable_) return;
     // The rename lives in the directory: sync it too, or a system crash may forget it.
     const auto dir = directory_of(target_);
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int r = dfd < 0 ? -1 : 0;
-    if (dfd >= 0) {
-        do r = ::fsync(dfd);
-        while (r != 0 && errno == EINTR);
-    }
-    const int error = errno;
-    if (dfd >= 0) ::close(dfd);
-    if (r != 0)
+    if (const int error = sync_directory(dir); error != 0)
         throw IoError(target_, "the file was replaced, but syncing its directory " + dir.string() +
                                    " failed, so the change may not survive a system crash: " + std::strerror(error));
+}
+
+int sync_directory(const std::filesystem::path& dir) noexcept {
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return errno;
+    int r;
+    do r = ::fsync(dfd);
+    while (r != 0 && errno == EINTR);
+    const int error = r != 0 ? errno : 0;
+    ::close(dfd);
+    return error;
 }
 
 }  // namespace legolasflux::common

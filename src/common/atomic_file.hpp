@@ -65,4 +65,8 @@ private:
     void discard() noexcept;
 };
 
+// fsync of a directory, so that the names created, renamed or removed in it survive a system
+// crash: 0, or the errno of the failure.
+int sync_directory(const std::filesystem::path& dir) noexcept;
+
 }  // namespace legolasflux::common
