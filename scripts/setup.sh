@@ -9,7 +9,9 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler liblz4-dev libzstd-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev libxxhash-dev
-  libtorch-dev
+  # LibTorch, and Gloo's headers for torch.distributed's ProcessGroupGloo (c10d; its code is in
+  # libtorch_cpu, its headers include Gloo's).
+  libtorch-dev libgloo-dev
   # Test peers: Python's torch makes the PyTorch files the converters are tested on; GDAL 3.6
   # produces Arrow C streams for tests/arrow/gdal_c_stream_test.cpp (loaded with dlopen: the
   # library only, 24 MB, already pulled in by libtorch-dev through OpenCV; no libgdal-dev).

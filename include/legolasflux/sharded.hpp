@@ -125,6 +125,9 @@ std::string sharded_step_name(int64_t step);
 std::string shard_file_name(int rank, int world_size);
 // Whether `dir` is a sharded step directory (holds kShardIndexFile).
 bool is_sharded_step(const std::filesystem::path& dir);
+// The committed sharded steps of a run directory (directories named sharded_step_name(step) that
+// hold an index), ascending; none when `run_dir` does not exist.
+std::vector<int64_t> sharded_steps(const std::filesystem::path& run_dir);
 
 // --- Saving, step by step -------------------------------------------------------------------------
 //

@@ -25,6 +25,22 @@ bool is_sharded_step(const std::filesystem::path& dir) {
     return std::filesystem::is_directory(dir, ec) && std::filesystem::is_regular_file(dir / kShardIndexFile, ec);
 }
 
+std::vector<int64_t> sharded_steps(const std::filesystem::path& run_dir) {
+    std::vector<int64_t> steps;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(run_dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        constexpr std::string_view prefix = "step-", suffix = ".sharded";
+        if (name.size() != prefix.size() + 10 + suffix.size() || !name.starts_with(prefix) || !name.ends_with(suffix))
+            continue;
+        const std::string digits = name.substr(prefix.size(), 10);
+        if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
+        if (is_sharded_step(entry.path())) steps.push_back(std::stoll(digits));
+    }
+    std::sort(steps.begin(), steps.end());
+    return steps;
+}
+
 ShardIndex::ShardIndex(const std::filesystem::path& step_dir) : dir_(step_dir) {
     const std::filesystem::path path = step_dir / kShardIndexFile;
     legolas::ensure_declared<ShardIndexV1>();

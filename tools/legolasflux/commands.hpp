@@ -7,6 +7,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
 
 namespace legolasflux::cli {
@@ -28,4 +29,8 @@ void add_gc_command(CLI::App& app, int& exit_code);
 // `checkpoints DIR`: the committed checkpoints of a run directory.
 void add_checkpoints_command(CLI::App& app, int& exit_code);
 
+// `consolidate STEP_DIR OUT.arrow`: a sharded checkpoint as one model row.
+void add_sharded_commands(CLI::App& app, int& exit_code);
+// What `inspect` shows of a sharded step directory.
+void inspect_sharded_step(const std::filesystem::path& dir, bool json);
 }  // namespace legolasflux::cli

@@ -3,6 +3,7 @@
 #include "commands.hpp"
 #include "legolasflux/checkpoints.hpp"
 #include "legolasflux/errors.hpp"
+#include "legolasflux/sharded.hpp"
 #include "legolasflux/training_state.hpp"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,8 @@ int main(int argc, char** argv) {
     // Our own schemas beyond legolas-flux.model@1: `validate` and `schema` know them.
     legolasflux::declare_checkpoint_index_schema();
     legolasflux::legolas::ensure_declared<legolasflux::TrainingStateV1>();
+    legolasflux::legolas::ensure_declared<legolasflux::ShardV1>();
+    legolasflux::legolas::ensure_declared<legolasflux::ShardIndexV1>();
     add_arrow_commands(app, exit_code);
     add_legolas_commands(app, exit_code);
     add_model_commands(app, exit_code);
@@ -21,6 +24,7 @@ int main(int argc, char** argv) {
     add_convert_commands(app, exit_code);
     add_gc_command(app, exit_code);
     add_checkpoints_command(app, exit_code);
+    add_sharded_commands(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -211,13 +211,21 @@ void add_model_commands(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("inspect",
                                    "Show a model file (its schema, its columns and a table of its weights), any "
                                    "other Legolas table (its schema, columns and rows) or a .safetensors file "
-                                   "(its metadata and a table of its tensors)");
+                                   "(its metadata and a table of its tensors), or a sharded checkpoint (its tensors "
+                                   "and its index)");
     static std::string in;
     static bool json = false;
-    cmd->add_option("FILE", in, "LegolasFlux model file or any Legolas table (.arrow), or a .safetensors file")
+    cmd->add_option("FILE", in,
+                    "LegolasFlux model file or any Legolas table (.arrow), a .safetensors file, or a "
+                    "sharded checkpoint's step directory")
         ->required();
     cmd->add_flag("--json", json, "Print JSON instead of text");
     cmd->callback([&exit_code] {
+        if (std::filesystem::is_directory(in)) {  // a sharded checkpoint's step directory
+            inspect_sharded_step(in, json);
+            exit_code = kOk;
+            return;
+        }
         // By extension, as `convert` decides; every other file is read as a model file.
         if (std::filesystem::path(in).extension() == ".safetensors") {
             const SafetensorsFile file = read_safetensors(in);

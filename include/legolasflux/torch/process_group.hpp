@@ -1,0 +1,38 @@
+// A c10d process group over Gloo and a TCPStore, as torch.distributed's init_process_group("gloo")
+// makes one: for programs and tests that start their own ranks (CPU tensors; NCCL is the same API on
+// GPUs). Sharded saves and loads (sharded.hpp) take any c10d::ProcessGroup.
+//
+//   // the launcher (or rank 0): serves the store; port 0 picks a free port
+//   auto store = legolasflux::torch::serve_store("127.0.0.1", 0);
+//   ... start the ranks with store->getPort() ...
+//   // every rank
+//   auto group = legolasflux::torch::gloo_group({.port = port, .rank = rank, .world_size = world});
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+namespace legolasflux::torch {
+
+struct GlooGroupOptions {
+    std::string host = "127.0.0.1";  // of the TCPStore, and the address the ranks talk over
+    uint16_t port = 0;               // the TCPStore's
+    int rank = 0;
+    int world_size = 1;
+    // Every collective of the group, and connecting: a rank that does not arrive in time fails the
+    // operation on every other rank.
+    std::chrono::milliseconds timeout{std::chrono::seconds(60)};
+};
+
+// A TCPStore server on host:port (port 0: a free one, see getPort()); it lives as long as the result.
+c10::intrusive_ptr<c10d::TCPStore> serve_store(const std::string& host, uint16_t port,
+                                               std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// Connects to the store served at options.host:options.port and forms a ProcessGroupGloo with the
+// other ranks (every rank calls it with the same world size and its own rank).
+c10::intrusive_ptr<c10d::ProcessGroup> gloo_group(const GlooGroupOptions& options);
+
+}  // namespace legolasflux::torch
