@@ -7,7 +7,10 @@
 #     6 GB of RAM and several minutes);
 #   - legolasflux_async_bench: how long CheckpointManager::save_async blocks the caller at 256 MiB
 #     and 1 GiB against one memcpy of the same bytes (target async_save_block_vs_memcpy <= 1.3),
-#     and what a training step loses to a save in the background.
+#     and what a training step loses to a save in the background;
+#   - legolasflux_sharded_bench: 2 ranks saving halves of a 1 GiB model against one process saving it
+#     whole (target sharded_save_2r_vs_1r <= 0.8), and 2 ranks loading a 4-rank checkpoint against
+#     one process loading the consolidated row (target reshard_load_vs_load <= 1.5).
 # Arguments go to legolasflux_bench (--check to both), e.g.
 #   bash scripts/bench.sh --sizes 16m,256m --reps 3 --dir /var/tmp --check
 # With `cli` first, only the CLI benchmark runs, with the arguments that follow:
@@ -30,11 +33,16 @@ if ! grep -q '^legolasflux_bench:' <<<"$targets"; then
   echo "bench.sh: legolasflux_bench is not configured in $build (it needs LibTorch and g++)" >&2
   exit 1
 fi
-cmake --build "$build" -j "$(nproc)" --target legolasflux_bench legolasflux_cli_bench legolasflux_async_bench
+cmake --build "$build" -j "$(nproc)" --target legolasflux_bench legolasflux_cli_bench legolasflux_async_bench \
+  legolasflux_sharded_bench
 cli_args=()
 for a in "$@"; do [[ $a == --check ]] && cli_args+=(--check); done
 async_status=0
 "$build/bench/legolasflux_async_bench" "${cli_args[@]}" || async_status=$?
+echo
+sharded_status=0
+"$build/bench/legolasflux_sharded_bench" "${cli_args[@]}" || sharded_status=$?
+async_status=$((sharded_status > async_status ? sharded_status : async_status))
 echo
 # Both run even when the first misses a target; the exit code is the worse of the two.
 cli_status=0

@@ -286,8 +286,7 @@ int main(int argc, char** argv) {
         if (a.command != "save" && a.command != "load") usage("unknown command " + a.command);
         return a.rank >= 0 ? run_rank(a) : launch(a, argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "sharded: " << e.what()
-                  << "\n";
+        std::cerr << "sharded: " << e.what() << "\n";
         return 1;
     }
 }

@@ -12,7 +12,8 @@
 //   run.wait();  // (the destructor waits too)
 //
 // The directory holds one file per committed step, "step-<step, 10 digits>.<schema name>.arrow" (an
-// ordinary model row: write_model_row's file, checksums included), and the index
+// ordinary model row: write_model_row's file, checksums included) — or, for a sharded step, a
+// directory "step-<step, 10 digits>.sharded" (legolasflux/sharded.hpp) —, and the index
 // "checkpoints.arrow" (kCheckpointIndexFile), a Legolas table of legolas-flux.checkpoint-index@1
 // with one row per committed step: step, file, schema (the row's qualified identifier), committed_at
 // (UTC), bytes, checksum (the file's recorded XXH3-64, 16 hex digits), kept_by, and one column per
@@ -202,6 +203,14 @@ public:
     // Keeps `step` whatever the other policies say (until unpinned); the index records it.
     void pin(int64_t step);
     void unpin(int64_t step);
+
+    // Sharded steps (legolasflux/sharded.hpp): a step may be a directory of shard files written by
+    // several processes, "step-<10 digits>.sharded". Such a step is listed, indexed (schema
+    // legolas-flux.shard-index@1, no metrics), kept and deleted like a step file; read() refuses it.
+    // sharded_step_path is where a sharded save of `step` commits; once it has, record_sharded_step
+    // adds it (retention, then the index). The torch adapter's save_sharded does both on rank 0.
+    std::filesystem::path sharded_step_path(int64_t step) const;
+    void record_sharded_step(int64_t step);
 
     // Reads a committed step back (read_model_row: checksums verified by default).
     ModelRow read(int64_t step, const ModelReadOptions& options = {}) const;

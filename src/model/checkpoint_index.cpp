@@ -13,6 +13,7 @@
 #include "common/error_context.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/legolas/table_io.hpp"
+#include "legolasflux/sharded.hpp"
 
 namespace legolasflux::detail {
 
@@ -191,6 +192,33 @@ std::optional<CheckpointFileName> parse_checkpoint_file_name(std::string_view na
     return out;
 }
 
+std::optional<CheckpointFileName> parse_sharded_step_name(std::string_view name) {
+    constexpr std::string_view suffix = ".sharded";
+    if (!name.starts_with(kStepPrefix) || !name.ends_with(suffix)) return std::nullopt;
+    const std::string_view digits = name.substr(kStepPrefix.size(), name.size() - kStepPrefix.size() - suffix.size());
+    if (digits.size() != static_cast<size_t>(kStepDigits) ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    CheckpointFileName out;
+    std::from_chars(digits.data(), digits.data() + digits.size(), out.step);
+    out.schema_name = "sharded";
+    return out;
+}
+
+uint64_t step_bytes(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(path, ec)) {
+        const auto size = std::filesystem::file_size(path, ec);
+        if (ec) throw IoError(path, "cannot stat the step file: " + ec.message());
+        return size;
+    }
+    uint64_t total = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(path, ec))
+        if (entry.is_regular_file(ec)) total += entry.file_size(ec);
+    if (ec) throw IoError(path, "cannot list the step directory: " + ec.message());
+    return total;
+}
+
 std::map<int64_t, std::string> list_step_files(const std::filesystem::path& dir,
                                                std::vector<DamagedCheckpoint>& damaged) {
     std::map<int64_t, std::string> out;
@@ -204,7 +232,8 @@ std::map<int64_t, std::string> list_step_files(const std::filesystem::path& dir,
     }
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
-        const auto parsed = parse_checkpoint_file_name(name);
+        auto parsed = parse_checkpoint_file_name(name);
+        if (!parsed) parsed = parse_sharded_step_name(name);
         if (!parsed) continue;
         const auto [pos, inserted] = out.emplace(parsed->step, name);
         if (!inserted)
@@ -232,6 +261,21 @@ std::vector<Metric> metrics_of(const arrow::Table& table) {
 
 CheckpointInfo describe_step_file(const std::filesystem::path& dir, const std::string& file, int64_t step) {
     const std::filesystem::path path = dir / file;
+    if (parse_sharded_step_name(file)) {
+        // A sharded step: its index is read and checked (every chunk's place in its file); the
+        // shard files are verified when loaded.
+        const ShardIndex index(path);
+        CheckpointInfo info;
+        info.step = step;
+        info.file = file;
+        info.schema = legolas::to_string(legolas::schema_version_of<ShardIndexV1>());
+        info.bytes = step_bytes(path);
+        struct stat st {};
+        if (::stat((path / kShardIndexFile).c_str(), &st) != 0) throw IoError(path, "cannot stat its index");
+        info.committed_at = std::chrono::sys_time<std::chrono::nanoseconds>(
+            std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec));
+        return info;
+    }
     ModelReadOptions options;
     options.verify_checksums = false;  // the weights: read(step) verifies them
     ModelRow row = read_model_row(path, options);
@@ -373,9 +417,14 @@ std::vector<CheckpointInfo> reconcile(const std::filesystem::path& dir, std::vec
     std::vector<CheckpointInfo> out;
     for (const auto& [step, file] : files) {
         const auto it = by_step.find(step);
-        std::error_code ec;
-        const auto size = std::filesystem::file_size(dir / file, ec);
-        if (it != by_step.end() && it->second->file == file && !ec && size == it->second->bytes) {
+        uint64_t size = 0;
+        bool sized = true;
+        try {
+            size = step_bytes(dir / file);
+        } catch (const IoError&) {
+            sized = false;
+        }
+        if (it != by_step.end() && it->second->file == file && sized && size == it->second->bytes) {
             out.push_back(*it->second);
             continue;
         }

@@ -68,4 +68,11 @@ std::map<int64_t, std::vector<std::string>> retain(const std::vector<CheckpointI
     return kept;
 }
 
+void remove_step(const std::filesystem::path& path, std::error_code& ec) {
+    if (std::filesystem::is_directory(std::filesystem::symlink_status(path, ec)))
+        std::filesystem::remove_all(path, ec);
+    else
+        std::filesystem::remove(path, ec);
+}
+
 }  // namespace legolasflux::detail

@@ -18,6 +18,7 @@
 
 #include "checkpoints_internal.hpp"
 #include "common/parallel.hpp"
+#include "legolasflux/sharded.hpp"
 #include "legolasflux/temporaries.hpp"
 
 namespace legolasflux {
@@ -135,7 +136,12 @@ struct CheckpointManager::State {
     void commit(Job& job) {
         const std::filesystem::path path = dir / job.file;
         job.write(path);
-        CheckpointInfo info = detail::describe_step_file(dir, job.file, job.shared->step);
+        record(job.file, job.shared->step);
+    }
+
+    // A step in place (its file, or a sharded step's directory): retention and the index.
+    void record(const std::string& file, int64_t step) {
+        CheckpointInfo info = detail::describe_step_file(dir, file, step);
         info.committed_at = std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
         const std::lock_guard lock(mutex);
         std::vector<CheckpointInfo> all = infos;
@@ -150,7 +156,7 @@ struct CheckpointManager::State {
                 continue;
             }
             std::error_code ec;
-            std::filesystem::remove(dir / i.file, ec);
+            detail::remove_step(dir / i.file, ec);
             if (ec) {
                 notes.push_back("could not delete " + i.file + " (no policy keeps it): " + ec.message());
                 remaining.push_back(std::move(i));
@@ -446,7 +452,29 @@ void CheckpointManager::unpin(int64_t step) {
 }
 
 ModelRow CheckpointManager::read(int64_t step, const ModelReadOptions& options) const {
-    return read_model_row(path(step), options);
+    const std::filesystem::path p = path(step);
+    if (is_sharded_step(p))
+        throw InvalidArgument("step " + std::to_string(step) + " is a sharded checkpoint (" + p.string() +
+                              "): load it with load_sharded, or consolidate it into one row");
+    return read_model_row(p, options);
+}
+
+std::filesystem::path CheckpointManager::sharded_step_path(int64_t step) const {
+    return state_->dir / sharded_step_name(step);
+}
+
+void CheckpointManager::record_sharded_step(int64_t step) {
+    State& s = *state_;
+    {
+        const std::lock_guard lock(s.mutex);
+        const bool committed =
+            std::any_of(s.infos.begin(), s.infos.end(), [&](const CheckpointInfo& i) { return i.step == step; });
+        if (committed || s.in_flight.count(step))
+            throw InvalidArgument("step " + std::to_string(step) + " is already a checkpoint of " + s.dir.string());
+    }
+    if (!is_sharded_step(sharded_step_path(step)))
+        throw InvalidArgument(sharded_step_path(step).string() + " is not a committed sharded step");
+    s.record(sharded_step_name(step), step);
 }
 
 }  // namespace legolasflux

@@ -22,6 +22,13 @@ struct CheckpointFileName {
 };
 std::optional<CheckpointFileName> parse_checkpoint_file_name(std::string_view name);
 
+// "step-<10 digits>.sharded", a sharded step's directory (schema_name "sharded").
+std::optional<CheckpointFileName> parse_sharded_step_name(std::string_view name);
+// A step file's size, or the sum of the sizes of a sharded step directory's files.
+uint64_t step_bytes(const std::filesystem::path& path);
+// Removes a step: its file, or a sharded step's directory.
+void remove_step(const std::filesystem::path& path, std::error_code& ec);
+
 // The step files directly in `dir`, by step (a second file of one step is an error in `damaged`).
 std::map<int64_t, std::string> list_step_files(const std::filesystem::path& dir,
                                                std::vector<DamagedCheckpoint>& damaged);

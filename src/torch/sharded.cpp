@@ -2,6 +2,7 @@
 #include "legolasflux/torch/sharded.hpp"
 
 #include <cstring>
+#include <functional>
 
 #include "legolasflux/errors.hpp"
 #include "legolasflux/torch/weights.hpp"
@@ -142,11 +143,15 @@ std::vector<std::vector<uint8_t>> exchange(c10d::ProcessGroup& group, const std:
 
 }  // namespace
 
-void save_sharded(const std::filesystem::path& step_dir, std::span<const ShardedTensor> tensors, int64_t step,
-                  c10d::ProcessGroup& group, const ShardedSaveOptions& options) {
+namespace {
+
+void save_step(const std::filesystem::path& step_dir, std::span<const ShardedTensor> tensors, int64_t step,
+               c10d::ProcessGroup& group, const ShardedSaveOptions& options, const std::function<void()>& committed,
+               const std::string& refusal = {}) {
     const int rank = group.getRank(), world = group.getSize();
     RankShards shards;
     const auto plans = exchange(group, "plan the save of " + step_dir.string(), [&] {
+        if (!refusal.empty()) throw InvalidArgument(refusal);  // inside the exchange: every rank learns it
         shards = rank_shards(tensors, rank, world);
         return shard_plan(shards);
     });
@@ -163,6 +168,7 @@ void save_sharded(const std::filesystem::path& step_dir, std::span<const Sharded
             if (rank == 0) {
                 write_shard_index(pending_step_dir(step_dir), written, options);
                 commit_sharded_step(step_dir, options.durable);
+                if (committed) committed();
             }
             return std::vector<uint8_t>{};
         });
@@ -170,6 +176,28 @@ void save_sharded(const std::filesystem::path& step_dir, std::span<const Sharded
         if (rank == 0) abandon_sharded_step(step_dir);
         throw;
     }
+}
+
+}  // namespace
+
+void save_sharded(const std::filesystem::path& step_dir, std::span<const ShardedTensor> tensors, int64_t step,
+                  c10d::ProcessGroup& group, const ShardedSaveOptions& options) {
+    save_step(step_dir, tensors, step, group, options, nullptr);
+}
+
+void save_sharded(CheckpointManager* run, const std::filesystem::path& run_dir, std::span<const ShardedTensor> tensors,
+                  int64_t step, c10d::ProcessGroup& group, const ShardedSaveOptions& options) {
+    std::string refusal;
+    if (run && group.getRank() != 0)
+        refusal = "rank " + std::to_string(group.getRank()) +
+                  " passed a CheckpointManager: only rank 0 holds the run directory's manager";
+    else if (!run && group.getRank() == 0)
+        refusal = "rank 0 passed no CheckpointManager: it passes the one it has open on " + run_dir.string();
+    else if (run && std::filesystem::absolute(run->directory()) != std::filesystem::absolute(run_dir))
+        refusal = "the CheckpointManager manages " + run->directory().string() + ", not " + run_dir.string();
+    save_step(
+        run_dir / sharded_step_name(step), tensors, step, group, options, [&] { run->record_sharded_step(step); },
+        refusal);
 }
 
 void load_sharded(const std::filesystem::path& step_dir, std::span<const ShardedTensor> tensors,

@@ -13,6 +13,7 @@
 #include "legolasflux/checkpoints.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/safetensors.hpp"
+#include "legolasflux/sharded.hpp"
 
 using namespace lftest;
 using legolasflux::FlatArray;
@@ -54,6 +55,29 @@ void write_run(const std::filesystem::path& dir) {
         row.architecture_version = 1;
         run.save(step * 100, row);
     }
+}
+
+// A sharded checkpoint of step 10 saved by two ranks: a matrix split by rows, a replicated bias.
+void write_sharded(const std::filesystem::path& run) {
+    const std::vector<int64_t> w{3, 2}, b{2};
+    std::vector<legolasflux::RankShards> ranks;
+    for (int r = 0; r < 2; ++r) {
+        const legolasflux::ChunkBox box = legolasflux::row_split(w, r, 2);
+        std::vector<float> values(static_cast<size_t>(box.element_count()), static_cast<float>(r));
+        ranks.push_back({r,
+                         2,
+                         {{"fc.weight",
+                           legolasflux::ElementType::Float32,
+                           w,
+                           {{box, legolasflux::arrow::Buffer::copy_of(values)}},
+                           false},
+                          {"fc.bias",
+                           legolasflux::ElementType::Float32,
+                           b,
+                           {{legolasflux::whole_box(b), legolasflux::arrow::Buffer::copy_of(std::vector<float>{1, 2})}},
+                           true}}});
+    }
+    legolasflux::save_sharded(run / legolasflux::sharded_step_name(10), ranks, 10);
 }
 
 struct Example {
@@ -101,6 +125,7 @@ TEST(DocsCli, EveryExampleRunsAsDocumented) {
     std::filesystem::copy_file(corpus_json("primitive"), dir / "corpus.json");
     write_foreign_safetensors(dir / "weights.safetensors");
     write_run(dir / "run");
+    write_sharded(dir / "sharded");
 #ifdef LEGOLASFLUX_CLI_WITH_TORCH
     std::ofstream(dir / "make.py") << "import torch, torch.nn as nn\n"
                                       "m = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))\n"

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "../support/scratch.hpp"
+#include "legolasflux/checkpoints.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/sharded.hpp"
 #include "model/sharded_internal.hpp"
@@ -401,4 +402,43 @@ TEST(Sharded, FailedWritesCommitNothingAndStepsAreNeverOverwritten) {
     lf::save_sharded(dir6, all_shards(3), 6, {.durable = false});
     EXPECT_FALSE(std::filesystem::exists(lf::pending_step_dir(dir6)));
     load_and_check(lf::ShardIndex(dir6), 0, 1);
+}
+
+TEST(Sharded, StepsOfACheckpointManagerRunDirectory) {
+    const auto dir = lftest::scratch_dir("sharded/manager");
+    lf::CheckpointOptions options;
+    options.max_to_keep = 2;
+    {
+        lf::CheckpointManager run(dir, options);
+        lf::ModelV1 row;
+        row.weights = lf::Weights({lf::FlatArray::from_values<float>({2}, {1, 2})});
+        run.save(1, row);
+        lf::save_sharded(run.sharded_step_path(2), all_shards(2), 2, {.durable = false});
+        run.record_sharded_step(2);
+        EXPECT_EQ(run.steps(), (std::vector<int64_t>{1, 2}));
+        EXPECT_EQ(run.info(2).schema, "legolas-flux.shard-index@1");
+        EXPECT_GT(run.info(2).bytes, 0u);
+        EXPECT_THROW(run.read(2), lf::InvalidArgument);
+        EXPECT_THROW(run.record_sharded_step(2), lf::InvalidArgument);
+        EXPECT_THROW(run.record_sharded_step(7), lf::InvalidArgument);  // nothing there
+        // Retention deletes sharded steps like files: the last 2 are 2 and 3, then 3 and 4.
+        lf::save_sharded(run.sharded_step_path(3), all_shards(3), 3, {.durable = false});
+        run.record_sharded_step(3);
+        EXPECT_EQ(run.steps(), (std::vector<int64_t>{2, 3}));
+        run.save(4, row);
+        EXPECT_EQ(run.steps(), (std::vector<int64_t>{3, 4}));
+        EXPECT_FALSE(std::filesystem::exists(dir / lf::sharded_step_name(2)));
+        for (const std::string& note : run.notes())  // the first open's "missing index" only
+            EXPECT_EQ(note.find("sharded"), std::string::npos) << note;
+    }
+    // Reopened: the index agrees with the directory (no note), and a sharded step is latest-able.
+    lf::CheckpointManager again(dir, options);
+    EXPECT_EQ(again.steps(), (std::vector<int64_t>{3, 4}));
+    EXPECT_TRUE(again.notes().empty()) << ::testing::PrintToString(again.notes());
+    load_and_check(lf::ShardIndex(again.path(3)), 1, 2);
+    // Without its index file a sharded step is found again from the directory.
+    std::filesystem::remove(dir / lf::kCheckpointIndexFile);
+    const auto listed = lf::list_checkpoints(dir);
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[0].file, lf::sharded_step_name(3));
 }

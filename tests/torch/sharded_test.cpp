@@ -269,3 +269,32 @@ TEST(ShardedTorch, ACorruptShardIsNamedOnEveryRank) {
             << ranks.errors[static_cast<size_t>(r)];
     }
 }
+
+TEST(ShardedTorch, StepsOfARunDirectoryWithRetentionOnRankZero) {
+    const fs::path run = lftest::scratch_dir("sharded_torch/manager");
+    const Ranks ranks = run_ranks(2, kTimeout, [&](int rank, c10d::ProcessGroup& group) {
+        std::unique_ptr<lf::CheckpointManager> manager;
+        if (rank == 0) {
+            lf::CheckpointOptions options;
+            options.max_to_keep = 2;
+            manager = std::make_unique<lf::CheckpointManager>(run, options);
+        }
+        for (int64_t step = 1; step <= 3; ++step) {
+            auto tensors = partition(rank, 2, true);
+            fill(tensors, step);
+            lft::save_sharded(manager.get(), run, tensors, step, group);
+        }
+        if (rank == 0 && manager->steps() != std::vector<int64_t>{2, 3}) return 2;
+        // Rank 0 without its manager: every rank fails, before anything is written.
+        auto tensors = partition(rank, 2, true);
+        try {
+            lft::save_sharded(nullptr, run, tensors, 4, group);
+        } catch (const lf::Error&) {
+            return 0;
+        }
+        return 3;
+    });
+    for (int r = 0; r < 2; ++r) EXPECT_EQ(ranks.codes[static_cast<size_t>(r)], 0) << ranks.errors[static_cast<size_t>(r)];
+    EXPECT_EQ(lf::sharded_steps(run), (std::vector<int64_t>{2, 3}));
+    load_and_check(run, 3, 3);
+}

@@ -25,6 +25,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
 #include <vector>
 
+#include "legolasflux/checkpoints.hpp"
 #include "legolasflux/sharded.hpp"
 
 namespace legolasflux::torch {
@@ -64,6 +65,13 @@ ShardedTensor replicated(std::string name, const at::Tensor& whole);
 // whose own step failed rethrows its own exception.
 void save_sharded(const std::filesystem::path& step_dir, std::span<const ShardedTensor> tensors, int64_t step,
                   c10d::ProcessGroup& group, const ShardedSaveOptions& options = {});
+
+// The same as a step of a run directory (README, "Training checkpoints"): the step is written at
+// run_dir / sharded_step_name(step), and once committed, rank 0's CheckpointManager records it and
+// applies retention (which deletes old steps, sharded or not). Rank 0 passes the manager it has
+// open on run_dir (one manager per directory: it holds the lock); every other rank passes nullptr.
+void save_sharded(CheckpointManager* run, const std::filesystem::path& run_dir, std::span<const ShardedTensor> tensors,
+                  int64_t step, c10d::ProcessGroup& group, const ShardedSaveOptions& options = {});
 
 // Fills every chunk's tensor (CPU, contiguous, of the saved element type) from the step directory,
 // reading only the saved chunks that overlap them. With a group, a failure on any rank fails the
