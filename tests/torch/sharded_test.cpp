@@ -294,7 +294,8 @@ TEST(ShardedTorch, StepsOfARunDirectoryWithRetentionOnRankZero) {
         }
         return 3;
     });
-    for (int r = 0; r < 2; ++r) EXPECT_EQ(ranks.codes[static_cast<size_t>(r)], 0) << ranks.errors[static_cast<size_t>(r)];
+    for (int r = 0; r < 2; ++r)
+        EXPECT_EQ(ranks.codes[static_cast<size_t>(r)], 0) << ranks.errors[static_cast<size_t>(r)];
     EXPECT_EQ(lf::sharded_steps(run), (std::vector<int64_t>{2, 3}));
     load_and_check(run, 3, 3);
 }
