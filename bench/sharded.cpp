@@ -7,6 +7,9 @@
 // - sharded_save_2r_vs_1r: 2 rank processes each saving its half with save_sharded (durable, the
 //   default), wall time from a barrier before to a barrier after (the commit included), against
 //   one process saving the whole model with write_model_row (durable). Goal ≤ 0.8.
+//   Also printed: the same into the page cache only (durable = false on both sides), and the
+//   disk's own ratio, two processes writing halves with write() + fsync at once against one
+//   writing the whole (write_fsync_2p_vs_1p): a parallel save cannot beat the disk it writes to.
 // - reshard_load_vs_load: 2 rank processes each loading its half (verified) from a checkpoint saved
 //   by 4 ranks, against one process loading the consolidated row (read_model_row, verified, and
 //   load_weights into the tensors). Goal ≤ 1.5.
@@ -143,12 +146,15 @@ int main(int argc, char** argv) {
         std::cout << "== sharded checkpoints: " << kTensors << " x [" << rows_per_tensor(o) << ", " << kColumns
                   << "] float32, " << mib << " MiB, " << o.reps << " runs ==\n";
 
-        // Saves: one process, the whole model as one row; then 2 ranks, a half each.
-        std::vector<double> whole_save;
-        {
+        // Saves: one process, the whole model as one row; then 2 ranks, a half each. Durable (the
+        // default), then into the page cache only; and the disk's own share: one process writing
+        // the bytes with write() + fsync, against two writing halves at once.
+        auto saves = [&](bool durable) {
+            std::vector<double> whole, sharded;
             auto model = model_part(o, 0, 1);
             std::vector<lf::FlatArray> arrays;
             lf::ModelWriteOptions write;
+            write.ipc.durable = durable;
             for (const auto& t : model) {
                 arrays.push_back(lft::to_flat_array(t.chunks[0].tensor));
                 write.weight_names.push_back(t.name);
@@ -158,25 +164,54 @@ int main(int argc, char** argv) {
             for (int r = 0; r < o.reps; ++r) {
                 const fs::path path = work / ("whole-" + std::to_string(r) + ".arrow");
                 lf::bench::sync_all();
-                whole_save.push_back(time_ms([&] { lf::write_model_row(path, row, write); }));
+                whole.push_back(time_ms([&] { lf::write_model_row(path, row, write); }));
                 fs::remove(path);
             }
-        }
-        const std::vector<double> sharded_save = in_ranks(2, [&](int rank, c10d::ProcessGroup& group) {
-            const auto model = model_part(o, rank, 2);
-            std::vector<double> times;
-            for (int r = 0; r < o.reps; ++r) {
-                const fs::path step = work / "save" / lf::sharded_step_name(r);
-                if (rank == 0) lf::bench::sync_all();
-                barrier(group);
-                times.push_back(time_ms([&] {
-                    lft::save_sharded(step, model, r, group);
+            sharded = in_ranks(2, [&](int rank, c10d::ProcessGroup& group) {
+                const auto part = model_part(o, rank, 2);
+                std::vector<double> times;
+                for (int r = 0; r < o.reps; ++r) {
+                    const fs::path step = work / "save" / lf::sharded_step_name(r);
+                    if (rank == 0) lf::bench::sync_all();
                     barrier(group);
-                }));
-                if (rank == 0) fs::remove_all(step);
+                    times.push_back(time_ms([&] {
+                        lft::save_sharded(step, part, r, group, {.durable = durable});
+                        barrier(group);
+                    }));
+                    if (rank == 0) fs::remove_all(step);
+                }
+                return times;
+            });
+            return std::pair{median(whole), median(sharded)};
+        };
+        const auto [whole_save, sharded_save] = saves(true);
+        const auto [whole_save_cached, sharded_save_cached] = saves(false);
+        std::vector<double> disk_whole, disk_halves;
+        {
+            const int64_t bytes = rows_per_tensor(o) * kColumns * 4 * kTensors;
+            std::vector<std::byte> data(static_cast<size_t>(bytes), std::byte{1});
+            for (int r = 0; r < o.reps; ++r) {
+                lf::bench::sync_all();
+                disk_whole.push_back(
+                    time_ms([&] { lf::bench::write_bytes(work / "raw.bin", data.data(), bytes, true); }));
+                fs::remove(work / "raw.bin");
             }
-            return times;
-        });
+            const auto halves = in_ranks(2, [&](int rank, c10d::ProcessGroup& group) {
+                std::vector<double> times;
+                for (int r = 0; r < o.reps; ++r) {
+                    const fs::path path = work / ("raw-" + std::to_string(rank) + ".bin");
+                    if (rank == 0) lf::bench::sync_all();
+                    barrier(group);
+                    times.push_back(time_ms([&] {
+                        lf::bench::write_bytes(path, data.data() + rank * (bytes / 2), bytes / 2, true);
+                        barrier(group);
+                    }));
+                    fs::remove(path);
+                }
+                return times;
+            });
+            disk_halves = halves;
+        }
 
         // Loads: a checkpoint saved by 4 ranks, and the same model consolidated into one row.
         const fs::path step4 = work / "load" / lf::sharded_step_name(4);
@@ -196,7 +231,7 @@ int main(int argc, char** argv) {
             auto model = model_part(o, 0, 1);
             torch::nn::Module module;
             for (size_t i = 0; i < model.size(); ++i)
-                module.register_parameter("p" + std::to_string(i), model[i].chunks[0].tensor, false);
+                module.register_parameter(std::string("p").append(std::to_string(i)), model[i].chunks[0].tensor, false);
             for (int r = 0; r < o.reps; ++r)
                 whole_load.push_back(time_ms([&] {
                     const lf::ModelRow row = lf::read_model_row(consolidated);
@@ -217,15 +252,21 @@ int main(int argc, char** argv) {
         });
         fs::remove_all(work);
 
-        const double save_ratio = median(sharded_save) / median(whole_save);
+        const double save_ratio = sharded_save / whole_save;
         const double load_ratio = median(reshard_load) / median(whole_load);
         auto line = [](const char* kind, const std::string& name, double v) {
             std::printf("%s %s %.4f\n", kind, name.c_str(), v);
         };
-        line("time", "save_whole_1r_ms", median(whole_save));
-        line("time", "sharded_save_2r_ms", median(sharded_save));
+        line("time", "save_whole_1r_ms", whole_save);
+        line("time", "sharded_save_2r_ms", sharded_save);
+        line("time", "save_whole_1r_page_cache_ms", whole_save_cached);
+        line("time", "sharded_save_2r_page_cache_ms", sharded_save_cached);
+        line("time", "write_fsync_whole_1p_ms", median(disk_whole));
+        line("time", "write_fsync_halves_2p_ms", median(disk_halves));
         line("time", "load_consolidated_1r_ms", median(whole_load));
         line("time", "reshard_load_2r_of_4r_ms", median(reshard_load));
+        line("ratio", "sharded_save_2r_vs_1r_page_cache", sharded_save_cached / whole_save_cached);
+        line("ratio", "write_fsync_2p_vs_1p", median(disk_halves) / median(disk_whole));
         line("ratio", "sharded_save_2r_vs_1r", save_ratio);
         line("ratio", "reshard_load_vs_load", load_ratio);
         const bool save_ok = save_ratio <= 0.8, load_ok = load_ratio <= 1.5;
