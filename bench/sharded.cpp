@@ -23,6 +23,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -68,20 +69,29 @@ std::vector<lft::ShardedTensor> model_part(const Options& o, int rank, int world
 }
 
 // Runs `body(group)` in `world` forked rank processes; rank 0's result (milliseconds per run) back.
+// The ranks are forked before the store starts (a TCPStore runs threads, and a child forked from a
+// multithreaded parent can inherit a held lock); each then reads the store's port from its pipe.
 std::vector<double> in_ranks(int world, const std::function<std::vector<double>(int, c10d::ProcessGroup&)>& body) {
-    const auto store = lft::serve_store("127.0.0.1", 0);
     int fds[2];
     if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::array<int, 2>> ports(static_cast<size_t>(world));
+    for (auto& p : ports)
+        if (::pipe(p.data()) != 0) throw std::runtime_error("pipe failed");
     std::vector<pid_t> pids;
     for (int r = 0; r < world; ++r) {
         const pid_t pid = ::fork();
         if (pid < 0) throw std::runtime_error("fork failed");
         if (pid == 0) {
             ::close(fds[0]);
+            // Only the parent keeps write ends, so a parent that dies is an end-of-file here.
+            for (auto& p : ports) ::close(p[1]);
             int rc = 0;
             try {
-                auto group = lft::gloo_group(
-                    {.port = store->getPort(), .rank = r, .world_size = world, .timeout = std::chrono::minutes(5)});
+                uint16_t port = 0;
+                if (::read(ports[static_cast<size_t>(r)][0], &port, sizeof port) != sizeof port)
+                    throw std::runtime_error("no store port from the parent");
+                auto group =
+                    lft::gloo_group({.port = port, .rank = r, .world_size = world, .timeout = std::chrono::minutes(5)});
                 const std::vector<double> times = body(r, *group);
                 if (r == 0)
                     for (const double t : times) {
@@ -96,6 +106,13 @@ std::vector<double> in_ranks(int world, const std::function<std::vector<double>(
         }
         pids.push_back(pid);
     }
+    const auto store = lft::serve_store("127.0.0.1", 0);
+    const uint16_t port = store->getPort();
+    // A rank that died before reading must not SIGPIPE the parent: its read end stays open here
+    // until every port is written.
+    for (auto& p : ports)
+        if (::write(p[1], &port, sizeof port) != sizeof port) throw std::runtime_error("pipe write failed");
+    for (auto& p : ports) ::close(p[0]), ::close(p[1]);
     ::close(fds[1]);
     std::string text;
     char buf[256];

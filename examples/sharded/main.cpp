@@ -221,6 +221,17 @@ int launch(const Args& a, int argc, char** argv) {
     if (a.dir.empty()) usage("--dir is needed");
     if (a.command == "save" && a.step < 0) usage("save needs --step");
     const auto store = lft::serve_store("127.0.0.1", 0);
+    // Every rank's command line is built before any fork: the store runs threads, and between
+    // fork and exec a child of a multithreaded process may only make async-signal-safe calls.
+    std::vector<std::vector<std::string>> args(static_cast<size_t>(a.world),
+                                               std::vector<std::string>(argv, argv + argc));
+    std::vector<std::vector<char*>> raw(args.size());
+    for (int r = 0; r < a.world; ++r) {
+        auto& mine = args[static_cast<size_t>(r)];
+        mine.insert(mine.end(), {"--rank", std::to_string(r), "--port", std::to_string(store->getPort())});
+        for (std::string& s : mine) raw[static_cast<size_t>(r)].push_back(s.data());
+        raw[static_cast<size_t>(r)].push_back(nullptr);
+    }
     std::vector<pid_t> ranks;
     for (int r = 0; r < a.world; ++r) {
         const pid_t pid = ::fork();
@@ -229,12 +240,7 @@ int launch(const Args& a, int argc, char** argv) {
             return 1;
         }
         if (pid == 0) {
-            std::vector<std::string> args(argv, argv + argc);
-            args.insert(args.end(), {"--rank", std::to_string(r), "--port", std::to_string(store->getPort())});
-            std::vector<char*> raw;
-            for (std::string& s : args) raw.push_back(s.data());
-            raw.push_back(nullptr);
-            ::execv("/proc/self/exe", raw.data());
+            ::execv("/proc/self/exe", raw[static_cast<size_t>(r)].data());
             ::_exit(127);
         }
         ranks.push_back(pid);

@@ -30,12 +30,13 @@ struct Outcome {
 Outcome run(const std::string& program, std::vector<std::string> args) {
     const fs::path out = lftest::scratch_root() / "sharded_example.out";
     fs::create_directories(out.parent_path());
+    // Built before the fork: between fork and exec the child only makes async-signal-safe calls.
+    std::vector<char*> argv{const_cast<char*>(program.c_str())};
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     lftest::Child child([&] {
         const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || ::dup2(fd, 1) < 0) return 97;
-        std::vector<char*> argv{const_cast<char*>(program.c_str())};
-        for (std::string& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
         ::execv(program.c_str(), argv.data());
         return 98;
     });

@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "../support/processes.hpp"
@@ -99,23 +100,36 @@ struct Ranks {
 };
 
 // Runs `body(rank, group)` in `world` forked rank processes that form a Gloo group with `timeout`;
-// returns when all have ended (at most 2 minutes, then they are killed).
+// returns when all have ended (at most 2 minutes, then they are killed). Every rank is forked
+// before the store starts: a TCPStore runs threads, and a child forked from a multithreaded
+// parent can inherit a lock another thread held (ASan's allocator deadlocked that way), so the
+// parent stays single-threaded until the last fork and then sends the store's port down a pipe.
 Ranks run_ranks(int world, std::chrono::milliseconds timeout,
                 const std::function<int(int, c10d::ProcessGroup&)>& body) {
-    const auto store = lft::serve_store("127.0.0.1", 0);
     const fs::path errors = lftest::scratch_dir("sharded_errors");
+    std::vector<std::unique_ptr<lftest::Pipe>> ports;
+    for (int r = 0; r < world; ++r) ports.push_back(std::make_unique<lftest::Pipe>());
     std::vector<std::unique_ptr<lftest::Child>> children;
     for (int r = 0; r < world; ++r)
         children.push_back(std::make_unique<lftest::Child>([&, r] {
             try {
-                auto group =
-                    lft::gloo_group({.port = store->getPort(), .rank = r, .world_size = world, .timeout = timeout});
+                lftest::Pipe& port_pipe = *ports[static_cast<size_t>(r)];
+                port_pipe.close_write();
+                const std::optional<std::string> port = port_pipe.receive(std::chrono::minutes(1));
+                if (!port) throw std::runtime_error("no store port from the parent within a minute");
+                auto group = lft::gloo_group({.port = static_cast<uint16_t>(std::stoi(*port)),
+                                              .rank = r,
+                                              .world_size = world,
+                                              .timeout = timeout});
                 return body(r, *group);
             } catch (const std::exception& e) {
                 std::ofstream(errors / std::to_string(r)) << e.what();
                 return 1;
             }
         }));
+    const auto store = lft::serve_store("127.0.0.1", 0);
+    // The parent keeps its read ends open while it writes: a rank already gone must not SIGPIPE it.
+    for (auto& p : ports) p->send(std::to_string(store->getPort()));
     Ranks out;
     for (int r = 0; r < world; ++r) {
         out.codes.push_back(children[static_cast<size_t>(r)]->wait(std::chrono::minutes(2)));

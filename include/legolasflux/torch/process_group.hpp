@@ -28,6 +28,10 @@ struct GlooGroupOptions {
 };
 
 // A TCPStore server on host:port (port 0: a free one, see getPort()); it lives as long as the result.
+// The server runs threads: a launcher that forks its ranks either forks them all before serving
+// the store (and passes the port down, as the tests do) or execs right after each fork (as
+// examples/sharded does); a child that runs on after forking a multithreaded parent can inherit a
+// lock some other thread held, and hang in its first allocation.
 c10::intrusive_ptr<c10d::TCPStore> serve_store(const std::string& host, uint16_t port,
                                                std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
