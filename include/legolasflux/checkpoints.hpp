@@ -26,7 +26,10 @@
 // the next open finds the file and adds it to the index. Opening the directory:
 //   - takes ".checkpoints.lock" (flock): one manager per run directory at a time, across processes;
 //     a second one gets an IoError saying so. The lock dies with its process, however it dies.
-//   - removes the temporary files of dead writers (collect_stale_temporaries: never a live one's);
+//   - removes the temporary files of dead writers (collect_stale_temporaries: never a live one's),
+//     and what sharded saves and deletions that died left (".step-….sharded.pending" and
+//     ".step-….sharded.deleting": a sharded save into a managed run directory goes through its
+//     manager, whose lock this one now holds);
 //   - reads the index, or rebuilds it from the step files when it is missing or damaged (notes()
 //     says so); a step file that cannot be read is reported in damaged() and notes(), never deleted
 //     and never counted as committed.
@@ -208,8 +211,11 @@ public:
     // several processes, "step-<10 digits>.sharded". Such a step is listed, indexed (schema
     // legolas-flux.shard-index@1, no metrics), kept and deleted like a step file; read() refuses it.
     // sharded_step_path is where a sharded save of `step` commits; once it has, record_sharded_step
-    // adds it (retention, then the index). The torch adapter's save_sharded does both on rank 0.
+    // adds it (retention, then the index). The torch adapter's save_sharded does both on rank 0,
+    // after check_new_step: InvalidArgument when `step` is already committed, queued or being
+    // written, or has a damaged file, so that a save that cannot be recorded commits nothing.
     std::filesystem::path sharded_step_path(int64_t step) const;
+    void check_new_step(int64_t step) const;
     void record_sharded_step(int64_t step);
 
     // Reads a committed step back (read_model_row: checksums verified by default).

@@ -196,6 +196,8 @@ public:
     // The index's row for `name`'s first chunk (element type, global shape); InvalidArgument when
     // the checkpoint has no such tensor.
     const ShardIndexV1& tensor(const std::string& name) const;
+    // Its element type, as an ElementType; InvalidArgument as above.
+    ElementType element_type(const std::string& name) const;
     // The indices into chunks() of `name`'s chunks that overlap `box`, found through the interval
     // index (not by testing every chunk).
     std::vector<size_t> overlapping(const std::string& name, const ChunkBox& box) const;

@@ -14,6 +14,7 @@
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/legolas/table_io.hpp"
 #include "legolasflux/sharded.hpp"
+#include "sharded_internal.hpp"
 
 namespace legolasflux::detail {
 
@@ -193,14 +194,10 @@ std::optional<CheckpointFileName> parse_checkpoint_file_name(std::string_view na
 }
 
 std::optional<CheckpointFileName> parse_sharded_step_name(std::string_view name) {
-    constexpr std::string_view suffix = ".sharded";
-    if (!name.starts_with(kStepPrefix) || !name.ends_with(suffix)) return std::nullopt;
-    const std::string_view digits = name.substr(kStepPrefix.size(), name.size() - kStepPrefix.size() - suffix.size());
-    if (digits.size() != static_cast<size_t>(kStepDigits) ||
-        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return std::nullopt;
+    const std::optional<int64_t> step = detail::sharded_step_of(name);
+    if (!step) return std::nullopt;
     CheckpointFileName out;
-    std::from_chars(digits.data(), digits.data() + digits.size(), out.step);
+    out.step = *step;
     out.schema_name = "sharded";
     return out;
 }

@@ -69,10 +69,17 @@ std::map<int64_t, std::vector<std::string>> retain(const std::vector<CheckpointI
 }
 
 void remove_step(const std::filesystem::path& path, std::error_code& ec) {
-    if (std::filesystem::is_directory(std::filesystem::symlink_status(path, ec)))
-        std::filesystem::remove_all(path, ec);
-    else
+    if (!std::filesystem::is_directory(std::filesystem::symlink_status(path, ec))) {
         std::filesystem::remove(path, ec);
+        return;
+    }
+    // A sharded step goes in one rename, so that it is never seen half deleted: what remove_all
+    // leaves of ".<name>.deleting" (an error, a crash) is no step, and the next open removes it.
+    const std::filesystem::path doomed = path.parent_path() / ("." + path.filename().string() + ".deleting");
+    std::filesystem::rename(path, doomed, ec);
+    if (ec) return;
+    std::error_code later;
+    std::filesystem::remove_all(doomed, later);
 }
 
 }  // namespace legolasflux::detail

@@ -20,6 +20,7 @@
 #include "common/parallel.hpp"
 #include "legolasflux/sharded.hpp"
 #include "legolasflux/temporaries.hpp"
+#include "sharded_internal.hpp"
 
 namespace legolasflux {
 
@@ -195,6 +196,19 @@ struct CheckpointManager::State {
         }
     }
 
+    // InvalidArgument when `step` is committed, queued or being written, or has a damaged file;
+    // `mutex` held.
+    void check_new_step(int64_t step) const {
+        const bool committed =
+            std::any_of(infos.begin(), infos.end(), [&](const CheckpointInfo& i) { return i.step == step; });
+        if (committed || in_flight.count(step))
+            throw InvalidArgument("step " + std::to_string(step) + " is already " +
+                                  (committed ? "committed in " : "being saved to ") + dir.string());
+        if (std::any_of(damaged.begin(), damaged.end(), [&](const DamagedCheckpoint& d) { return d.step == step; }))
+            throw InvalidArgument("step " + std::to_string(step) + " has a damaged file in " + dir.string() +
+                                  ": move it away first");
+    }
+
     // The first failed save whose error nobody has collected, which is then collected. Under `mutex`.
     std::exception_ptr take_uncollected() {
         std::exception_ptr first;
@@ -273,6 +287,8 @@ CheckpointManager::CheckpointManager(std::filesystem::path dir, CheckpointOption
     const CollectedTemporaries collected = collect_stale_temporaries(s.dir);
     for (const TemporaryFile& t : collected.removed)
         s.notes.push_back("removed " + t.path.filename().string() + ", the temporary file of a save that died");
+    for (const std::string& name : detail::remove_pending_sharded_steps(s.dir))
+        s.notes.push_back("removed " + name + ", what a sharded save or deletion that died left");
     bool rebuilt = false;
     s.infos = detail::reconcile(s.dir, s.damaged, rebuilt, s.notes);
     s.pinned.insert(s.options.pinned.begin(), s.options.pinned.end());
@@ -320,15 +336,7 @@ SaveHandle CheckpointManager::enqueue(int64_t step, const legolas::SchemaVersion
     check_metric(s.options, step, table);
     std::unique_lock lock(s.mutex);
     if (std::exception_ptr e = s.take_uncollected()) std::rethrow_exception(e);
-    const auto committed = [&] {
-        return std::any_of(s.infos.begin(), s.infos.end(), [&](const CheckpointInfo& i) { return i.step == step; });
-    };
-    if (committed() || s.in_flight.count(step))
-        throw InvalidArgument("step " + std::to_string(step) + " is already " +
-                              (committed() ? "committed in " : "being saved to ") + s.dir.string());
-    if (std::any_of(s.damaged.begin(), s.damaged.end(), [&](const DamagedCheckpoint& d) { return d.step == step; }))
-        throw InvalidArgument("step " + std::to_string(step) + " has a damaged file in " + s.dir.string() +
-                              ": move it away first");
+    s.check_new_step(step);
     s.changed.wait(lock, [&] { return static_cast<int>(s.in_flight.size()) < s.options.max_in_flight; });
     State::Job job;
     job.shared = std::make_shared<SaveHandle::Shared>();
@@ -459,6 +467,11 @@ ModelRow CheckpointManager::read(int64_t step, const ModelReadOptions& options) 
     return read_model_row(p, options);
 }
 
+void CheckpointManager::check_new_step(int64_t step) const {
+    const std::lock_guard lock(state_->mutex);
+    state_->check_new_step(step);
+}
+
 std::filesystem::path CheckpointManager::sharded_step_path(int64_t step) const {
     return state_->dir / sharded_step_name(step);
 }
@@ -467,10 +480,7 @@ void CheckpointManager::record_sharded_step(int64_t step) {
     State& s = *state_;
     {
         const std::lock_guard lock(s.mutex);
-        const bool committed =
-            std::any_of(s.infos.begin(), s.infos.end(), [&](const CheckpointInfo& i) { return i.step == step; });
-        if (committed || s.in_flight.count(step))
-            throw InvalidArgument("step " + std::to_string(step) + " is already a checkpoint of " + s.dir.string());
+        s.check_new_step(step);
     }
     if (!is_sharded_step(sharded_step_path(step)))
         throw InvalidArgument(sharded_step_path(step).string() + " is not a committed sharded step");

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "legolasflux/sharded.hpp"
@@ -45,7 +48,14 @@ private:
 // the tensor, the two chunks (with describe(i)) or the missing count.
 void check_tiling(const std::string& tensor, std::span<const int64_t> global_shape, const BoxIndex& chunks,
                   const std::function<std::string(size_t)>& describe);
-// Checks that `box` lies in `global_shape` (same rank, inside); InvalidArgument with `what` first.
+// The most elements a sharded tensor may have: their byte counts (8 bytes an element at most) and
+// every sum of chunk sizes then fit in int64_t.
+inline constexpr int64_t kMaxShardedElements = int64_t{1} << 60;
+// Checks that no dimension is negative and that the shape has at most kMaxShardedElements elements;
+// InvalidArgument with `what` first.
+void check_shape(const std::string& what, std::span<const int64_t> shape);
+// Checks `global_shape` (check_shape) and that `box` lies in it (same rank, inside); InvalidArgument
+// with `what` first.
 void check_box(const std::string& what, std::span<const int64_t> global_shape, const ChunkBox& box);
 
 // "[2, 0] + [3, 4]"
@@ -53,6 +63,16 @@ std::string describe_box(const ChunkBox& box);
 std::string describe_shape(std::span<const int64_t> shape);
 
 int64_t shape_element_count(std::span<const int64_t> shape) noexcept;
+
+// Removes what sharded saves and deletions that died left directly in `run_dir`: the pending
+// directories ".<step name>.pending" (pending_step_dir) and the deleted steps ".<step name>.deleting"
+// (retention renames a step so before removing it); never a symbolic link. Returns their names;
+// IoError when one cannot be removed.
+std::vector<std::string> remove_pending_sharded_steps(const std::filesystem::path& run_dir);
+
+// The step of a sharded step directory's name ("step-0000000042.sharded"; 10 digits at least, as
+// sharded_step_name spells it), or nothing for any other name.
+std::optional<int64_t> sharded_step_of(std::string_view name);
 
 // The element type of a Julia name ("Float32"); FormatError for another name.
 ElementType element_type_named(const std::string& name);

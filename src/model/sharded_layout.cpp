@@ -1,6 +1,7 @@
 // The geometry of sharded checkpoints: boxes, partitions, the interval index, tiling checks,
 // and copies between boxes (sharded.hpp, sharded_internal.hpp).
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "legolasflux/errors.hpp"
@@ -105,6 +106,20 @@ std::string sharded_step_name(int64_t step) {
     return "step-" + digits + ".sharded";
 }
 
+std::optional<int64_t> detail::sharded_step_of(std::string_view name) {
+    constexpr std::string_view prefix = "step-", suffix = ".sharded";
+    if (!name.starts_with(prefix) || !name.ends_with(suffix)) return std::nullopt;
+    const std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return std::nullopt;
+    int64_t step = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), step);
+    if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    // Only the canonical spelling (10 digits at least, no extra zeros) names a step.
+    if (sharded_step_name(step) != name) return std::nullopt;
+    return step;
+}
+
 std::string shard_file_name(int rank, int world_size) {
     check_world(rank, world_size);
     auto pad = [](int v) {
@@ -151,7 +166,17 @@ ChunkBox intersection(const ChunkBox& a, const ChunkBox& b) {
     return out;
 }
 
+void check_shape(const std::string& what, std::span<const int64_t> shape) {
+    int64_t n = 1;
+    for (const int64_t d : shape) {
+        if (d < 0) throw InvalidArgument(what + ": negative dimension in " + describe_shape(shape));
+        if (__builtin_mul_overflow(n, d, &n) || n > kMaxShardedElements)
+            throw InvalidArgument(what + ": the shape " + describe_shape(shape) + " has more than 2^60 elements");
+    }
+}
+
 void check_box(const std::string& what, std::span<const int64_t> global_shape, const ChunkBox& box) {
+    check_shape(what, global_shape);
     bool ok = box.offset.size() == global_shape.size() && box.shape.size() == global_shape.size();
     for (size_t d = 0; ok && d < global_shape.size(); ++d)
         ok = box.offset[d] >= 0 && box.shape[d] >= 0 && box.offset[d] <= global_shape[d] - box.shape[d];

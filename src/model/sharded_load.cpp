@@ -29,13 +29,8 @@ std::vector<int64_t> sharded_steps(const std::filesystem::path& run_dir) {
     std::vector<int64_t> steps;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(run_dir, ec)) {
-        const std::string name = entry.path().filename().string();
-        constexpr std::string_view prefix = "step-", suffix = ".sharded";
-        if (name.size() != prefix.size() + 10 + suffix.size() || !name.starts_with(prefix) || !name.ends_with(suffix))
-            continue;
-        const std::string digits = name.substr(prefix.size(), 10);
-        if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-        if (is_sharded_step(entry.path())) steps.push_back(std::stoll(digits));
+        const std::optional<int64_t> step = detail::sharded_step_of(entry.path().filename().string());
+        if (step && is_sharded_step(entry.path())) steps.push_back(*step);
     }
     std::sort(steps.begin(), steps.end());
     return steps;
@@ -126,6 +121,10 @@ const T& find_tensor(const std::vector<std::shared_ptr<const T>>& tensors, const
 
 const ShardIndexV1& ShardIndex::tensor(const std::string& name) const {
     return rows_[find_tensor(tensors_, name, dir_).rows.front()];
+}
+
+ElementType ShardIndex::element_type(const std::string& name) const {
+    return detail::element_type_named(tensor(name).element_type);  // checked when the index was read
 }
 
 std::vector<size_t> ShardIndex::overlapping(const std::string& name, const ChunkBox& box) const {

@@ -1,8 +1,11 @@
 // Saving a sharded checkpoint: plans, the save plan, shard files, the index, the commit
 // (sharded.hpp).
+#include <fcntl.h>
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
@@ -48,9 +51,7 @@ std::vector<uint8_t> shard_plan(const RankShards& shards) {
         if (t.name.empty()) throw InvalidArgument(where + ": a tensor has no name");
         if (!names.insert(t.name).second) throw InvalidArgument(what + " is given twice");
         detail::check_shardable(t.name, t.element_type);
-        for (const int64_t d : t.global_shape)
-            if (d < 0)
-                throw InvalidArgument(what + ": negative dimension in " + detail::describe_shape(t.global_shape));
+        detail::check_shape(what, t.global_shape);
         if (detail::shape_element_count(t.global_shape) == 0)
             throw InvalidArgument(what + " has no elements (shape " + detail::describe_shape(t.global_shape) +
                                   "): nothing to shard");
@@ -101,13 +102,17 @@ SavePlan make_save_plan(std::span<const std::vector<uint8_t>> plans) {
         if (a.element_type != first.element_type)
             throw InvalidArgument("a sharded checkpoint has one element type: tensor '" + first.tensor + "' is " +
                                   first.element_type + ", tensor '" + name + "' " + a.element_type);
-        for (const ShardIndexV1& b : rows)
+        for (const ShardIndexV1& b : rows) {
+            if (b.element_type != a.element_type)
+                throw InvalidArgument("tensor '" + name + "': rank " + std::to_string(a.rank) + " has it as " +
+                                      a.element_type + ", rank " + std::to_string(b.rank) + " as " + b.element_type);
             if (b.global_shape != a.global_shape || b.replicated != a.replicated)
                 throw InvalidArgument("tensor '" + name + "': rank " + std::to_string(a.rank) + " has it " +
                                       (a.replicated ? "replicated" : "sharded") + " with shape " +
                                       detail::describe_shape(a.global_shape) + ", rank " + std::to_string(b.rank) +
                                       " " + (b.replicated ? "replicated" : "sharded") + " with shape " +
                                       detail::describe_shape(b.global_shape));
+        }
         if (a.replicated) {
             // Written once, by one of its holders: spread over them by the name's hash, so that the
             // replicated tensors' bytes are shared out rather than all on the lowest rank.
@@ -228,10 +233,24 @@ void write_shard_index(const std::filesystem::path& dir, std::span<const std::ve
     legolas::write(dir / kShardIndexFile, rows, write);
 }
 
+namespace {
+
+// "run/step-…sharded/" and "step-…sharded" alike: the step directory without a trailing separator,
+// and the directory holding it ("." when the path names none).
+std::filesystem::path step_path(const std::filesystem::path& step_dir) {
+    std::filesystem::path p = step_dir.lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    return p;
+}
+std::filesystem::path run_dir_of(const std::filesystem::path& step_dir) {
+    const std::filesystem::path parent = step_path(step_dir).parent_path();
+    return parent.empty() ? std::filesystem::path(".") : parent;
+}
+
+}  // namespace
+
 std::filesystem::path pending_step_dir(const std::filesystem::path& step_dir) {
-    const std::filesystem::path name =
-        step_dir.filename().empty() ? step_dir.parent_path().filename() : step_dir.filename();
-    return step_dir.lexically_normal().parent_path() / ("." + name.string() + ".pending");
+    return run_dir_of(step_dir) / ("." + step_path(step_dir).filename().string() + ".pending");
 }
 
 void begin_sharded_step(const std::filesystem::path& step_dir) {
@@ -255,13 +274,43 @@ void commit_sharded_step(const std::filesystem::path& step_dir, bool durable) {
     if (durable)
         if (const int error = common::sync_directory(pending); error != 0)
             throw IoError(pending, std::string("cannot sync the directory: ") + std::strerror(error));
-    std::filesystem::rename(pending, step_dir, ec);
-    if (ec) throw IoError(step_dir, "cannot commit the step (rename of " + pending.string() + "): " + ec.message());
+    // RENAME_NOREPLACE: a directory of the same name made since the check above (even an empty one,
+    // which rename(2) would silently replace) stops the commit instead.
+    const std::filesystem::path target = step_path(step_dir);
+    int rc = ::renameat2(AT_FDCWD, pending.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE);
+    if (rc != 0 && errno == EINVAL) rc = ::rename(pending.c_str(), target.c_str());  // no NOREPLACE on this file system
+    if (rc != 0) {
+        const int error = errno;
+        if (error == EEXIST || error == ENOTEMPTY)
+            throw IoError(step_dir, "this step is already committed; a step is never overwritten");
+        throw IoError(step_dir, "cannot commit the step (rename of " + pending.string() + "): " + std::strerror(error));
+    }
     if (durable)
-        if (const int error = common::sync_directory(step_dir.lexically_normal().parent_path()); error != 0)
+        if (const int error = common::sync_directory(run_dir_of(step_dir)); error != 0)
             throw IoError(step_dir, std::string("the step was committed, but syncing its run directory failed, so the "
                                                 "commit may not survive a system crash: ") +
                                         std::strerror(error));
+}
+
+std::vector<std::string> detail::remove_pending_sharded_steps(const std::filesystem::path& run_dir) {
+    std::vector<std::string> removed;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(run_dir, ec)) {
+        const std::string name = entry.path().filename().string();
+        const auto leftover = [&](std::string_view suffix) {
+            return name.starts_with(".") && name.ends_with(suffix) &&
+                   sharded_step_of(std::string_view(name).substr(1, name.size() - 1 - suffix.size()));
+        };
+        if (!leftover(".pending") && !leftover(".deleting")) continue;
+        std::error_code kind;
+        if (!entry.is_directory(kind) || entry.is_symlink(kind)) continue;
+        std::filesystem::remove_all(entry.path(), kind);
+        if (kind) throw IoError(entry.path(), "cannot remove what a failed sharded save left: " + kind.message());
+        removed.push_back(name);
+    }
+    if (ec) throw IoError(run_dir, "cannot list the directory: " + ec.message());
+    std::sort(removed.begin(), removed.end());
+    return removed;
 }
 
 void abandon_sharded_step(const std::filesystem::path& step_dir) noexcept {

@@ -195,6 +195,12 @@ void save_sharded(CheckpointManager* run, const std::filesystem::path& run_dir, 
         refusal = "rank 0 passed no CheckpointManager: it passes the one it has open on " + run_dir.string();
     else if (run && std::filesystem::absolute(run->directory()) != std::filesystem::absolute(run_dir))
         refusal = "the CheckpointManager manages " + run->directory().string() + ", not " + run_dir.string();
+    else if (run)
+        try {
+            run->check_new_step(step);
+        } catch (const Error& e) {
+            refusal = e.what();
+        }
     save_step(
         run_dir / sharded_step_name(step), tensors, step, group, options, [&] { run->record_sharded_step(step); },
         refusal);
@@ -203,9 +209,13 @@ void save_sharded(CheckpointManager* run, const std::filesystem::path& run_dir, 
 void load_sharded(const std::filesystem::path& step_dir, std::span<const ShardedTensor> tensors,
                   c10d::ProcessGroup* group, const ShardedLoadOptions& options) {
     const auto load = [&] {
+        const ShardIndex index(step_dir);
         std::vector<WantedTensor> wanted;
         for (const ShardedTensor& t : tensors) {
-            WantedTensor w{t.name, ElementType::Float32, t.global_shape, {}};
+            // A rank whose part is empty (a flat split of few elements) has no chunk, so no tensor to
+            // take an element type from, and nothing to write: it takes the saved one.
+            WantedTensor w{
+                t.name, t.chunks.empty() ? index.element_type(t.name) : ElementType::Float32, t.global_shape, {}};
             for (const TensorChunk& c : t.chunks) {
                 if (!c.tensor.defined() || !c.tensor.device().is_cpu() || !c.tensor.is_contiguous())
                     throw InvalidArgument("tensor '" + t.name +
@@ -220,7 +230,7 @@ void load_sharded(const std::filesystem::path& step_dir, std::span<const Sharded
             }
             wanted.push_back(std::move(w));
         }
-        legolasflux::load_sharded(ShardIndex(step_dir), wanted, options);
+        legolasflux::load_sharded(index, wanted, options);
         return std::vector<uint8_t>{};
     };
     if (!group) {

@@ -442,3 +442,113 @@ TEST(Sharded, StepsOfACheckpointManagerRunDirectory) {
     ASSERT_EQ(listed.size(), 2u);
     EXPECT_EQ(listed[0].file, lf::sharded_step_name(3));
 }
+
+TEST(Sharded, RanksThatDisagreeOnAnElementTypeCommitNothing) {
+    const auto run = lftest::scratch_dir("sharded/types");
+    auto shards = all_shards(2);
+    // Rank 1 holds its rows of layers.0.weight as Float64 (values of the right size for it): the
+    // first rank's type is not the only one checked.
+    lf::ShardTensor& t = shards[1].tensors[0];
+    t.element_type = lf::ElementType::Float64;
+    t.chunks[0].values =
+        lf::arrow::Buffer::copy_of(std::vector<double>(static_cast<size_t>(t.chunks[0].box.element_count())));
+    try {
+        lf::save_sharded(run / lf::sharded_step_name(1), shards, 1);
+        FAIL();
+    } catch (const lf::InvalidArgument& e) {
+        EXPECT_NE(std::string(e.what()).find("rank 1 as Float64"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(std::filesystem::is_empty(run));
+}
+
+TEST(Sharded, ShapesWhoseElementCountsOverflowAreRefused) {
+    const auto run = lftest::scratch_dir("sharded/overflow");
+    // (2^62 + 1) × 4 elements wraps to 4 in 64 bits: one chunk of 4 would look like the whole.
+    const std::vector<int64_t> huge{(int64_t{1} << 62) + 1, 4};
+    lf::RankShards shards{0, 1, {}};
+    shards.tensors.push_back({"w", lf::ElementType::Float32, huge, {}, false});
+    shards.tensors[0].chunks.push_back({ChunkBox{{0, 0}, {1, 4}}, lf::arrow::Buffer::copy_of(std::vector<float>(4))});
+    try {
+        lf::save_sharded(run / lf::sharded_step_name(1), std::vector<lf::RankShards>{shards}, 1);
+        FAIL();
+    } catch (const lf::InvalidArgument& e) {
+        EXPECT_NE(std::string(e.what()).find("more than 2^60 elements"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(lf::detail::check_shape("t", std::vector<int64_t>{int64_t{1} << 31, int64_t{1} << 31, 4}),
+                 lf::InvalidArgument);
+    EXPECT_NO_THROW(lf::detail::check_shape("t", std::vector<int64_t>{int64_t{1} << 30, int64_t{1} << 30}));
+    EXPECT_TRUE(std::filesystem::is_empty(run));
+}
+
+TEST(Sharded, StepPathsWithATrailingSlashOrNoDirectory) {
+    const auto run = lftest::scratch_dir("sharded/paths");
+    const std::string name = lf::sharded_step_name(3);
+    EXPECT_EQ(lf::pending_step_dir(run / (name + "/")), run / ("." + name + ".pending"));
+    lf::save_sharded((run / name).string() + "/", all_shards(2), 3, {.durable = true});
+    load_and_check(lf::ShardIndex(run / name), 0, 1);
+    // A bare name is a step directory of the working directory.
+    const auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(run);
+    const std::string name4 = lf::sharded_step_name(4);
+    EXPECT_EQ(lf::pending_step_dir(name4), std::filesystem::path(".") / ("." + name4 + ".pending"));
+    EXPECT_NO_THROW(lf::save_sharded(name4, all_shards(1), 4, {.durable = true}));
+    std::filesystem::current_path(cwd);
+    EXPECT_EQ(lf::sharded_steps(run), (std::vector<int64_t>{3, 4}));
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(run)) names.insert(e.path().filename().string());
+    EXPECT_EQ(names, (std::set<std::string>{name, name4}));
+}
+
+TEST(Sharded, StepsOfElevenDigitsAreSteps) {
+    const auto run = lftest::scratch_dir("sharded/big_steps");
+    const int64_t step = 12'345'678'901;
+    EXPECT_EQ(lf::sharded_step_name(step), "step-12345678901.sharded");
+    EXPECT_EQ(lf::detail::sharded_step_of("step-12345678901.sharded"), step);
+    EXPECT_EQ(lf::detail::sharded_step_of("step-0000000042.sharded"), 42);
+    EXPECT_FALSE(lf::detail::sharded_step_of("step-042.sharded"));
+    EXPECT_FALSE(lf::detail::sharded_step_of("step-012345678901.sharded"));  // not the canonical spelling
+    EXPECT_FALSE(lf::detail::sharded_step_of("step-99999999999999999999.sharded"));
+    lf::CheckpointManager manager(run);
+    lf::save_sharded(manager.sharded_step_path(step), all_shards(2), step, {.durable = false});
+    manager.record_sharded_step(step);
+    EXPECT_EQ(manager.steps(), std::vector<int64_t>{step});
+    EXPECT_EQ(lf::sharded_steps(run), std::vector<int64_t>{step});
+}
+
+TEST(Sharded, AManagerRefusesTakenStepsAndClearsWhatDeadSavesLeft) {
+    const auto run = lftest::scratch_dir("sharded/leftovers");
+    lf::CheckpointOptions options;
+    options.max_to_keep = 1;
+    {
+        lf::CheckpointManager manager(run, options);
+        lf::ModelV1 row;
+        row.weights = lf::Weights({lf::FlatArray::from_values<float>({2}, {1, 2})});
+        manager.save(1, row);
+        manager.wait();
+        EXPECT_THROW(manager.check_new_step(1), lf::InvalidArgument);
+        EXPECT_NO_THROW(manager.check_new_step(2));
+        // Retention deletes a sharded step by renaming it first: nothing is left of it.
+        lf::save_sharded(manager.sharded_step_path(2), all_shards(2), 2, {.durable = false});
+        manager.record_sharded_step(2);
+        manager.save(3, row);
+        manager.wait();
+        EXPECT_EQ(manager.steps(), std::vector<int64_t>{3});
+    }
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(run))
+        if (e.path().filename().string().find("sharded") != std::string::npos)
+            names.insert(e.path().filename().string());
+    EXPECT_TRUE(names.empty()) << ::testing::PrintToString(names);
+    // What a killed rank 0 (a pending directory) and a killed deletion left is removed on opening,
+    // with a note; other hidden directories are not touched.
+    std::filesystem::create_directories(lf::pending_step_dir(run / lf::sharded_step_name(4)) / "x");
+    std::filesystem::create_directories(run / ("." + lf::sharded_step_name(2) + ".deleting") / "y");
+    std::filesystem::create_directories(run / ".step-7.sharded.pending");
+    lf::CheckpointManager manager(run, options);
+    EXPECT_FALSE(std::filesystem::exists(lf::pending_step_dir(run / lf::sharded_step_name(4))));
+    EXPECT_FALSE(std::filesystem::exists(run / ("." + lf::sharded_step_name(2) + ".deleting")));
+    EXPECT_TRUE(std::filesystem::exists(run / ".step-7.sharded.pending"));
+    int notes = 0;
+    for (const std::string& note : manager.notes()) notes += note.find("sharded save or deletion") != std::string::npos;
+    EXPECT_EQ(notes, 2) << ::testing::PrintToString(manager.notes());
+}

@@ -301,15 +301,44 @@ TEST(ShardedTorch, StepsOfARunDirectoryWithRetentionOnRankZero) {
         if (rank == 0 && manager->steps() != std::vector<int64_t>{2, 3}) return 2;
         // Rank 0 without its manager: every rank fails, before anything is written.
         auto tensors = partition(rank, 2, true);
-        try {
-            lft::save_sharded(nullptr, run, tensors, 4, group);
-        } catch (const lf::Error&) {
-            return 0;
+        const auto refused = [&](lf::CheckpointManager* m, int64_t step) {
+            try {
+                lft::save_sharded(m, run, tensors, step, group);
+            } catch (const lf::Error&) {
+                return true;
+            }
+            return false;
+        };
+        if (!refused(nullptr, 4)) return 3;
+        // A step the manager already has as a file: refused on every rank before anything is written
+        // (not committed, then found to be a second file of the step).
+        if (rank == 0) {
+            lf::ModelV1 row;
+            row.weights = lf::Weights({lf::FlatArray::from_values<float>({2}, {1, 2})});
+            manager->save(5, row);
         }
-        return 3;
+        if (!refused(manager.get(), 5)) return 4;
+        return 0;
     });
     for (int r = 0; r < 2; ++r)
         EXPECT_EQ(ranks.codes[static_cast<size_t>(r)], 0) << ranks.errors[static_cast<size_t>(r)];
-    EXPECT_EQ(lf::sharded_steps(run), (std::vector<int64_t>{2, 3}));
+    EXPECT_EQ(lf::sharded_steps(run), (std::vector<int64_t>{3}));  // step 5's file made retention drop 2
+    EXPECT_FALSE(fs::exists(run / lf::sharded_step_name(5)));
+    EXPECT_EQ(lf::CheckpointManager(run).steps(), (std::vector<int64_t>{3, 5}));
     load_and_check(run, 3, 3);
+}
+
+TEST(ShardedTorch, ARankWithAnEmptyFlatPartLoadsWhateverTheElementType) {
+    const fs::path dir = lftest::scratch_dir("sharded_torch/empty_part") / lf::sharded_step_name(1);
+    const std::vector<lft::ShardedTensor> saved{lft::replicated("h", at::arange(3, at::kHalf))};
+    lf::save_sharded(dir, std::vector<lf::RankShards>{lft::rank_shards(saved, 0, 1)}, 1, {.durable = false});
+    // Rank 3 of 4 holds none of 3 elements: no chunk, so no tensor to say Float16; nothing to write.
+    std::vector<lft::ShardedTensor> empty{lft::flat_sharded("h", at::empty({0}, at::kHalf), {3}, 3, 4)};
+    ASSERT_TRUE(empty[0].chunks.empty());
+    EXPECT_NO_THROW(lft::load_sharded(dir, empty));
+    std::vector<lft::ShardedTensor> second{lft::flat_sharded("h", at::zeros({1}, at::kHalf), {3}, 1, 4)};
+    lft::load_sharded(dir, second);
+    EXPECT_EQ(second[0].chunks[0].tensor.item<float>(), 1.0f);
+    std::vector<lft::ShardedTensor> wrong{lft::flat_sharded("h", at::zeros({1}, at::kFloat), {3}, 1, 4)};
+    EXPECT_THROW(lft::load_sharded(dir, wrong), lf::ShapeError);
 }
