@@ -97,7 +97,10 @@ SavePlan make_save_plan(std::span<const std::vector<uint8_t>> plans) {
         }
     if (by_tensor.empty()) throw InvalidArgument("a sharded save needs at least one tensor with elements");
     const ShardIndexV1& first = by_tensor.begin()->second.front();
-    for (auto& [name, rows] : by_tensor) {
+    for (auto& entry : by_tensor) {
+        // Named references, not a structured binding: clang 14 cannot capture bindings in lambdas.
+        const std::string& name = entry.first;
+        std::vector<ShardIndexV1>& rows = entry.second;
         const ShardIndexV1& a = rows.front();
         if (a.element_type != first.element_type)
             throw InvalidArgument("a sharded checkpoint has one element type: tensor '" + first.tensor + "' is " +
