@@ -97,9 +97,7 @@ void save_write(const std::byte* data, int64_t size, const std::filesystem::path
 void load_ours(::torch::nn::Module& module, const std::filesystem::path& path, bool verify_checksums) {
     ModelReadOptions options;
     options.verify_checksums = verify_checksums;
-    const ModelRow row = read_model_row(path, options);
-    if (!row.weights) throw InvalidArgument("bench: " + path.string() + " holds no weights");
-    lft::load_weights(module, *row.weights);
+    lft::load_weights(module, path, {}, options);
 }
 
 void load_torch(::torch::nn::Sequential& module, const std::filesystem::path& path) {

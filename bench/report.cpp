@@ -35,14 +35,14 @@ constexpr Row kRows[] = {
     {"save+fsync", "write() + fsync [limit]", "save_fsync.write", nullptr},
     {"save lz4", "write_model_row, lz4", "save_lz4", "save.write"},
     {"save zstd", "write_model_row, zstd", "save_zstd", "save.write"},
-    {"load", "read_model_row + load_weights", "load", "load.read_memcpy"},
+    {"load", "load_weights(module, path)", "load", "load.read_memcpy"},
     {"load", "same, checksums not verified", "load_noverify", "load.read_memcpy"},
     {"load", "torch::load", "load.torch", "load.read_memcpy"},
     {"load", "read() + memcpy [limit]", "load.read_memcpy", nullptr},
     {"load", "read() to fresh buffer + memcpy [ref]", "load.read_fresh_memcpy", "load.read_memcpy"},
     {"load", "pread() into the tensors [ref]", "load.pread", "load.read_memcpy"},
-    {"load lz4", "read_model_row + load_weights", "load_lz4", "load.read_memcpy"},
-    {"load zstd", "read_model_row + load_weights", "load_zstd", "load.read_memcpy"},
+    {"load lz4", "load_weights(module, path)", "load_lz4", "load.read_memcpy"},
+    {"load zstd", "load_weights(module, path)", "load_zstd", "load.read_memcpy"},
 };
 
 struct PeakRow {
@@ -52,7 +52,7 @@ struct PeakRow {
 constexpr PeakRow kPeakRows[] = {
     {"save: write_model_row(fetch_weights)", "save"},
     {"save: torch::save", "save.torch"},
-    {"load: read_model_row + load_weights", "load"},
+    {"load: load_weights(module, path)", "load"},
     {"load: torch::load", "load.torch"},
 };
 

@@ -227,16 +227,14 @@ uint32_t get_le32(const uint8_t* p) {
     return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
 
-// A large LZ4 frame of independent blocks — as lz4_compress_parallel writes — decoded by several
-// threads, each block straight into its place. Only frames whose every block but the last holds
-// the maximum block size can be placed before they are decoded: anything else (linked blocks, block
-// checksums, a dictionary, short blocks, damage of any kind) returns nullopt, and the streaming
-// decoder reads the frame and says what is wrong with it. LZ4_decompress_safe never reads or
-// writes outside the bounds it is given.
-}  // namespace
-
-std::optional<Buffer> lz4_decompress_independent(std::span<const uint8_t> frame, int64_t expected, unsigned threads) {
-    if (threads <= 1 || static_cast<size_t>(expected) < kParallelMinimum || frame.size() < 7) return std::nullopt;
+// The blocks of an LZ4 frame of independent blocks — as lz4_compress_parallel writes — whose every
+// block but the last holds the maximum block size, so that each block's place is known before it is
+// decoded. Anything else (linked blocks, block checksums, a dictionary, short blocks, damage of any
+// kind) gives nullopt, and the streaming decoder reads the frame and says what is wrong with it.
+// `checksum_at` receives where the content checksum lies, or 0 when the frame has none.
+std::optional<std::vector<FramePart>> lz4_parts(std::span<const uint8_t> frame, int64_t expected, size_t& checksum_at) {
+    checksum_at = 0;
+    if (expected <= 0 || frame.size() < 7) return std::nullopt;
     const auto total = static_cast<size_t>(expected);
     const uint8_t* f = frame.data();
     const uint8_t flg = f[4], bd = f[5];
@@ -255,11 +253,7 @@ std::optional<Buffer> lz4_decompress_independent(std::span<const uint8_t> frame,
     }
     if (f[4 + descriptor] != static_cast<uint8_t>((XXH32(f + 4, descriptor, 0) >> 8) & 0xFF)) return std::nullopt;
 
-    struct Block {
-        size_t at, size;
-        bool stored;
-    };
-    std::vector<Block> blocks;
+    std::vector<FramePart> parts;
     size_t at = 4 + descriptor + 1;
     for (;;) {
         if (frame.size() - at < 4) return std::nullopt;
@@ -270,35 +264,133 @@ std::optional<Buffer> lz4_decompress_independent(std::span<const uint8_t> frame,
         const bool stored = (word & 0x80000000u) != 0;
         // Every block must have output left to fill (a frame cannot claim more than its blocks can
         // hold), and be large enough for it: stored as is exactly, compressed at most 255 to 1.
-        const size_t done = blocks.size() * block_max;
+        const size_t done = parts.size() * block_max;
         if (done >= total || size > block_max || size > frame.size() - at) return std::nullopt;
         const size_t want = std::min(block_max, total - done);
         if (stored ? size != want : size * 255 + 16 < want) return std::nullopt;
-        blocks.push_back({at, size, stored});
+        parts.push_back({static_cast<int64_t>(at), static_cast<int64_t>(size), static_cast<int64_t>(done),
+                         static_cast<int64_t>(want), stored});
         at += size;
     }
     if (frame.size() - at != (has_checksum ? 4u : 0u)) return std::nullopt;
-    if (blocks.size() * block_max < total) return std::nullopt;
+    if (parts.size() * block_max < total) return std::nullopt;
+    if (has_checksum) checksum_at = at;
+    return parts;
+}
 
+// The frames of a Zstandard buffer: where each lies and how many bytes it declares it holds
+// (ZSTD_CONTENTSIZE_UNKNOWN when it does not say). A FormatError for bytes that are no frame.
+struct ZstdFrame {
+    size_t at, size;
+    unsigned long long content;
+};
+
+std::vector<ZstdFrame> zstd_frames(std::span<const uint8_t> data) {
+    std::vector<ZstdFrame> frames;
+    for (size_t at = 0; at < data.size();) {
+        const size_t size = ZSTD_findFrameCompressedSize(data.data() + at, data.size() - at);
+        if (ZSTD_isError(size)) {
+            if (frames.empty()) throw FormatError(std::string("corrupt ZSTD frame: ") + ZSTD_getErrorName(size));
+            throw FormatError(std::to_string(data.size() - at) + " stray bytes after ZSTD frame " +
+                              std::to_string(frames.size()) + " (" + ZSTD_getErrorName(size) + ")");
+        }
+        const unsigned long long content = ZSTD_getFrameContentSize(data.data() + at, size);
+        if (content == ZSTD_CONTENTSIZE_ERROR) throw FormatError("corrupt ZSTD frame header");
+        frames.push_back({at, size, content});
+        at += size;
+    }
+    if (frames.empty()) throw FormatError("empty ZSTD buffer");
+    return frames;
+}
+
+// Frames that all declare their sizes, which add up to `expected`, as parts.
+std::optional<std::vector<FramePart>> zstd_parts(const std::vector<ZstdFrame>& frames, int64_t expected) {
+    std::vector<FramePart> parts;
+    size_t total = 0;
+    for (const ZstdFrame& f : frames) {
+        if (f.content == ZSTD_CONTENTSIZE_UNKNOWN || f.content > static_cast<uint64_t>(expected) - total)
+            return std::nullopt;
+        parts.push_back({static_cast<int64_t>(f.at), static_cast<int64_t>(f.size), static_cast<int64_t>(total),
+                         static_cast<int64_t>(f.content), false});
+        total += static_cast<size_t>(f.content);
+    }
+    if (total != static_cast<size_t>(expected)) return std::nullopt;
+    return parts;
+}
+
+// `parts` of `frame` decoded by `threads` threads into one fresh buffer of `expected` bytes;
+// nullopt when one of them does not decode to its size.
+std::optional<Buffer> decode_parts(Compression codec, std::span<const uint8_t> frame,
+                                   const std::vector<FramePart>& parts, int64_t expected, unsigned threads) {
     Buffer out = aligned_uninitialized(expected);  // every byte is written before it is returned
     std::atomic<bool> placed{true};
-    parallel_for(blocks.size(), threads, [&](size_t b) {
-        const Block& k = blocks[b];
-        const size_t want = std::min(block_max, total - b * block_max);
-        uint8_t* dst = out.mutable_data() + b * block_max;
-        if (k.stored) {
-            if (k.size != want)
-                placed = false;
-            else
-                std::memcpy(dst, f + k.at, want);
-        } else {
-            const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(f + k.at), reinterpret_cast<char*>(dst),
-                                              static_cast<int>(k.size), static_cast<int>(want));
-            if (n < 0 || static_cast<size_t>(n) != want) placed = false;
-        }
+    parallel_for(parts.size(), threads, [&](size_t i) {
+        if (!decode_one_part(codec, frame, parts[i], out.mutable_data() + parts[i].out_offset)) placed = false;
     });
     if (!placed) return std::nullopt;
-    if (has_checksum && get_le32(f + at) != XXH32(out.data(), total, 0)) return std::nullopt;
+    return out;
+}
+
+}  // namespace
+
+bool decode_one_part(Compression codec, std::span<const uint8_t> frame, const FramePart& part, uint8_t* out) {
+    if (part.in_offset < 0 || part.in_size < 0 || part.out_size < 0 ||
+        static_cast<uint64_t>(part.in_offset) + static_cast<uint64_t>(part.in_size) > frame.size())
+        return false;
+    const uint8_t* in = frame.data() + part.in_offset;
+    const auto want = static_cast<size_t>(part.out_size);
+    switch (codec) {
+        case Compression::Lz4Frame: {
+            if (part.stored) {
+                if (static_cast<size_t>(part.in_size) != want) return false;
+                std::memcpy(out, in, want);
+                return true;
+            }
+            if (part.in_size > INT32_MAX || part.out_size > INT32_MAX) return false;
+            const int n = LZ4_decompress_safe(reinterpret_cast<const char*>(in), reinterpret_cast<char*>(out),
+                                              static_cast<int>(part.in_size), static_cast<int>(want));
+            return n >= 0 && static_cast<size_t>(n) == want;
+        }
+        case Compression::Zstd: {
+            // One context per thread: creating one per frame would redo its tables' allocation.
+            thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(nullptr, &ZSTD_freeDCtx);
+            if (!ctx) ctx.reset(ZSTD_createDCtx());
+            if (!ctx) throw std::bad_alloc();
+            const size_t n = ZSTD_decompressDCtx(ctx.get(), out, want, in, static_cast<size_t>(part.in_size));
+            return !ZSTD_isError(n) && n == want;
+        }
+        case Compression::None: break;
+    }
+    return false;
+}
+
+std::optional<std::vector<FramePart>> frame_parts(Compression codec, std::span<const uint8_t> frame, int64_t expected) {
+    switch (codec) {
+        case Compression::Lz4Frame: {
+            size_t checksum_at = 0;
+            auto parts = lz4_parts(frame, expected, checksum_at);
+            // A content checksum covers the whole output: no part can be checked on its own.
+            if (checksum_at != 0) return std::nullopt;
+            return parts;
+        }
+        case Compression::Zstd: try { return zstd_parts(zstd_frames(frame), expected);
+            } catch (const FormatError&) {
+                return std::nullopt;
+            }
+        case Compression::None: break;
+    }
+    return std::nullopt;
+}
+
+std::optional<Buffer> lz4_decompress_independent(std::span<const uint8_t> frame, int64_t expected, unsigned threads) {
+    if (threads <= 1 || static_cast<size_t>(expected) < kParallelMinimum) return std::nullopt;
+    size_t checksum_at = 0;
+    const auto parts = lz4_parts(frame, expected, checksum_at);
+    if (!parts) return std::nullopt;
+    auto out = decode_parts(Compression::Lz4Frame, frame, *parts, expected, threads);
+    if (out && checksum_at != 0 &&
+        get_le32(frame.data() + checksum_at) != XXH32(out->data(), static_cast<size_t>(expected), 0))
+        return std::nullopt;
     return out;
 }
 
@@ -348,62 +440,6 @@ Buffer lz4_decompress(std::span<const uint8_t> frame, int64_t expected) {
     return out;
 }
 
-// The frames of a Zstandard buffer: where each lies and how many bytes it declares it holds
-// (ZSTD_CONTENTSIZE_UNKNOWN when it does not say). A FormatError for bytes that are no frame.
-struct ZstdFrame {
-    size_t at, size;
-    unsigned long long content;
-};
-
-std::vector<ZstdFrame> zstd_frames(std::span<const uint8_t> data) {
-    std::vector<ZstdFrame> frames;
-    for (size_t at = 0; at < data.size();) {
-        const size_t size = ZSTD_findFrameCompressedSize(data.data() + at, data.size() - at);
-        if (ZSTD_isError(size)) {
-            if (frames.empty()) throw FormatError(std::string("corrupt ZSTD frame: ") + ZSTD_getErrorName(size));
-            throw FormatError(std::to_string(data.size() - at) + " stray bytes after ZSTD frame " +
-                              std::to_string(frames.size()) + " (" + ZSTD_getErrorName(size) + ")");
-        }
-        const unsigned long long content = ZSTD_getFrameContentSize(data.data() + at, size);
-        if (content == ZSTD_CONTENTSIZE_ERROR) throw FormatError("corrupt ZSTD frame header");
-        frames.push_back({at, size, content});
-        at += size;
-    }
-    if (frames.empty()) throw FormatError("empty ZSTD buffer");
-    return frames;
-}
-
-// Frames that all declare their sizes, which add up to `expected` (8 MiB at least), decoded by
-// several threads, each frame straight into its place. nullopt when that cannot be done or a frame
-// does not decode to what it declares: the sequential decoder then says what is wrong.
-std::optional<Buffer> zstd_decompress_frames(std::span<const uint8_t> data, const std::vector<ZstdFrame>& frames,
-                                             int64_t expected, unsigned threads) {
-    if (threads <= 1 || frames.size() < 2 || static_cast<size_t>(expected) < kParallelMinimum) return std::nullopt;
-    std::vector<size_t> places;
-    size_t total = 0;
-    for (const ZstdFrame& f : frames) {
-        if (f.content == ZSTD_CONTENTSIZE_UNKNOWN || f.content > static_cast<uint64_t>(expected) - total)
-            return std::nullopt;
-        places.push_back(total);
-        total += static_cast<size_t>(f.content);
-    }
-    if (total != static_cast<size_t>(expected)) return std::nullopt;
-    Buffer out = aligned_uninitialized(expected);  // every byte is written before it is returned
-    std::atomic<bool> placed{true};
-    parallel_for(frames.size(), threads, [&](size_t i) {
-        thread_local std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(nullptr, &ZSTD_freeDCtx);
-        if (!ctx) ctx.reset(ZSTD_createDCtx());
-        if (!ctx) throw std::bad_alloc();
-        const ZstdFrame& f = frames[i];
-        const auto want = static_cast<size_t>(f.content);
-        const size_t n =
-            ZSTD_decompressDCtx(ctx.get(), out.mutable_data() + places[i], want, data.data() + f.at, f.size);
-        if (ZSTD_isError(n) || n != want) placed = false;
-    });
-    if (!placed) return std::nullopt;
-    return out;
-}
-
 Buffer zstd_decompress(std::span<const uint8_t> data, int64_t expected, unsigned threads) {
     const std::vector<ZstdFrame> frames = zstd_frames(data);
     unsigned long long declared = 0;
@@ -423,7 +459,9 @@ Buffer zstd_decompress(std::span<const uint8_t> data, int64_t expected, unsigned
         static_cast<uint64_t>(expected) > static_cast<uint64_t>(data.size()) * 32768 + (uint64_t{1} << 17))
         throw FormatError(size_lie(expected) + " (more than a ZSTD frame of " + std::to_string(data.size()) +
                           " bytes can hold)");
-    if (auto out = zstd_decompress_frames(data, frames, expected, threads)) return std::move(*out);
+    if (threads > 1 && frames.size() > 1 && static_cast<size_t>(expected) >= kParallelMinimum)
+        if (const auto parts = zstd_parts(frames, expected))
+            if (auto out = decode_parts(Compression::Zstd, data, *parts, expected, threads)) return std::move(*out);
     Buffer out = aligned_uninitialized(expected);
     // ZSTD_decompress reads every frame in turn, each after the previous one's output.
     const size_t n = ZSTD_decompress(out.mutable_data(), static_cast<size_t>(expected), data.data(), data.size());
@@ -474,3 +512,21 @@ Buffer decompress(Compression codec, std::span<const uint8_t> frame, int64_t exp
 }
 
 }  // namespace legolasflux::arrow::detail
+
+namespace legolasflux::arrow {
+
+Buffer decompress(Compression codec, std::span<const uint8_t> frame, int64_t expected, int threads) {
+    if (expected < 0) throw InvalidArgument("decompress: negative expected size " + std::to_string(expected));
+    return detail::decompress(codec, frame, expected, threads);
+}
+
+std::optional<std::vector<FramePart>> independent_parts(Compression codec, std::span<const uint8_t> frame,
+                                                        int64_t expected) {
+    return detail::frame_parts(codec, frame, expected);
+}
+
+bool decode_part(Compression codec, std::span<const uint8_t> frame, const FramePart& part, uint8_t* out) {
+    return detail::decode_one_part(codec, frame, part, out);
+}
+
+}  // namespace legolasflux::arrow

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "legolasflux/arrow/buffer.hpp"
+#include "legolasflux/arrow/decompress.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 
 namespace legolasflux::arrow::detail {
@@ -35,6 +36,11 @@ Buffer decompress(Compression codec, std::span<const uint8_t> frame, int64_t exp
 // reads or refuses; nothing is allocated before the frame's structure has been checked against
 // `expected`.
 std::optional<Buffer> lz4_decompress_independent(std::span<const uint8_t> frame, int64_t expected, unsigned threads);
+
+// The parts of a buffer of independently decodable pieces (arrow::independent_parts), and one
+// part decoded (arrow::decode_part).
+std::optional<std::vector<FramePart>> frame_parts(Compression codec, std::span<const uint8_t> frame, int64_t expected);
+bool decode_one_part(Compression codec, std::span<const uint8_t> frame, const FramePart& part, uint8_t* out);
 
 const char* codec_name(Compression codec) noexcept;
 

@@ -1,6 +1,9 @@
 #include "ipc_read_batch.hpp"
 
+#include <sys/mman.h>
+
 #include <cstring>
+#include <optional>
 
 #include "compression.hpp"
 #include "ipc_metadata.hpp"
@@ -13,21 +16,36 @@ namespace {
 
 std::string in_field(const std::string& path) { return path.empty() ? std::string() : " of field " + path; }
 
+// `size` bytes of address space, reserved without access: a deferred buffer's stand-in. Reading it
+// faults (SIGSEGV) instead of giving numbers that were never decoded; it costs no memory.
+Buffer reserved_placeholder(int64_t size) {
+    const auto length = static_cast<size_t>(size);
+    void* memory = ::mmap(nullptr, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory == MAP_FAILED) throw std::bad_alloc();
+    std::shared_ptr<const void> owner(memory, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
+    return Buffer(std::move(owner), static_cast<const uint8_t*>(memory), size);
+}
+
 class Loader {
 public:
-    Loader(const fbs::RecordBatch& batch, const RawMessage& message, const IpcLimits& limits,
-           const DictionaryMap& dictionaries)
-        : batch_(batch), message_(message), limits_(limits), dictionaries_(dictionaries) {
+    Loader(const fbs::RecordBatch& batch, const RawMessage& message, const ReadOptions& options,
+           const DictionaryMap& dictionaries, std::vector<DeferredBuffer>* deferred)
+        : batch_(batch),
+          message_(message),
+          options_(options),
+          limits_(options.limits),
+          dictionaries_(dictionaries),
+          deferred_(options.defer ? deferred : nullptr) {
         if (batch.length() < 0) throw FormatError("negative record batch length " + std::to_string(batch.length()));
         num_nodes_ = batch.nodes() ? static_cast<int64_t>(batch.nodes()->size()) : 0;
         num_buffers_ = batch.buffers() ? static_cast<int64_t>(batch.buffers()->size()) : 0;
         num_variadic_ = batch.variadicBufferCounts() ? static_cast<int64_t>(batch.variadicBufferCounts()->size()) : 0;
-        if (num_nodes_ > limits.max_fields)
+        if (num_nodes_ > limits_.max_fields)
             throw FormatError(std::to_string(num_nodes_) + " field nodes exceed the limit of " +
-                              std::to_string(limits.max_fields));
-        if (num_buffers_ > limits.max_buffers)
+                              std::to_string(limits_.max_fields));
+        if (num_buffers_ > limits_.max_buffers)
             throw FormatError(std::to_string(num_buffers_) + " buffers exceed the limit of " +
-                              std::to_string(limits.max_buffers));
+                              std::to_string(limits_.max_buffers));
         if (const fbs::BodyCompression* c = batch.compression()) {
             const int codec = static_cast<int>(c->codec());
             if (codec == static_cast<int>(fbs::CompressionType::LZ4_FRAME))
@@ -62,8 +80,10 @@ public:
 private:
     const fbs::RecordBatch& batch_;
     const RawMessage& message_;
+    const ReadOptions& options_;
     const IpcLimits& limits_;
     const DictionaryMap& dictionaries_;
+    std::vector<DeferredBuffer>* deferred_;
     Compression codec_ = Compression::None;
     int64_t num_nodes_ = 0, num_buffers_ = 0, num_variadic_ = 0;
     int64_t node_ = 0, buffer_ = 0, variadic_ = 0;
@@ -81,7 +101,7 @@ private:
     }
 
     // The next buffer of the body: bounds-checked, decompressed, aligned to `align` bytes.
-    Buffer next_buffer(const std::string& path, const char* name, int align) {
+    Buffer next_buffer(const std::string& path, const char* name, int align, bool deferrable = false) {
         if (buffer_ >= num_buffers_)
             throw FormatError("too few buffers: no " + std::string(name) + " buffer" + in_field(path));
         const fbs::Buffer b = load_element(batch_.buffers(), static_cast<flatbuffers::uoffset_t>(buffer_));
@@ -93,24 +113,49 @@ private:
                               std::to_string(b.length()) + " lies outside the message body of " + std::to_string(body) +
                               " bytes");
         Buffer data = message_.body.slice(b.offset(), b.length());
-        if (codec_ != Compression::None && !data.empty()) data = decompress_buffer(data, which);
+        if (codec_ != Compression::None && !data.empty()) {
+            if (deferrable && deferred_ && options_.defer(path))
+                if (auto placeholder = defer_buffer(data, which, path)) return std::move(*placeholder);
+            data = decompress_buffer(data, which);
+        }
         if (align > 1 && reinterpret_cast<uintptr_t>(data.data()) % static_cast<uintptr_t>(align) != 0)
             data = Buffer::copy_of(data.data(), data.size());
         return data;
     }
 
-    Buffer decompress_buffer(const Buffer& data, const std::string& which) {
+    // The uncompressed length a compressed buffer claims (-1: stored uncompressed), checked.
+    int64_t claimed_length(const Buffer& data, const std::string& which) const {
         if (data.size() < 8) throw FormatError(which + " is compressed but shorter than its 8-byte length prefix");
         int64_t length;
         std::memcpy(&length, data.data(), 8);
-        const Buffer rest = data.slice(8, data.size() - 8);
-        if (length == -1) return rest;
+        if (length == -1) return length;
         if (length < 0) throw FormatError(which + " claims a negative uncompressed length " + std::to_string(length));
         if (length > limits_.max_decompressed_buffer)
             throw FormatError(which + " claims " + std::to_string(length) + " uncompressed bytes, over the limit of " +
                               std::to_string(limits_.max_decompressed_buffer));
+        return length;
+    }
+
+    // A placeholder for a buffer left compressed (ReadOptions::defer), or nullopt when it is
+    // decoded now (small, or stored uncompressed).
+    std::optional<Buffer> defer_buffer(const Buffer& data, const std::string& which, const std::string& path) {
+        const int64_t length = claimed_length(data, which);
+        if (length < options_.defer_from || length <= 0) return std::nullopt;
+        DeferredBuffer d;
+        d.path = path;
+        d.codec = codec_;
+        d.frame = data.slice(8, data.size() - 8);
+        d.placeholder = reserved_placeholder(length);
+        deferred_->push_back(d);
+        return d.placeholder;
+    }
+
+    Buffer decompress_buffer(const Buffer& data, const std::string& which) {
+        const int64_t length = claimed_length(data, which);
+        const Buffer rest = data.slice(8, data.size() - 8);
+        if (length == -1) return rest;
         try {
-            return decompress(codec_, rest.span(), length);
+            return detail::decompress(codec_, rest.span(), length);
         } catch (const FormatError& e) {
             throw FormatError(which + ": " + e.what());
         }
@@ -125,10 +170,12 @@ private:
         return v;
     }
 
-    ArrayPtr load_field(const Field& f, const std::string& path, int depth) {
+    // `may_defer`: whether the field's values may be left compressed (not the run ends of a run-end
+    // encoded array, which validation reads).
+    ArrayPtr load_field(const Field& f, const std::string& path, int depth, bool may_defer = true) {
         if (depth > limits_.max_nesting_depth)
             throw FormatError("nesting deeper than " + std::to_string(limits_.max_nesting_depth) + in_field(path));
-        if (!f.dictionary) return load_type(f.type, path, depth);
+        if (!f.dictionary) return load_type(f.type, path, depth, may_defer);
 
         const fbs::FieldNode& node = next_node(path);
         auto a = std::make_shared<Array>();
@@ -145,7 +192,7 @@ private:
         return a;
     }
 
-    ArrayPtr load_type(const DataType& type, const std::string& path, int depth) {
+    ArrayPtr load_type(const DataType& type, const std::string& path, int depth, bool may_defer) {
         const fbs::FieldNode& node = next_node(path);
         auto a = std::make_shared<Array>();
         a->type = type;
@@ -172,8 +219,11 @@ private:
         }
         for (int k = 0; k < layout.n_buffers; ++k) {
             const BufferSpec& b = layout.buffers[k];
-            buffers.push_back(b.kind == BufferKind::Validity ? validity(node, path)
-                                                             : next_buffer(path, buffer_name(b.kind), b.align));
+            const bool deferrable = b.kind == BufferKind::Values && may_defer &&
+                                    (type.id == TypeId::Int || type.id == TypeId::FloatingPoint);
+            buffers.push_back(b.kind == BufferKind::Validity
+                                  ? validity(node, path)
+                                  : next_buffer(path, buffer_name(b.kind), b.align, deferrable));
         }
         if (layout.variadic()) {
             if (variadic_ >= num_variadic_) throw FormatError("no variadicBufferCounts entry for view field " + path);
@@ -186,7 +236,8 @@ private:
         }
         a->children.reserve(type.children.size());
         for (const Field& child : type.children)
-            a->children.push_back(load_field(child, join_path(path, child.name), depth + 1));
+            a->children.push_back(
+                load_field(child, join_path(path, child.name), depth + 1, layout.kind != LayoutKind::RunEndEncoded));
         return a;
     }
 };
@@ -194,9 +245,9 @@ private:
 }  // namespace
 
 std::vector<ArrayPtr> load_record_batch(const std::vector<Field>& fields, const fbs::RecordBatch& batch,
-                                        const RawMessage& message, const IpcLimits& limits,
-                                        const DictionaryMap& dictionaries) {
-    return Loader(batch, message, limits, dictionaries).load(fields);
+                                        const RawMessage& message, const ReadOptions& options,
+                                        const DictionaryMap& dictionaries, std::vector<DeferredBuffer>* deferred) {
+    return Loader(batch, message, options, dictionaries, deferred).load(fields);
 }
 
 }  // namespace legolasflux::arrow::detail

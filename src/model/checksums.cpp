@@ -32,7 +32,7 @@ uint64_t chunked_checksum(std::span<const Bytes> all_pieces, unsigned threads) {
             total += p.size();
         }
     const size_t chunks = static_cast<size_t>((total + kChecksumChunk - 1) / kChecksumChunk);
-    std::vector<uint8_t> digests(chunks * 8);
+    std::vector<uint64_t> digests(chunks);
     const unsigned workers = total >= common::kParallelMinimum ? threads : 1;
     common::parallel_for(chunks, workers, [&](size_t c) {
         const uint64_t begin = c * kChecksumChunk, end = std::min<uint64_t>(total, begin + kChecksumChunk);
@@ -49,9 +49,9 @@ uint64_t chunked_checksum(std::span<const Bytes> all_pieces, unsigned threads) {
             }
             digest = h.digest();
         }
-        for (int i = 0; i < 8; ++i) digests[c * 8 + static_cast<size_t>(i)] = static_cast<uint8_t>(digest >> (8 * i));
+        digests[c] = digest;
     });
-    return XXH3_64bits(digests.data(), digests.size());
+    return combine_chunk_digests(digests);
 }
 
 // The pieces of `row`'s values, read from the parts of a stand-in of `gathered`, or nullopt for
@@ -127,6 +127,13 @@ std::string_view algorithm_name(ChecksumAlgorithm algorithm) {
     return algorithm == ChecksumAlgorithm::Xxh3_64 ? "xxh3-64" : "xxh3-64-chunked";
 }
 
+uint64_t combine_chunk_digests(std::span<const uint64_t> digests) {
+    std::vector<uint8_t> bytes(digests.size() * 8);
+    for (size_t c = 0; c < digests.size(); ++c)
+        for (int i = 0; i < 8; ++i) bytes[c * 8 + static_cast<size_t>(i)] = static_cast<uint8_t>(digests[c] >> (8 * i));
+    return XXH3_64bits(bytes.data(), bytes.size());
+}
+
 uint64_t values_checksum(std::span<const Bytes> pieces, ChecksumAlgorithm algorithm, unsigned threads) {
     if (algorithm == ChecksumAlgorithm::Xxh3_64Chunked) return chunked_checksum(pieces, threads);
     Xxh3 h;
@@ -161,6 +168,20 @@ std::vector<ValueSpan> value_spans(const arrow::Field& field, const arrow::Array
                  values.offset + v0, values.offset + v1});
     }
     return out;
+}
+
+const arrow::Buffer* vec_values_buffer(const arrow::Field& field, const arrow::Array& column) {
+    using arrow::TypeId;
+    // As value_spans walks it: Weights struct -> `weights` list -> FlatArray struct -> `vec` list.
+    const auto is_list = [](const arrow::DataType& t) { return t.id == TypeId::List || t.id == TypeId::LargeList; };
+    if (!records_weights(field) || column.type.id != TypeId::Struct || column.children.size() != 1) return nullptr;
+    const arrow::Array& list = *column.children[0];
+    if (!is_list(list.type) || list.children.size() != 1) return nullptr;
+    const arrow::Array& flat = *list.children[0];
+    if (flat.type.id != TypeId::Struct || flat.children.size() != 2) return nullptr;
+    const arrow::Array& vec = *flat.children[vec_index(flat.type)];
+    if (!is_list(vec.type) || vec.children.size() != 1 || vec.children[0]->buffers.size() < 2) return nullptr;
+    return &vec.children[0]->buffers[1];
 }
 
 std::vector<Bytes> resolved(Bytes b, std::span<const Gathered> gathered) {

@@ -75,6 +75,8 @@ using Gathered = arrow::Gathered;
 // XXH3-64 — by up to `threads` threads when the sequence is large —, and the result is XXH3-64 of
 // the chunks' hashes, each as 8 little-endian bytes, in order (no chunk for no bytes).
 uint64_t values_checksum(std::span<const Bytes> pieces, ChecksumAlgorithm algorithm, unsigned threads);
+// The last step of Xxh3_64Chunked: XXH3-64 of the chunks' XXH3-64s, each as 8 little-endian bytes.
+uint64_t combine_chunk_digests(std::span<const uint64_t> digests);
 
 // One array's values in a Weights column: their memory and their element range [first, last) in
 // the values of the `vec` list.
@@ -86,6 +88,10 @@ struct ValueSpan {
 // nor for Bool elements (bit-packed, so not the bytes the checksums hash). Checks the structure
 // (weights_from_arrow) without reading a value.
 std::vector<ValueSpan> value_spans(const arrow::Field& field, const arrow::Array& column, int64_t row);
+// The buffer of the elements of the `vec` lists of a Weights column (the struct of the `weights`
+// list's FlatArrays), found from the arrays' structure only, without reading a value; null when
+// the column is not shaped as weights_from_arrow reads it.
+const arrow::Buffer* vec_values_buffer(const arrow::Field& field, const arrow::Array& column);
 // The memory `b` stands for: itself, or, when it lies in the stand-in of one of `gathered`, the
 // slices of its parts it covers.
 std::vector<Bytes> resolved(Bytes b, std::span<const Gathered> gathered);

@@ -8,6 +8,7 @@
 #include "file_checksum.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
+#include "model_read.hpp"
 #include "weights_internal.hpp"
 
 namespace legolasflux {
@@ -131,13 +132,18 @@ void write_model_table(const std::filesystem::path& path, arrow::Table table, co
 
 namespace {
 
-// Checks what the table's checksums value asks for, as `options` allow.
+// Checks what the table's checksums value asks for, as `options` allow. The values of the weights
+// column are left to whoever decodes them when the read deferred them.
 void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,
             const arrow::Table& table, const ModelReadOptions& options) {
     if (!options.verify_checksums && !options.verify_metadata) return;
     const auto value = arrow::find_metadata(table.schema->metadata, kChecksumsMetadataKey);
     if (!value) return;
-    const RecordedChecksums recorded = parse_checksums(source, table, *value);
+    RecordedChecksums recorded = parse_checksums(source, table, *value);
+    if (!info.deferred.empty())
+        std::erase_if(recorded.columns, [&](const RecordedChecksums::Column& c) {
+            return table.schema->fields[c.field].name == kWeightsColumn;
+        });
     // The cheap check first: it says whether anything but the weight values changed (a changed
     // offset can make other bytes the weights, which the weights' checksums would then blame).
     if (options.verify_metadata) verify_file_checksum(source, bytes, info, table, *value, recorded);
@@ -145,20 +151,47 @@ void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::
         verify_weights_checksums(source, table, recorded, common::thread_count(options.threads));
 }
 
-// `bytes` holds the model file; `source` names it in error messages; `prefix` says whether the
-// reader's errors need the name added.
+// Whether every buffer the read deferred is the values of the weights column's `vec` lists (the
+// one buffer open_model_row decodes), found by structure alone: anything else (a hostile file
+// naming another field `vec`, say) is read again without deferring.
+bool only_weight_values_deferred(const arrow::Table& table, const arrow::IpcFileInfo& info) {
+    std::vector<const uint8_t*> values;
+    const auto& fields = table.schema->fields;
+    for (size_t k = 0; k < fields.size(); ++k) {
+        if (fields[k].name != kWeightsColumn) continue;
+        for (const arrow::RecordBatch& batch : table.batches)
+            if (const arrow::Buffer* b = vec_values_buffer(fields[k], *batch.columns[k])) values.push_back(b->data());
+    }
+    return std::all_of(info.deferred.begin(), info.deferred.end(), [&](const arrow::DeferredBuffer& d) {
+        return std::find(values.begin(), values.end(), d.placeholder.data()) != values.end();
+    });
+}
+
+}  // namespace
+
 ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, bool prefix,
-                         const std::optional<legolas::SchemaVersion>& wanted, const ModelReadOptions& options) {
+                         const std::optional<legolas::SchemaVersion>& wanted, const ModelReadOptions& options,
+                         arrow::IpcFileInfo* info_out) {
     arrow::IpcFileInfo info;
     const auto read = [&] { return arrow::read_any(bytes, options.ipc, &info); };
     ModelRow row;
     try {
         row.table = prefix ? common::with_context(source, read) : read();
     } catch (const UnsupportedError&) {
-        // A damaged file can look like one using a feature this library lacks: say which it is.
+        // A damaged file can look like one using a feature this library lacks, or like a malformed
+        // one (a compressed buffer that no longer decodes): say which it is.
+        if (options.verify_metadata) verify_unread_file_checksum(source, bytes);
+        throw;
+    } catch (const FormatError&) {
         if (options.verify_metadata) verify_unread_file_checksum(source, bytes);
         throw;
     }
+    if (!info.deferred.empty() && !only_weight_values_deferred(row.table, info)) {
+        ModelReadOptions plain = options;
+        plain.ipc.defer = nullptr;
+        return read_model_from(bytes, source, prefix, wanted, plain, info_out);
+    }
+    if (info_out) *info_out = info;
     // Integrity before meaning: what the checksums cover is then as it was written.
     verify(source, bytes, info, row.table, options);
     const auto& metadata = row.table.schema->metadata;
@@ -191,8 +224,6 @@ ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, 
     row.weight_names = read_weight_names(row.table);
     return row;
 }
-
-}  // namespace
 
 ModelRow read_model_table(const std::filesystem::path& path, const std::optional<legolas::SchemaVersion>& wanted,
                           const ModelReadOptions& options) {

@@ -11,6 +11,7 @@
 #include "common/parallel.hpp"
 #include "common/stream_copy.hpp"
 #include "legolasflux/errors.hpp"
+#include "legolasflux/read_into.hpp"
 
 namespace legolasflux::torch {
 namespace {
@@ -143,6 +144,45 @@ std::vector<Piece> memcpy_pieces(const std::vector<NamedTensor>& targets, const 
     return pieces;
 }
 
+// Which array goes into which tensor (source[t] for targets[t]), checked against the stored
+// names when given, matched by them when `by_name`.
+std::vector<size_t> sources_of(const std::vector<NamedTensor>& targets, size_t arrays,
+                               const std::vector<std::string>* names, bool by_name) {
+    if (names && names->size() != arrays)
+        throw ShapeError("the weights have " + std::to_string(arrays) + " arrays but " + std::to_string(names->size()) +
+                         " names");
+    if (arrays != targets.size())
+        throw ShapeError("Number of weights given (" + std::to_string(arrays) +
+                         ") does not match number of weights the model expects (" + std::to_string(targets.size()) +
+                         ")");
+    // Which array goes into which tensor.
+    std::vector<size_t> source(targets.size());
+    if (by_name) {
+        if (!names) throw InvalidArgument("load_weights by name needs the stored names");
+        std::map<std::string, size_t> index_of;
+        for (size_t i = 0; i < names->size(); ++i)
+            if (!index_of.emplace((*names)[i], i).second)
+                throw ShapeError("the name '" + (*names)[i] + "' is stored for more than one array");
+        for (size_t t = 0; t < targets.size(); ++t) {
+            auto it = index_of.find(targets[t].name);
+            if (it == index_of.end())
+                throw ShapeError("the model's tensor '" + targets[t].name + "' has no array in the weights");
+            source[t] = it->second;
+        }
+    } else {
+        for (size_t t = 0; t < targets.size(); ++t) {
+            source[t] = t;
+            if (names && (*names)[t] != targets[t].name)
+                throw ShapeError("array " + std::to_string(t) + " is stored as '" + (*names)[t] +
+                                 "' but the model's tensor " + std::to_string(t) + " is '" + targets[t].name + "'");
+        }
+    }
+    return source;
+}
+
+// The dtype of a tensor that holds `type` as it is, or nullopt when torch has none.
+std::optional<at::ScalarType> stored_type_of(ElementType type);
+
 }  // namespace
 
 at::ScalarType to_dtype(ElementType type) {
@@ -163,6 +203,16 @@ at::ScalarType to_dtype(ElementType type) {
     }
     throw UnsupportedError("LibTorch has no dtype for " + std::string(element_type_name(type)));
 }
+
+namespace {
+std::optional<at::ScalarType> stored_type_of(ElementType type) {
+    try {
+        return to_dtype(type);
+    } catch (const UnsupportedError&) {
+        return std::nullopt;
+    }
+}
+}  // namespace
 
 ElementType to_element_type(at::ScalarType dtype) {
     switch (dtype) {
@@ -234,36 +284,7 @@ Weights fetch_weights(const ::torch::nn::Module& module, std::vector<std::string
 void load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options) {
     const std::vector<NamedTensor> targets = named_weights(module, options.fetch);
     const auto* names = options.names;
-    if (names && names->size() != weights.size())
-        throw ShapeError("the weights have " + std::to_string(weights.size()) + " arrays but " +
-                         std::to_string(names->size()) + " names");
-    if (weights.size() != targets.size())
-        throw ShapeError("Number of weights given (" + std::to_string(weights.size()) +
-                         ") does not match number of weights the model expects (" + std::to_string(targets.size()) +
-                         ")");
-
-    // Which array goes into which tensor.
-    std::vector<size_t> source(targets.size());
-    if (options.by_name) {
-        if (!names) throw InvalidArgument("load_weights by name needs the stored names");
-        std::map<std::string, size_t> by_name;
-        for (size_t i = 0; i < names->size(); ++i)
-            if (!by_name.emplace((*names)[i], i).second)
-                throw ShapeError("the name '" + (*names)[i] + "' is stored for more than one array");
-        for (size_t t = 0; t < targets.size(); ++t) {
-            auto it = by_name.find(targets[t].name);
-            if (it == by_name.end())
-                throw ShapeError("the model's tensor '" + targets[t].name + "' has no array in the weights");
-            source[t] = it->second;
-        }
-    } else {
-        for (size_t t = 0; t < targets.size(); ++t) {
-            source[t] = t;
-            if (names && (*names)[t] != targets[t].name)
-                throw ShapeError("array " + std::to_string(t) + " is stored as '" + (*names)[t] +
-                                 "' but the model's tensor " + std::to_string(t) + " is '" + targets[t].name + "'");
-        }
-    }
+    const std::vector<size_t> source = sources_of(targets, weights.size(), names, options.by_name);
 
     // Check everything before touching the model.
     for (size_t t = 0; t < targets.size(); ++t) {
@@ -309,6 +330,45 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
     // As copy_ would: autograd then sees that the tensors changed since a graph saved them.
     for (size_t t = 0; t < targets.size(); ++t)
         if (plain[t]) targets[t].tensor.unsafeGetTensorImpl()->bump_version();
+}
+
+void load_weights(::torch::nn::Module& module, const std::filesystem::path& path, const LoadOptions& options,
+                  const ModelReadOptions& read) {
+    const OpenModelRow open = open_model_row(path, read);
+    if (!open.arrays) throw SchemaError(path.string() + ": the row's weights are missing: nothing to load");
+    LoadOptions o = options;
+    if (!o.names && o.by_name && open.row.weight_names) o.names = &*open.row.weight_names;
+    const std::vector<NamedTensor> targets = named_weights(module, o.fetch);
+    const std::vector<ArrayLayout>& arrays = *open.arrays;
+    // Straight into the tensors when each is a plain CPU tensor of the stored dtype and shape and
+    // none shares memory with another; anything else goes through load_weights' checks and copies.
+    bool plain = targets.size() == arrays.size();
+    std::vector<size_t> source;
+    if (plain) source = sources_of(targets, arrays.size(), o.names, o.by_name);
+    std::vector<std::span<uint8_t>> into(arrays.size());
+    std::vector<std::pair<uintptr_t, uintptr_t>> spans;
+    for (size_t t = 0; plain && t < targets.size(); ++t) {
+        const at::Tensor& tensor = targets[t].tensor;
+        const ArrayLayout& array = arrays[source[t]];
+        const auto type = stored_type_of(array.element_type);
+        plain = type && tensor.scalar_type() == *type && reversed(tensor.sizes()) == array.size &&
+                plain_copy(tensor, tensor);
+        if (!plain) break;
+        auto* data = static_cast<uint8_t*>(tensor.data_ptr());
+        into[source[t]] = {data, tensor.nbytes()};
+        const auto begin = reinterpret_cast<uintptr_t>(data);
+        if (tensor.nbytes() > 0) spans.emplace_back(begin, begin + tensor.nbytes());
+    }
+    std::sort(spans.begin(), spans.end());
+    for (size_t i = 1; plain && i < spans.size(); ++i) plain = spans[i].first >= spans[i - 1].second;
+    if (!plain) {
+        const std::optional<Weights> weights = read_weights(open, o.threads);
+        return load_weights(module, *weights, o);
+    }
+    ::torch::NoGradGuard no_grad;
+    read_weights_into(open, into, o.threads);
+    // As copy_ would: autograd then sees that the tensors changed since a graph saved them.
+    for (const NamedTensor& t : targets) t.tensor.unsafeGetTensorImpl()->bump_version();
 }
 
 }  // namespace legolasflux::torch

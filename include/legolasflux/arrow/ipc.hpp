@@ -9,7 +9,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "legolasflux/arrow/array.hpp"
@@ -42,9 +45,29 @@ struct ReadOptions {
     // How far every array is validated before it is returned (validate.hpp). Framing, metadata and
     // the bounds of every buffer inside the message body are always checked.
     ValidationLevel validation = ValidationLevel::Full;
+    // Deferred decompression, for a reader that decodes large values straight into memory of its
+    // own (a model's tensors) instead of into fresh buffers. When `defer` is set, the compressed
+    // values buffer of a fixed-width numeric array (integers and floats; not Boolean, not
+    // dictionary indices, not run ends) whose field path `defer` accepts and which claims at least
+    // `defer_from` bytes is not decoded: the frame is checked against the limits and reported in
+    // IpcFileInfo::deferred, and the array's buffer is a placeholder of the claimed size — address
+    // space reserved without access, so that reading a value before it is decoded faults at once
+    // instead of giving wrong numbers. Validation never reads such values. Paths are as error
+    // messages give them: the column's name, then each child's, joined by '.'.
+    std::function<bool(std::string_view path)> defer;
+    int64_t defer_from = int64_t{8} << 20;
 };
 
 enum class Compression : uint8_t { None, Lz4Frame, Zstd };
+
+// A compressed buffer a read left undecoded (ReadOptions::defer): decode `frame` with `codec` into
+// `placeholder.size()` bytes (arrow/decompress.hpp) and use them where the array has `placeholder`.
+struct DeferredBuffer {
+    std::string path;  // the field's path
+    Compression codec = Compression::None;
+    Buffer frame;        // the compressed bytes, after the 8-byte length prefix (a view into the input)
+    Buffer placeholder;  // what the array holds instead of the values: not readable
+};
 enum class MetadataVersion : int16_t { V1 = 0, V2 = 1, V3 = 2, V4 = 3, V5 = 4 };
 
 struct WriteOptions {
@@ -76,6 +99,8 @@ struct IpcFileInfo {
     int64_t num_dictionary_batches = 0;
     // Some record or dictionary batch declares body compression (its buffers are compressed).
     bool compressed = false;
+    // The buffers ReadOptions::defer left compressed, in the order they were read.
+    std::vector<DeferredBuffer> deferred;
 };
 
 // --- reading ---------------------------------------------------------------------------------

@@ -29,9 +29,11 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
 
 namespace legolasflux::torch {
@@ -69,6 +71,16 @@ struct LoadOptions {
 // Loads `weights` into `module` (see above). Throws ShapeError, naming the index, the module path
 // and both shapes, when the weights do not fit; the module is then unchanged.
 void load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options = {});
+
+// Loads the weights of the model file at `path` into `module`: read_model_row's checks (as `read`
+// says) and load_weights' (with the row's weight_names when `options.by_name` and no names are
+// given), the module unchanged on any error. When every tensor is a contiguous CPU tensor of the
+// stored dtype and shape, the values go straight from the file into the tensors — compressed ones
+// decoded into place, part by part on every core, after a first pass that checks them
+// (read_into.hpp) — with no copy of the model in between; otherwise as read_model_row then
+// load_weights.
+void load_weights(::torch::nn::Module& module, const std::filesystem::path& path, const LoadOptions& options = {},
+                  const ModelReadOptions& read = {});
 
 // One array <-> one tensor, in the layout described above (no copy when the dtype matches; a
 // bfloat16 tensor gives a BFloat16 array only when `bfloat16` is Native).
