@@ -5,10 +5,12 @@
 // file), so the deep checks run on a read that skips verification; the verifying read (the default) runs too, under the
 // bare contract, and must give the same row when it succeeds.
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 #include "fuzz_common.hpp"
 #include "fuzz_schemas.hpp"
+#include "legolasflux/read_into.hpp"
 
 namespace {
 
@@ -70,6 +72,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                       read_typed<lffuzz::TrainedModelV1>(row, bytes);
                       unchecked = std::move(row);
                   });
+    // Opened for reading the weights into place: compressed values that claim 8 MiB and more are
+    // left undecoded (placeholders that fault if anything reads them), then decoded part by part.
+    lffuzz::check(
+        [&] { return open_model_row(bytes, unverified()); },
+        [&](const OpenModelRow& open) {
+            if (!open.arrays) {
+                if (unchecked && unchecked->weights) lffuzz::finding("open_model_row lost the weights");
+                return;
+            }
+            int64_t total = 0;
+            for (const ArrayLayout& a : *open.arrays) total += a.byte_count;
+            if (total > (int64_t{64} << 20)) return;  // claims beyond what a fuzzer can hold
+            std::vector<std::vector<uint8_t>> into;
+            for (const ArrayLayout& a : *open.arrays) into.emplace_back(static_cast<size_t>(a.byte_count));
+            std::vector<std::span<uint8_t>> spans(into.begin(), into.end());
+            lffuzz::check(
+                [&] {
+                    read_weights_into(open, spans);
+                    return 0;
+                },
+                [&](int) {
+                    if (!unchecked || !unchecked->weights || unchecked->weights->size() != into.size())
+                        lffuzz::finding("read_weights_into read weights read_model_row refused");
+                    for (size_t i = 0; i < into.size(); ++i)
+                        if (std::memcmp(into[i].data(), (*unchecked->weights)[i].values.data(), into[i].size()) != 0)
+                            lffuzz::finding("read_weights_into and read_model_row give different values");
+                });
+        });
     lffuzz::check([&] { return read_model_row(bytes); },
                   [&](const ModelRow& row) {
                       if (!unchecked)

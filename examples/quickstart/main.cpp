@@ -36,8 +36,15 @@ int main() {
     // Now our weights have been loaded back into `fresh_model`.
     // [/usage]
 
+    // [load-file]
+    // Or in one call, from the file straight into the model's tensors (compressed files too):
+    auto another_model = make_my_model();
+    legolasflux::torch::load_weights(*another_model, "my_model.model.arrow");
+    // [/load-file]
+
     const auto x = torch::randn({4, 1});
-    const bool same = my_model->forward(x).equal(fresh_model->forward(x));
+    const bool same =
+        my_model->forward(x).equal(fresh_model->forward(x)) && my_model->forward(x).equal(another_model->forward(x));
     std::cout << "usage: architecture_version " << *loaded.architecture_version << ", outputs "
               << (same ? "identical" : "DIFFERENT") << "\n";
 

@@ -9,11 +9,15 @@
 //     std::vector<std::span<uint8_t>> into = ...;  // open.arrays->at(i).byte_count bytes each
 //     legolasflux::read_weights_into(open, into);
 //
-// Loads stay transactional: every value is decoded and its checksum verified (the weights'
-// "columns" checksums, see docs/format.md "Integrity") before the first byte of any destination is
-// written, so a damaged file leaves the destinations as they were. A compressed file is therefore
-// decoded twice (once to check, once into place), which still costs less than writing the decoded
-// model into fresh memory and copying it again.
+// Loads stay transactional for damaged files. A compressed file written by this library records a
+// checksum of every byte of the file (docs/format.md, "Integrity": nothing is left out when the
+// values are compressed), which open_model_row verifies: damage is found before any destination is
+// written, and the values are then decoded once, straight into place, their own checksum verified
+// as they are. Only a file whose checksums were forged, or written wrong, to match values that do
+// not decode or do not match could fail after that — a CorruptionError that says the destinations
+// were partly written. A file without that checksum, or opened with verify_metadata off, is
+// decoded twice — every part first into scratch memory, checked, then into place — so that it
+// cannot fail after the first destination byte.
 #pragma once
 
 #include <cstdint>
@@ -50,13 +54,15 @@ struct OpenModelRow {
 // Reads the model file at `path` as read_model_row does, leaving large compressed weight values
 // (8 MiB and more) undecoded. Errors as read_model_row's.
 OpenModelRow open_model_row(const std::filesystem::path& path, const ModelReadOptions& options = {});
+// The same from the bytes of a model file (or stream) in memory, which the result keeps alive.
+OpenModelRow open_model_row(const arrow::Buffer& bytes, const ModelReadOptions& options = {});
 
 // Writes the values of array i into destinations[i] (exactly arrays[i].byte_count bytes, the
-// values column-major as FlatArray holds them), on `threads` threads (0: one per core).
-// Everything is checked first: a destination count or size that does not match is an
-// InvalidArgument; values that do not decode are a FormatError, and values whose checksum does not
-// match a CorruptionError (unless the row was opened with verify_checksums off), as read_model_row
-// reports them — and then no destination has been written. Destinations must not overlap.
+// values column-major as FlatArray holds them), on `threads` threads (0: one per core). A
+// destination count or size that does not match is an InvalidArgument; values that do not decode
+// are a FormatError, and values whose checksum does not match a CorruptionError (unless the row was
+// opened with verify_checksums off), as read_model_row reports them — and then no destination has
+// been written (but for forged files, above). Destinations must not overlap.
 void read_weights_into(const OpenModelRow& open, std::span<const std::span<uint8_t>> destinations, int threads = 0);
 
 // The weights as read_model_row gives them (decoded into buffers of their own, checksums verified

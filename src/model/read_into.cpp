@@ -23,6 +23,7 @@ using detail::kChecksumChunk;
 struct OpenState {
     arrow::Buffer bytes;       // the whole file
     std::string source;        // its path, for messages
+    bool prefix = true;        // whether the Arrow reader's messages need the source added
     ModelReadOptions options;  // as opened, without deferring
     // The arrays: their values, or views into the placeholder of `deferred`.
     std::optional<Weights> weights;
@@ -206,10 +207,13 @@ bool decode_into(const OpenState& s, std::span<const std::span<uint8_t>> destina
 
 }  // namespace
 
-OpenModelRow open_model_row(const std::filesystem::path& path, const ModelReadOptions& options) {
+namespace {
+
+OpenModelRow open_from(arrow::Buffer bytes, std::string source, bool prefix, const ModelReadOptions& options) {
     auto state = std::make_shared<OpenState>();
-    state->bytes = arrow::read_whole_file(path, options.ipc.file_access);
-    state->source = path.string();
+    state->bytes = std::move(bytes);
+    state->source = std::move(source);
+    state->prefix = prefix;
     state->options = options;
     state->options.ipc.defer = nullptr;
     ModelReadOptions deferring = options;
@@ -219,7 +223,7 @@ OpenModelRow open_model_row(const std::filesystem::path& path, const ModelReadOp
     deferring.ipc.defer_from = static_cast<int64_t>(common::kParallelMinimum);
     arrow::IpcFileInfo info;
     OpenModelRow open;
-    open.row = detail::read_model_from(state->bytes, state->source, true, std::nullopt, deferring, &info);
+    open.row = detail::read_model_from(state->bytes, state->source, prefix, std::nullopt, deferring, &info);
     state->weights = std::move(open.row.weights);
     open.row.weights.reset();
     if (state->weights) {
@@ -246,13 +250,26 @@ OpenModelRow open_model_row(const std::filesystem::path& path, const ModelReadOp
     return open;
 }
 
+}  // namespace
+
+OpenModelRow open_model_row(const std::filesystem::path& path, const ModelReadOptions& options) {
+    return open_from(arrow::read_whole_file(path, options.ipc.file_access), path.string(), true, options);
+}
+
+OpenModelRow open_model_row(const arrow::Buffer& bytes, const ModelReadOptions& options) {
+    // As read_model_row: values are read in place only from 8-byte aligned memory.
+    if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0)
+        return open_from(arrow::Buffer::copy_of(bytes.data(), bytes.size()), "model bytes", false, options);
+    return open_from(bytes, "model bytes", false, options);
+}
+
 std::optional<Weights> read_weights(const OpenModelRow& open, int threads) {
     const OpenState& s = state_of(open);
     if (!s.weights) return std::nullopt;
     if (!s.values_deferred) return s.weights;  // read and verified when opened
     ModelReadOptions options = s.options;
     options.threads = threads;
-    return detail::read_model_from(s.bytes, s.source, true, std::nullopt, options).weights;
+    return detail::read_model_from(s.bytes, s.source, s.prefix, std::nullopt, options).weights;
 }
 
 void read_weights_into(const OpenModelRow& open, std::span<const std::span<uint8_t>> destinations, int threads) {

@@ -186,4 +186,48 @@ TEST(ReadInto, ADamagedFileIsReportedAndNoDestinationIsWritten) {
     }
 }
 
+// A file forged to pass its file checksum: compressed bytes changed, and the recorded file
+// checksum replaced by the one of the changed file (the reader's own error message gives it).
+// Only such a file can fail after the first destination byte, and the error says so.
+TEST(ReadInto, AForgedFileThatPassesItsFileChecksumIsACorruptionErrorSayingSo) {
+    const Weights w = float_weights();
+    const auto path = written("forged.arrow", w, la::Compression::Lz4Frame);
+    damage(path);
+    std::string actual;
+    try {
+        (void)open_model_row(path);
+        FAIL() << "the damage was not seen";
+    } catch (const CorruptionError& e) {
+        const std::string what = e.what();
+        const auto at = what.find("actual ");
+        ASSERT_NE(at, std::string::npos) << what;
+        actual = what.substr(at + 7, 16);
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    const std::string key = "\"file\":\"";
+    int replaced = 0;
+    for (size_t at = bytes.find(key); at != std::string::npos; at = bytes.find(key, at + 1), ++replaced)
+        bytes.replace(at + key.size(), 16, actual);
+    ASSERT_EQ(replaced, 2);  // the schema message and the footer
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+
+    const OpenModelRow open = open_model_row(path);  // the file checksum now matches
+    auto into = destinations_for(open, 0);
+    try {
+        read_weights_into(open, spans(into));
+        FAIL() << "forged values were read";
+    } catch (const CorruptionError& e) {
+        EXPECT_NE(std::string(e.what()).find("partly written"), std::string::npos) << e.what();
+    }
+    // Opened without the file checksum's check, it is found before anything is written.
+    ModelReadOptions r;
+    r.verify_metadata = false;
+    const OpenModelRow unchecked = open_model_row(path, r);
+    auto kept = destinations_for(unchecked, 0x42);
+    EXPECT_THROW(read_weights_into(unchecked, spans(kept)), FormatError);
+    for (const auto& d : kept) EXPECT_EQ(std::count(d.begin(), d.end(), 0x42), static_cast<long>(d.size()));
+}
+
 }  // namespace

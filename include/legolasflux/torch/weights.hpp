@@ -74,11 +74,11 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
 
 // Loads the weights of the model file at `path` into `module`: read_model_row's checks (as `read`
 // says) and load_weights' (with the row's weight_names when `options.by_name` and no names are
-// given), the module unchanged on any error. When every tensor is a contiguous CPU tensor of the
-// stored dtype and shape, the values go straight from the file into the tensors — compressed ones
-// decoded into place, part by part on every core, after a first pass that checks them
-// (read_into.hpp) — with no copy of the model in between; otherwise as read_model_row then
-// load_weights.
+// given); on any error the module is unchanged (but for forged files: read_into.hpp). When every
+// tensor is a contiguous CPU tensor of the stored dtype and shape and none shares memory with
+// another, the values go straight from the file into the tensors — compressed ones decoded into
+// place, part by part on every core (read_into.hpp) — with no copy of the model in between;
+// otherwise as read_model_row then load_weights.
 void load_weights(::torch::nn::Module& module, const std::filesystem::path& path, const LoadOptions& options = {},
                   const ModelReadOptions& read = {});
 
