@@ -492,9 +492,12 @@ std::vector<Buffer> compress(Compression codec, std::span<const Buffer> parts, i
                 input.empty() ? nullptr : contiguous(input, starts, 0, static_cast<size_t>(size), scratch);
             return {lz4_compress(data, static_cast<size_t>(size), level)};
         }
-        case Compression::Zstd:
-            if (static_cast<size_t>(size) >= kParallelMinimum) return zstd_compress_frames(parts, size, level, workers);
-            return {zstd_compress(parts, size, level)};
+        case Compression::Zstd: {
+            const int zstd_level = level == 0 ? kZstdDefaultLevel : level;
+            if (static_cast<size_t>(size) >= kParallelMinimum)
+                return zstd_compress_frames(parts, size, zstd_level, workers);
+            return {zstd_compress(parts, size, zstd_level)};
+        }
         case Compression::None: break;
     }
     throw InvalidArgument("compress: no codec given");

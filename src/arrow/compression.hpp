@@ -12,6 +12,12 @@
 
 namespace legolasflux::arrow::detail {
 
+// The Zstandard level a level of 0 stands for: 1, as in Arrow C++ (kZSTDDefaultCompressionLevel),
+// not libzstd's 3. On model weights level 1 compresses about 4% less, and both compresses and
+// decodes about 1.5 times faster (`zstd -b1` against `-b3` on bfloat16-rounded normal weights:
+// 2.09 against 2.18 to 1; 132 against 89 MB/s compressing, 549 against 340 MB/s decoding).
+inline constexpr int kZstdDefaultLevel = 1;
+
 // The compressed form of the bytes of `parts`, one after the other (`size` bytes in all), as
 // pieces to be written in order. `level` 0 means the codec's default. Inputs below 8 MiB are one
 // frame; larger ones are compressed by `threads` threads (0: one per core) into pieces any reader
