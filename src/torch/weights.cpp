@@ -180,9 +180,6 @@ std::vector<size_t> sources_of(const std::vector<NamedTensor>& targets, size_t a
     return source;
 }
 
-// The dtype of a tensor that holds `type` as it is, or nullopt when torch has none.
-std::optional<at::ScalarType> stored_type_of(ElementType type);
-
 }  // namespace
 
 at::ScalarType to_dtype(ElementType type) {
@@ -205,6 +202,7 @@ at::ScalarType to_dtype(ElementType type) {
 }
 
 namespace {
+// The dtype of a tensor that holds `type` as it is, or nullopt when torch has none.
 std::optional<at::ScalarType> stored_type_of(ElementType type) {
     try {
         return to_dtype(type);

@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "../support/module_snapshot.hpp"
 #include "../support/scratch.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
@@ -30,17 +31,8 @@ void randomize(nn::Module& m, int seed) {
         if (b.is_floating_point()) b.uniform_(0, 2);
 }
 
-std::map<std::string, at::Tensor> snapshot(const nn::Module& m) {
-    std::map<std::string, at::Tensor> s;
-    for (const auto& p : m.named_parameters()) s[p.key()] = p.value().detach().clone();
-    for (const auto& b : m.named_buffers()) s[b.key()] = b.value().detach().clone();
-    return s;
-}
-
-void expect_same(const std::map<std::string, at::Tensor>& a, const std::map<std::string, at::Tensor>& b) {
-    ASSERT_EQ(a.size(), b.size());
-    for (const auto& [name, t] : a) EXPECT_TRUE(t.equal(b.at(name))) << name;
-}
+using lftest::expect_same;
+using lftest::snapshot;
 
 std::filesystem::path saved(const nn::Module& m, la::Compression codec, const std::string& name,
                             bool with_names = false) {

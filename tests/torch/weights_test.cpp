@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "../support/module_snapshot.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/torch/weights.hpp"
@@ -19,21 +20,8 @@ namespace {
 
 nn::Sequential make_my_model() { return nn::Sequential(nn::Linear(1, 10), nn::Linear(10, 10), nn::Linear(10, 1)); }
 
-// Every parameter and buffer, by name, copied.
-std::map<std::string, at::Tensor> snapshot(const nn::Module& m) {
-    std::map<std::string, at::Tensor> s;
-    for (const auto& p : m.named_parameters()) s[p.key()] = p.value().detach().clone();
-    for (const auto& b : m.named_buffers()) s[b.key()] = b.value().detach().clone();
-    return s;
-}
-
-void expect_same(const std::map<std::string, at::Tensor>& a, const std::map<std::string, at::Tensor>& b) {
-    ASSERT_EQ(a.size(), b.size());
-    for (const auto& [name, t] : a) {
-        ASSERT_TRUE(b.count(name)) << name;
-        EXPECT_TRUE(t.equal(b.at(name))) << name;
-    }
-}
+using lftest::expect_same;
+using lftest::snapshot;
 
 // Weights through a model file and back, as a user saves and loads them.
 Weights through_file(const Weights& w, std::vector<std::string>* names = nullptr) {
