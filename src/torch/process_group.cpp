@@ -1,6 +1,8 @@
 // A Gloo process group over a TCPStore (process_group.hpp).
 #include "legolasflux/torch/process_group.hpp"
 
+#include <signal.h>
+
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 
 #include "legolasflux/errors.hpp"
@@ -26,6 +28,13 @@ c10::intrusive_ptr<c10d::ProcessGroup> gloo_group(const GlooGroupOptions& option
         throw InvalidArgument("rank " + std::to_string(options.rank) + " is not a rank of a world of size " +
                               std::to_string(options.world_size));
     const std::string where = options.host + ":" + std::to_string(options.port);
+    // Gloo writes to its peers with writev, which raises SIGPIPE when a peer has died; by default that
+    // kills this rank too, before the collective can fail with an error (Python ignores SIGPIPE, so
+    // torch.distributed never shows it). A handler or disposition the program chose is kept.
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && (current.sa_flags & SA_SIGINFO) == 0 &&
+        current.sa_handler == SIG_DFL)
+        ::signal(SIGPIPE, SIG_IGN);
     try {
         c10d::TCPStoreOptions store_options;
         store_options.port = options.port;

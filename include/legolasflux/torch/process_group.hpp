@@ -36,7 +36,11 @@ c10::intrusive_ptr<c10d::TCPStore> serve_store(const std::string& host, uint16_t
                                                std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // Connects to the store served at options.host:options.port and forms a ProcessGroupGloo with the
-// other ranks (every rank calls it with the same world size and its own rank).
+// other ranks (every rank calls it with the same world size and its own rank). Gloo writes to dead
+// peers with writev, which raises SIGPIPE: so that a peer's death is an error in this rank's
+// collective rather than its death too, gloo_group sets SIGPIPE to ignored when it is at its
+// default (as Python does for torch.distributed); a handler the program installed is kept. A
+// program that builds its own ProcessGroupGloo should ignore SIGPIPE itself.
 c10::intrusive_ptr<c10d::ProcessGroup> gloo_group(const GlooGroupOptions& options);
 
 }  // namespace legolasflux::torch
