@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "checkpoints_internal.hpp"
-#include "common/parallel.hpp"
+#include "common/parallel_copy.hpp"
 #include "legolasflux/sharded.hpp"
 #include "legolasflux/temporaries.hpp"
 #include "sharded_internal.hpp"
@@ -242,28 +242,17 @@ struct CheckpointManager::State {
             staging = arrow::Buffer::allocate(std::max<int64_t>(total, 1));
         }
         Weights out = weights;
-        std::vector<std::pair<const uint8_t*, int64_t>> copies;  // source, offset in staging
+        // Large models are copied on every core: the training loop waits for this copy only.
+        common::ParallelCopy copy;
         int64_t offset = 0;
         for (size_t i = 0; i < weights.arrays.size(); ++i) {
             const arrow::Buffer& source = weights.arrays[i].values;
             out.arrays[i].values = staging.slice(offset, source.size());
-            copies.emplace_back(source.data(), offset);
+            copy.add(staging.mutable_data() + offset, source.data(), static_cast<size_t>(source.size()));
             offset += aligned(source.size());
         }
-        // Large models are copied on every core: the training loop waits for this copy only.
-        const size_t chunk = size_t{4} << 20;
-        std::vector<std::tuple<const uint8_t*, uint8_t*, size_t>> pieces;
-        for (size_t i = 0; i < copies.size(); ++i) {
-            const size_t n = static_cast<size_t>(weights.arrays[i].values.size());
-            for (size_t done = 0; done < n; done += chunk)
-                pieces.emplace_back(copies[i].first + done, staging.mutable_data() + copies[i].second + done,
-                                    std::min(chunk, n - done));
-        }
-        const unsigned threads = total >= static_cast<int64_t>(common::kParallelMinimum) ? common::thread_count(0) : 1;
-        common::parallel_for(pieces.size(), threads, [&](size_t p) {
-            const auto& [from, to, n] = pieces[p];
-            std::memcpy(to, from, n);
-        });
+        // Not streamed around the caches: the writer reads the staging copy next.
+        copy.run(0, /*streamed=*/false);
         return out;
     }
 };

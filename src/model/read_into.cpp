@@ -9,6 +9,7 @@
 
 #include "checksums.hpp"
 #include "common/parallel.hpp"
+#include "common/parallel_copy.hpp"
 #include "common/stream_copy.hpp"
 #include "legolasflux/arrow/decompress.hpp"
 #include "legolasflux/errors.hpp"
@@ -65,30 +66,12 @@ private:
     std::vector<std::vector<uint8_t>> free_;
 };
 
-// Copies whole arrays into their destinations, 4 MiB at a time on every core for a large model.
+// Copies whole arrays into their destinations, on every core for a large model.
 void copy_into(const Weights& weights, std::span<const std::span<uint8_t>> destinations, int threads) {
-    constexpr size_t kPiece = size_t{4} << 20;
-    struct Piece {
-        uint8_t* to;
-        const uint8_t* from;
-        size_t bytes;
-    };
-    std::vector<Piece> pieces;
-    size_t total = 0;
-    for (size_t i = 0; i < weights.size(); ++i) {
-        const arrow::Buffer& values = weights[i].values;
-        for (size_t at = 0, n = static_cast<size_t>(values.size()); at < n; at += kPiece)
-            pieces.push_back({destinations[i].data() + at, values.data() + at, std::min(kPiece, n - at)});
-        total += static_cast<size_t>(values.size());
-    }
-    const bool large = total >= common::kParallelMinimum;
-    common::parallel_for(pieces.size(), large ? common::thread_count(threads) : 1, [&](size_t i) {
-        // A large model is not read back soon after loading: written around the caches.
-        if (large)
-            common::stream_copy(pieces[i].to, pieces[i].from, pieces[i].bytes);
-        else
-            std::memcpy(pieces[i].to, pieces[i].from, pieces[i].bytes);
-    });
+    common::ParallelCopy copy;
+    for (size_t i = 0; i < weights.size(); ++i)
+        copy.add(destinations[i].data(), weights[i].values.data(), static_cast<size_t>(weights[i].values.size()));
+    copy.run(threads, /*streamed=*/true);
 }
 
 // The row's values in the deferred buffer, and where each part of the buffer goes.

@@ -8,8 +8,7 @@
 #include <set>
 #include <unordered_set>
 
-#include "common/parallel.hpp"
-#include "common/stream_copy.hpp"
+#include "common/parallel_copy.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/read_into.hpp"
 
@@ -78,15 +77,6 @@ std::optional<std::string> inexact_value(const FlatArray& array, at::ScalarType 
     return std::nullopt;
 }
 
-// A part of a plain copy: load_weights copies same-dtype arrays into contiguous CPU tensors with
-// stream_copy, in pieces spread over threads (one core cannot use the memory's bandwidth).
-struct Piece {
-    uint8_t* to;
-    const uint8_t* from;
-    size_t bytes;
-};
-constexpr size_t kPiece = size_t{4} << 20;
-
 // Whether memcpy can do the copy of `from` into `to`: same dtype and bytes, both contiguous in CPU
 // memory, nothing lazy about the target.
 bool plain_copy(const at::Tensor& to, const at::Tensor& from) {
@@ -108,11 +98,11 @@ std::optional<std::pair<uintptr_t, uintptr_t>> memory_of(const at::Tensor& t, bo
     return std::pair(begin, begin + t.storage().nbytes());
 }
 
-// The pieces of the copies from[t] -> targets[t] that memcpy can do, marked in `plain`. None when a
-// target shares memory with another target or with a source (views of one storage; weights fetched
-// from the module itself), so that the copies stay in order, one after the other.
-std::vector<Piece> memcpy_pieces(const std::vector<NamedTensor>& targets, const std::vector<at::Tensor>& from,
-                                 std::vector<bool>& plain) {
+// The copies from[t] -> targets[t] that memcpy can do, marked in `plain`. None when a target
+// shares memory with another target or with a source (views of one storage; weights fetched from
+// the module itself), so that the copies stay in order, one after the other.
+common::ParallelCopy memcpy_copies(const std::vector<NamedTensor>& targets, const std::vector<at::Tensor>& from,
+                                   std::vector<bool>& plain) {
     struct Span {
         uintptr_t begin, end;
         bool target;
@@ -133,15 +123,10 @@ std::vector<Piece> memcpy_pieces(const std::vector<NamedTensor>& targets, const 
         end_any = std::max(end_any, s.end);
         if (s.target) end_target = std::max(end_target, s.end);
     }
-    std::vector<Piece> pieces;
-    for (size_t t = 0; t < targets.size(); ++t) {
-        if (!plain[t]) continue;
-        auto* dst = static_cast<uint8_t*>(targets[t].tensor.data_ptr());
-        const auto* src = static_cast<const uint8_t*>(from[t].data_ptr());
-        for (size_t at = 0, n = targets[t].tensor.nbytes(); at < n; at += kPiece)
-            pieces.push_back({dst + at, src + at, std::min(kPiece, n - at)});
-    }
-    return pieces;
+    common::ParallelCopy copy;
+    for (size_t t = 0; t < targets.size(); ++t)
+        if (plain[t]) copy.add(targets[t].tensor.data_ptr(), from[t].data_ptr(), targets[t].tensor.nbytes());
+    return copy;
 }
 
 // Which array goes into which tensor (source[t] for targets[t]), checked against the stored
@@ -308,23 +293,14 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
     std::vector<at::Tensor> from(targets.size());
     for (size_t t = 0; t < targets.size(); ++t) from[t] = to_tensor(weights[source[t]]);
     std::vector<bool> plain(targets.size());
-    const std::vector<Piece> pieces = memcpy_pieces(targets, from, plain);
+    const common::ParallelCopy copy = memcpy_copies(targets, from, plain);
     for (size_t t = 0; t < targets.size(); ++t)
         if (!plain[t]) {
             at::Tensor target = targets[t].tensor;
             target.copy_(from[t]);
         }
-    size_t bytes = 0;
-    for (const Piece& p : pieces) bytes += p.bytes;
-    const unsigned threads = bytes >= common::kParallelMinimum ? common::thread_count(options.threads) : 1;
     // A large model is not read back soon after loading: written around the caches.
-    const bool stream = bytes >= common::kParallelMinimum;
-    common::parallel_for(pieces.size(), threads, [&](size_t i) {
-        if (stream)
-            common::stream_copy(pieces[i].to, pieces[i].from, pieces[i].bytes);
-        else
-            std::memcpy(pieces[i].to, pieces[i].from, pieces[i].bytes);
-    });
+    copy.run(options.threads, /*streamed=*/true);
     // As copy_ would: autograd then sees that the tensors changed since a graph saved them.
     for (size_t t = 0; t < targets.size(); ++t)
         if (plain[t]) targets[t].tensor.unsafeGetTensorImpl()->bump_version();
