@@ -23,6 +23,12 @@
 #pragma once
 
 #include <xxhash.h>
+#if defined(__x86_64__)
+// libxxhash's XXH3 functions are built for SSE2; its dispatching ones (which this header puts in
+// their place) use AVX2 or AVX-512 when the CPU has them: the same hashes, 1.4x as fast from memory
+// on two cores and 2.8x on data in the caches (Xeon of docs/performance.md).
+#include <xxh_x86dispatch.h>
+#endif
 
 #include <memory>
 #include <new>
