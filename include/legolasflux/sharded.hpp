@@ -175,7 +175,8 @@ void begin_sharded_step(const std::filesystem::path& step_dir);
 // Renames the pending directory to `step_dir`, durably: after this returns, the step is committed.
 // IoError when `step_dir` already exists (a step is never overwritten in place).
 void commit_sharded_step(const std::filesystem::path& step_dir, bool durable = true);
-// Removes the pending directory of `step_dir` (after a failed save).
+// Removes the pending directory of `step_dir` (after a failed save); for up to a second, again
+// while a rank still adding its shard file there keeps it from going.
 void abandon_sharded_step(const std::filesystem::path& step_dir) noexcept;
 
 // All of it in one process, for every rank's shards (`ranks` in rank order).

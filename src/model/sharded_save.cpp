@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "checksums.hpp"
 #include "common/atomic_file.hpp"
@@ -317,8 +319,17 @@ std::vector<std::string> detail::remove_pending_sharded_steps(const std::filesys
 }
 
 void abandon_sharded_step(const std::filesystem::path& step_dir) noexcept {
-    std::error_code ec;
-    std::filesystem::remove_all(pending_step_dir(step_dir), ec);
+    // A rank that has not yet seen the failure may still be adding its shard file (its temporary,
+    // then the rename) while this removes the directory: an entry made after remove_all listed the
+    // directory keeps it from being removed. So again, until it is gone; once it is, nothing makes
+    // it again (shard files are only written into the pending directory rank 0 created).
+    const std::filesystem::path pending = pending_step_dir(step_dir);
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        std::error_code ec;
+        std::filesystem::remove_all(pending, ec);
+        if (!std::filesystem::exists(pending, ec) && !ec) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 void save_sharded(const std::filesystem::path& step_dir, std::span<const RankShards> ranks, int64_t step,
