@@ -38,7 +38,7 @@ using legolasflux::bench::median;
 
 struct Options {
     int reps = 30;
-    std::string file = std::string(LEGOLASFLUX_SHARED_DIR) + "/fixtures/julia/test.digits-model.arrow";
+    std::string file = std::string(LEGOLASFLUX_JULIA_FIXTURES) + "/test.digits-model.arrow";
     std::string cli = LEGOLASFLUX_CLI;
     std::string minimal = LEGOLASFLUX_CLI_MINIMAL;
     bool check = false;
@@ -47,7 +47,7 @@ struct Options {
 constexpr const char* kUsage =
     "usage: legolasflux_cli_bench [--reps N] [--file FILE] [--cli PATH] [--minimal PATH] [--check]\n"
     "  --reps N   runs of each program (default 30), after one warm-up run each\n"
-    "  --file     the file to open (default: Julia's digits model of ../shared)\n"
+    "  --file     the file to open (default: Julia's digits model of tests/fixtures/julia)\n"
     "  --check    exit 1 when cli_start_vs_minimal is above 2\n";
 
 Options parse(int argc, char** argv) {

@@ -16,7 +16,7 @@ CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Re
 cmake --build "$build" -j "$(nproc)"
 
 # Seeds: regenerated every run; the fixtures are only read.
-"$build/fuzz/make_seeds" tests/arrow/corpus ../shared/fixtures/julia "$build/fuzz-seeds"
+"$build/fuzz/make_seeds" tests/arrow/corpus tests/fixtures/julia "$build/fuzz-seeds"
 
 # Every fuzz/fuzz_NAME.cpp is a target, whose seeds make_seeds writes to fuzz-seeds/NAME.
 targets=()

@@ -8,8 +8,8 @@ bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" --target digits legolasflux
 mkdir -p build/out
-shared=../shared/fixtures/julia
+julia=tests/fixtures/julia
 ./build/examples/digits --out build/out/digits.model.arrow \
-  --julia-file "$shared/test.digits-model.arrow" --julia-input "$shared/digits-input.f32"
+  --julia-file "$julia/test.digits-model.arrow" --julia-input "$julia/digits-input.f32"
 echo
 ./build/tools/legolasflux/legolasflux arrow validate build/out/digits.model.arrow

@@ -68,8 +68,8 @@ at::Tensor read_input(const std::string& path) {
 
 int main(int argc, char** argv) {
     std::string out = "digits.model.arrow";
-    std::string julia_file = "../shared/fixtures/julia/test.digits-model.arrow";
-    std::string julia_input = "../shared/fixtures/julia/digits-input.f32";
+    std::string julia_file = "tests/fixtures/julia/test.digits-model.arrow";
+    std::string julia_input = "tests/fixtures/julia/digits-input.f32";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
         if (flag == "--out")

@@ -12,7 +12,7 @@
 namespace lftest {
 
 inline std::filesystem::path julia_model() {
-    return std::filesystem::path(LEGOLASFLUX_SHARED_DIR) / "fixtures" / "julia" / "test.digits-model.arrow";
+    return std::filesystem::path(LEGOLASFLUX_JULIA_FIXTURES) / "test.digits-model.arrow";
 }
 
 inline std::filesystem::path corpus_json(const std::string& name) {

@@ -87,7 +87,7 @@ TEST(CliInspect, JsonHoldsTheSizesOfTheJuliaReadme) {
     EXPECT_EQ(doc["columns"]["epoch"], 1);
     const auto& arrays = doc["weights"]["arrays"];
     ASSERT_EQ(arrays.size(), 14u);
-    // Sizes as ../shared/fixtures/julia/README.md lists them (Julia's column-major order).
+    // Sizes as tests/fixtures/julia/README.md lists them (Julia's column-major order).
     const std::vector<std::vector<int>> sizes = {{3, 3, 1, 32},  {32}, {32},           {32}, {32},     {32},
                                                  {3, 3, 32, 16}, {16}, {3, 3, 16, 10}, {10}, {10, 90}, {10},
                                                  {10, 10},       {10}};

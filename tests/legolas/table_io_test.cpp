@@ -53,7 +53,7 @@ using legolasflux::SchemaError;
 using namespace legolasflux::legolas;
 using namespace io;
 
-const fs::path kDigits = fs::path(LEGOLASFLUX_SHARED_DIR) / "fixtures/julia/test.digits-model.arrow";
+const fs::path kDigits = fs::path(LEGOLASFLUX_JULIA_FIXTURES) / "test.digits-model.arrow";
 const SchemaVersion kModel{"legolas-flux.model", 1};
 const SchemaVersion kDigitsModel{"digits.model", 1};
 

@@ -142,7 +142,7 @@ TEST(ModelRow, WeightNamesAreAnExtraColumn) {
 }
 
 TEST(ModelRow, TheJuliaFileReadsAsAModelRow) {
-    const ModelRow row = read_model_row(LEGOLASFLUX_SHARED_DIR "/fixtures/julia/test.digits-model.arrow");
+    const ModelRow row = read_model_row(LEGOLASFLUX_JULIA_FIXTURES "/test.digits-model.arrow");
     EXPECT_EQ(row.qualified_identifier, "digits.model@1>legolas-flux.model@1");
     // This test binary registers digits.model@1 (above), so that is the schema read.
     EXPECT_EQ(legolas::to_string(row.schema_version), "digits.model@1");
@@ -150,7 +150,7 @@ TEST(ModelRow, TheJuliaFileReadsAsAModelRow) {
     EXPECT_EQ(row.weights->size(), 14u);
     EXPECT_FALSE(row.architecture_version.has_value());
     const DigitsRowV1 digits =
-        read_model_row<DigitsRowV1>(LEGOLASFLUX_SHARED_DIR "/fixtures/julia/test.digits-model.arrow");
+        read_model_row<DigitsRowV1>(LEGOLASFLUX_JULIA_FIXTURES "/test.digits-model.arrow");
     EXPECT_EQ(digits.config.seed, 5);
     EXPECT_EQ(digits.epoch, 1);
     EXPECT_EQ(digits.accuracy, 0.06f);

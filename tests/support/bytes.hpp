@@ -20,7 +20,7 @@ namespace lftest {
 using Bytes = std::vector<uint8_t>;
 
 inline std::filesystem::path julia_fixture_path() {
-    return std::filesystem::path(LEGOLASFLUX_SHARED_DIR) / "fixtures" / "julia" / "test.digits-model.arrow";
+    return std::filesystem::path(LEGOLASFLUX_JULIA_FIXTURES) / "test.digits-model.arrow";
 }
 
 inline Bytes load_bytes(const std::filesystem::path& path) {

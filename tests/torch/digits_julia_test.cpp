@@ -12,8 +12,8 @@
 
 namespace {
 
-const char* kFixture = LEGOLASFLUX_SHARED_DIR "/fixtures/julia/test.digits-model.arrow";
-const char* kInput = LEGOLASFLUX_SHARED_DIR "/fixtures/julia/digits-input.f32";
+const char* kFixture = LEGOLASFLUX_JULIA_FIXTURES "/test.digits-model.arrow";
+const char* kInput = LEGOLASFLUX_JULIA_FIXTURES "/digits-input.f32";
 
 // From fixtures/julia/README.md (the hard-coded test of examples/digits.jl).
 const float kJuliaOutput[10] = {0.096030906f, 0.105671346f, 0.09510324f, 0.117868274f, 0.112540945f,
