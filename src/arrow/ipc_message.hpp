@@ -19,6 +19,14 @@ namespace legolasflux::arrow::detail {
 inline constexpr char kMagic[6] = {'A', 'R', 'R', 'O', 'W', '1'};
 inline constexpr uint32_t kContinuation = 0xFFFFFFFFu;
 
+// What an input starts with. Neither: not the file magic "ARROW1", and not the prefix of a stream's
+// first message (continuation marker then a length no larger than the limit, or the pre-1.0 bare
+// length) nor an end-of-stream marker — a file of another kind, not a damaged Arrow one.
+enum class InputStart { File, Stream, Neither };
+InputStart input_start(const uint8_t* bytes, int64_t size, const IpcLimits& limits);
+// The one message for such an input, whatever reads it.
+inline constexpr const char* kNotArrow = "not an Arrow file or stream";
+
 struct RawMessage {
     Buffer metadata;                        // the verified flatbuffer (8-byte aligned)
     const fbs::Message* message = nullptr;  // points into `metadata`

@@ -197,16 +197,46 @@ RawMessage block_message(const Buffer& region, const fbs::Block& block, fbs::Mes
     return std::move(*m);
 }
 
+// What is missing from a file that does not end with the ARROW1 magic, in words that do not depend
+// on which command reads it: where its messages stop, then the footer and the magic.
+std::string missing_end(const Buffer& bytes, const IpcLimits& limits) {
+    const int64_t size = bytes.size();
+    int64_t pos = 8;
+    std::string where;
+    while (pos < size) {
+        std::optional<RawMessage> m;
+        try {
+            m = detail::read_message(bytes, pos, limits, "");
+        } catch (const FormatError& e) {
+            // Cut inside this message, or bytes that are no message (the footer, or damage).
+            if (std::string_view(e.what()).find("truncated:") != std::string_view::npos)
+                where = "it ends inside the message at offset " + std::to_string(pos) + ", ";
+            break;
+        }
+        if (!m) break;
+        pos = m->offset + m->header_length + m->body.size();
+    }
+    if (where.empty() && size > 8)
+        where = pos >= size ? "it ends after its last message, "
+                            : "its messages end at offset " + std::to_string(pos) + ", ";
+    return "the file is " + std::to_string(size) + " bytes long; " + where +
+           "the footer and the closing ARROW1 magic are missing";
+}
+
 }  // namespace
 
 Table read_file(const Buffer& bytes, const ReadOptions& options, IpcFileInfo* info) {
     const int64_t size = bytes.size();
     constexpr int64_t kMin = 8 + 4 + 6;  // leading magic + padding, footer length, trailing magic
-    if (size < kMin) throw FormatError("input of " + std::to_string(size) + " bytes is too short to be an Arrow file");
-    if (std::memcmp(bytes.data(), detail::kMagic, 6) != 0)
-        throw FormatError("not an Arrow file: no ARROW1 magic at the start");
-    if (std::memcmp(bytes.data() + size - 6, detail::kMagic, 6) != 0)
-        throw FormatError("truncated or damaged Arrow file: no ARROW1 magic at the end");
+    switch (detail::input_start(bytes.data(), size, options.limits)) {
+        case detail::InputStart::File: break;
+        case detail::InputStart::Stream:
+            throw FormatError("an Arrow stream, not an Arrow file: no ARROW1 magic at the start");
+        case detail::InputStart::Neither:
+            throw FormatError(size == 0 ? std::string(detail::kNotArrow) + ": the input is empty" : detail::kNotArrow);
+    }
+    if (size < kMin || std::memcmp(bytes.data() + size - 6, detail::kMagic, 6) != 0)
+        throw FormatError("truncated or damaged Arrow file: " + missing_end(bytes, options.limits));
     const int64_t footer_length = read_i32(bytes.data() + size - 10);
     if (footer_length <= 0 || footer_length > size - kMin)
         throw FormatError("footer length " + std::to_string(footer_length) + " does not fit in the file of " +

@@ -66,11 +66,91 @@ TEST(IpcErrors, BadMagic) {
     Bytes front = file;
     front[0] = 'X';
     // Without the leading magic read_any takes it for a stream, which then fails too.
-    expect_error<FormatError>([&] { read_file(to_buffer(front)); }, {"magic"});
+    expect_error<FormatError>([&] { read_file(to_buffer(front)); }, {"not an Arrow file or stream"});
     EXPECT_THROW(read_any(to_buffer(front)), FormatError);
     Bytes back = file;
     back[back.size() - 1] = 'X';
-    expect_error<FormatError>([&] { read_file(to_buffer(back)); }, {"magic at the end"});
+    expect_error<FormatError>([&] { read_file(to_buffer(back)); },
+                              {"truncated or damaged Arrow file", "the closing ARROW1 magic"});
+}
+
+// Another kind of file is said to be one, by every reader, rather than read as a damaged stream
+// whose "metadata length" is four bytes of text.
+TEST(IpcErrors, AnotherKindOfFileIsNotAnArrowFileOrStream) {
+    const std::string text = "hello, this is a text file renamed .arrow\n";
+    const Bytes zip = {'P', 'K', 3, 4, 20, 0, 0, 0, 8, 0, 0x55, 0x66, 0x77, 0x12, 0, 0, 0, 0, 0, 0, 0, 0};
+    const Bytes json = {'{', '"', 'a', '"', ':', ' ', '1', '}'};
+    for (const Bytes& b : {Bytes(text.begin(), text.end()), zip, json, Bytes{1, 2}}) {
+        for (const auto& read :
+             {+[](const Buffer& x) { return read_any(x); }, +[](const Buffer& x) { return read_file(x); },
+              +[](const Buffer& x) { return read_stream(x); }}) {
+            try {
+                read(to_buffer(b));
+                ADD_FAILURE() << "read";
+            } catch (const FormatError& e) {
+                EXPECT_STREQ(e.what(), "not an Arrow file or stream");
+            }
+        }
+        std::istringstream in(std::string(b.begin(), b.end()));
+        expect_error<FormatError>([&] { read_stream(in); }, {"not an Arrow file or stream"});
+    }
+    expect_error<FormatError>([&] { read_any(to_buffer({})); }, {"not an Arrow file or stream: the input is empty"});
+    // A stream read as a file is named for what it is.
+    const Bytes stream = lftest::file_to_stream(write_file(int_table({1, 2})));
+    expect_error<FormatError>([&] { read_file(to_buffer(stream)); }, {"an Arrow stream, not an Arrow file"});
+}
+
+// A cut file says where its messages stop and that the footer is missing, in the same words
+// whether it is read as a file or as whatever it looks like.
+TEST(IpcErrors, ATruncatedFileSaysWhatIsMissing) {
+    const Bytes file = write_file(int_table({1, 2, 3}));
+    for (size_t n = 6; n + 1 < file.size(); ++n) {
+        const Bytes cut(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(n));
+        std::string by_file, by_any;
+        try {
+            read_file(to_buffer(cut));
+        } catch (const FormatError& e) {
+            by_file = e.what();
+        }
+        try {
+            read_any(to_buffer(cut));
+        } catch (const FormatError& e) {
+            by_any = e.what();
+        }
+        EXPECT_EQ(by_file, by_any) << n;
+        EXPECT_NE(by_file.find("truncated or damaged Arrow file: the file is " + std::to_string(n) + " bytes long"),
+                  std::string::npos)
+            << by_file;
+        EXPECT_NE(by_file.find("the footer and the closing ARROW1 magic are missing"), std::string::npos) << by_file;
+    }
+    // Cut inside the record batch's body: where it stops is named.
+    const Bytes cut(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(file.size() / 2));
+    expect_error<FormatError>([&] { read_file(to_buffer(cut)); }, {"it ends inside the message at offset "});
+}
+
+// A stream cut short says it is truncated, and where, whether read from memory or an istream.
+TEST(IpcErrors, ATruncatedStreamSaysSoInTheSameWords) {
+    const Bytes stream = lftest::file_to_stream(write_file(int_table({1, 2, 3})));
+    for (size_t n = 1; n + 8 < stream.size(); ++n) {
+        const Bytes cut(stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(n));
+        std::string from_memory, from_istream;
+        try {
+            read_stream(to_buffer(cut));
+        } catch (const FormatError& e) {
+            from_memory = e.what();
+        }
+        std::istringstream in(std::string(cut.begin(), cut.end()));
+        try {
+            read_stream(in);
+        } catch (const FormatError& e) {
+            from_istream = e.what();
+        }
+        EXPECT_EQ(from_memory, from_istream) << n;
+        // (Cut between messages, the stream is whole without its end marker: no error.)
+        if (!from_memory.empty())
+            EXPECT_NE(from_memory.find("truncated: the input ends inside "), std::string::npos)
+                << n << ": " << from_memory;
+    }
 }
 
 TEST(IpcErrors, EveryTruncationIsAFormatError) {

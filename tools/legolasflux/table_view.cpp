@@ -34,15 +34,7 @@ std::string chain_text(const std::string& qualified) {
 }  // namespace
 
 arrow::Table read_arrow_table(const std::filesystem::path& path) {
-    try {
-        return arrow::read_any(path);
-    } catch (const IoError&) {
-        throw;
-    } catch (const FormatError& e) {
-        throw FormatError(path.string() + ": " + e.what());
-    } catch (const UnsupportedError& e) {
-        throw UnsupportedError(path.string() + ": " + e.what());
-    }
+    return arrow::read_any(path);  // its errors name the file
 }
 
 std::string qualified_identifier_of(const arrow::Table& table, const std::string& path) {
