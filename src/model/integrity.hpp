@@ -1,6 +1,6 @@
 // Integrity of the files this library writes (private to the library): the checksums a file
 // records under kChecksumsMetadataKey, how they are computed, written and verified. docs/format.md,
-// "Integrity", is the contract.
+// "Integrity", is the contract; legolasflux/integrity.hpp is the public verification.
 //
 // The metadata value is compact JSON with these members, in this order:
 //
@@ -33,6 +33,7 @@
 // format only. Every number is 16 hex digits, so the value's length does not depend on them.
 //
 // The unit, top down; each file uses only those below it:
+//   integrity_verify.cpp  verify (legolasflux/integrity.hpp): every check of a file or a directory
 //   integrity_file.cpp    the file checksum: writing a checksummed file, the hashing pass, checking
 //                         "file" (and "holes") against a file's bytes
 //   integrity_values.cpp  the values' checksums, where the values lie, the metadata value (format,
