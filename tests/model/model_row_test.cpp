@@ -149,8 +149,7 @@ TEST(ModelRow, TheJuliaFileReadsAsAModelRow) {
     ASSERT_TRUE(row.weights.has_value());
     EXPECT_EQ(row.weights->size(), 14u);
     EXPECT_FALSE(row.architecture_version.has_value());
-    const DigitsRowV1 digits =
-        read_model_row<DigitsRowV1>(LEGOLASFLUX_JULIA_FIXTURES "/test.digits-model.arrow");
+    const DigitsRowV1 digits = read_model_row<DigitsRowV1>(LEGOLASFLUX_JULIA_FIXTURES "/test.digits-model.arrow");
     EXPECT_EQ(digits.config.seed, 5);
     EXPECT_EQ(digits.epoch, 1);
     EXPECT_EQ(digits.accuracy, 0.06f);

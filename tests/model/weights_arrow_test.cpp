@@ -113,8 +113,7 @@ TEST(WeightsArrow, MalformedSizesAreFormatErrors) {
 
 // The weights column of Julia's file decodes to the 14 arrays listed in fixtures/julia/README.md.
 TEST(WeightsArrow, DecodesTheJuliaFixture) {
-    const la::Table t =
-        la::read_file(std::filesystem::path(LEGOLASFLUX_JULIA_FIXTURES "/test.digits-model.arrow"));
+    const la::Table t = la::read_file(std::filesystem::path(LEGOLASFLUX_JULIA_FIXTURES "/test.digits-model.arrow"));
     ASSERT_EQ(t.batches.size(), 1u);
     const la::Field& field = t.schema->fields[0];
     ASSERT_TRUE(is_weights_field(field));
