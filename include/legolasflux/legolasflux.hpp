@@ -2,5 +2,6 @@
 #pragma once
 
 #include "legolasflux/errors.hpp"
+#include "legolasflux/integrity.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"

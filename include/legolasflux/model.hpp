@@ -46,6 +46,12 @@ struct ModelV1 {
 };
 LEGOLAS_RECORD(ModelV1, "legolas-flux.model", 1, weights, architecture_version);
 
+// Declares the schemas this library defines in legolas::default_registry(): legolas-flux.model@1,
+// legolas-flux.checkpoint-index@1, legolas-flux.training-state@1, legolas-flux.shard@1 and
+// legolas-flux.shard-index@1, so that a program that has not used them yet knows them (a validator,
+// `verify`). Idempotent.
+void declare_builtin_schemas();
+
 // The column of legolas-flux.model@1 that holds the weights.
 inline constexpr std::string_view kWeightsColumn = "weights";
 

@@ -9,8 +9,8 @@
 #include <set>
 
 #include "checkpoints_internal.hpp"
-#include "checksums.hpp"
 #include "common/error_context.hpp"
+#include "integrity.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/legolas/table_io.hpp"
 #include "legolasflux/sharded.hpp"

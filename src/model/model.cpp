@@ -2,10 +2,9 @@
 
 #include <algorithm>
 
-#include "checksums.hpp"
 #include "common/error_context.hpp"
 #include "common/parallel.hpp"
-#include "file_checksum.hpp"
+#include "integrity.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
 #include "model_read.hpp"
@@ -151,22 +150,6 @@ void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::
         verify_weights_checksums(source, table, recorded, common::thread_count(options.threads));
 }
 
-// Whether every buffer the read deferred is the values of the weights column's `vec` lists (the
-// one buffer open_model_row decodes), found by structure alone: anything else (a hostile file
-// naming another field `vec`, say) is read again without deferring.
-bool only_weight_values_deferred(const arrow::Table& table, const arrow::IpcFileInfo& info) {
-    std::vector<const uint8_t*> values;
-    const auto& fields = table.schema->fields;
-    for (size_t k = 0; k < fields.size(); ++k) {
-        if (fields[k].name != kWeightsColumn) continue;
-        for (const arrow::RecordBatch& batch : table.batches)
-            if (const arrow::Buffer* b = vec_values_buffer(fields[k], *batch.columns[k])) values.push_back(b->data());
-    }
-    return std::all_of(info.deferred.begin(), info.deferred.end(), [&](const arrow::DeferredBuffer& d) {
-        return std::find(values.begin(), values.end(), d.placeholder.data()) != values.end();
-    });
-}
-
 }  // namespace
 
 ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, bool prefix,
@@ -186,7 +169,7 @@ ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, 
         if (options.verify_metadata) verify_unread_file_checksum(source, bytes);
         throw;
     }
-    if (!info.deferred.empty() && !only_weight_values_deferred(row.table, info)) {
+    if (!info.deferred.empty() && !only_weight_values_deferred(row.table, info, kWeightsColumn)) {
         ModelReadOptions plain = options;
         plain.ipc.defer = nullptr;
         return read_model_from(bytes, source, prefix, wanted, plain, info_out);

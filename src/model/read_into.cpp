@@ -7,10 +7,10 @@
 #include <cstring>
 #include <mutex>
 
-#include "checksums.hpp"
 #include "common/parallel.hpp"
 #include "common/parallel_copy.hpp"
 #include "common/stream_copy.hpp"
+#include "integrity.hpp"
 #include "legolasflux/arrow/decompress.hpp"
 #include "legolasflux/errors.hpp"
 #include "model_read.hpp"

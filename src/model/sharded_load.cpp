@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <map>
 
-#include "checksums.hpp"
 #include "common/file_bytes.hpp"
 #include "common/parallel.hpp"
+#include "integrity.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/table_io.hpp"
 #include "sharded_internal.hpp"

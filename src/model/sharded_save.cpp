@@ -12,9 +12,9 @@
 #include <set>
 #include <thread>
 
-#include "checksums.hpp"
 #include "common/atomic_file.hpp"
 #include "common/parallel.hpp"
+#include "integrity.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/table_io.hpp"
 #include "sharded_internal.hpp"

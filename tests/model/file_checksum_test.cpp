@@ -10,7 +10,7 @@
 #include "legolasflux/model.hpp"
 #include "legolasflux/model.hpp"  // write_model_row of a ModelRow
 #include "model/checksum_support.hpp"
-#include "model/file_checksum.hpp"  // white-box: the hashing pass
+#include "model/integrity.hpp"  // white-box: the hashing pass
 
 using namespace legolasflux;
 namespace fs = std::filesystem;

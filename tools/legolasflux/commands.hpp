@@ -28,6 +28,8 @@ void add_convert_commands(CLI::App& app, int& exit_code);
 void add_gc_command(CLI::App& app, int& exit_code);
 // `checkpoints DIR`: the committed checkpoints of a run directory.
 void add_checkpoints_command(CLI::App& app, int& exit_code);
+// `verify PATH...`: whether files (or every file of a directory) are as they were written.
+void add_verify_command(CLI::App& app, int& exit_code);
 
 // `consolidate STEP_DIR OUT.arrow`: a sharded checkpoint as one model row.
 void add_sharded_commands(CLI::App& app, int& exit_code);

@@ -43,7 +43,8 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
     {
         auto* cmd = app.add_subcommand(
             "validate",
-            "Check a Legolas table against its schema version (or --schema); exit 1 listing every violation");
+            "Check a Legolas table's compliance with its schema version (or --schema): its columns and their "
+            "types, not the file's integrity (checksums, damaged bytes: see `verify`); exit 1 listing every violation");
         static std::string in, schema_id;
         cmd->add_option("FILE", in, "Arrow file or stream")->required();
         cmd->add_option("--schema", schema_id, "Check against this registered schema version (name@version) instead");

@@ -1,10 +1,8 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "legolasflux/checkpoints.hpp"
 #include "legolasflux/errors.hpp"
-#include "legolasflux/sharded.hpp"
-#include "legolasflux/training_state.hpp"
+#include "legolasflux/model.hpp"
 
 int main(int argc, char** argv) {
     using namespace legolasflux::cli;
@@ -12,11 +10,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "legolasflux 0.1.0");
     int exit_code = kOk;
-    // Our own schemas beyond legolas-flux.model@1: `validate` and `schema` know them.
-    legolasflux::declare_checkpoint_index_schema();
-    legolasflux::legolas::ensure_declared<legolasflux::TrainingStateV1>();
-    legolasflux::legolas::ensure_declared<legolasflux::ShardV1>();
-    legolasflux::legolas::ensure_declared<legolasflux::ShardIndexV1>();
+    // Our own schemas beyond legolas-flux.model@1: `validate`, `schema` and `verify` know them.
+    legolasflux::declare_builtin_schemas();
     add_arrow_commands(app, exit_code);
     add_legolas_commands(app, exit_code);
     add_model_commands(app, exit_code);
@@ -25,6 +20,7 @@ int main(int argc, char** argv) {
     add_gc_command(app, exit_code);
     add_checkpoints_command(app, exit_code);
     add_sharded_commands(app, exit_code);
+    add_verify_command(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

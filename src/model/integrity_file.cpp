@@ -1,5 +1,5 @@
-#include "file_checksum.hpp"
-
+// The file checksum: writing a checksummed file, the hashing pass that skips the weight values, and
+// checking "file" against a file's bytes (integrity.hpp; it uses integrity_values.cpp below it).
 #include <algorithm>
 #include <cstring>
 #include <future>
@@ -7,6 +7,7 @@
 #include <span>
 
 #include "common/parallel.hpp"
+#include "integrity.hpp"
 #include "legolasflux/arrow/ipc_gathered.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
@@ -18,56 +19,6 @@ namespace {
 
 uintptr_t begin_of(Bytes b) { return reinterpret_cast<uintptr_t>(b.data()); }
 uintptr_t end_of(Bytes b) { return reinterpret_cast<uintptr_t>(b.data()) + b.size(); }
-
-// Sorted, overlapping and adjacent ranges joined.
-template <class Range, class Begin, class End, class Make>
-std::vector<Range> merged(std::vector<Range> ranges, Begin begin, End end, Make make) {
-    std::sort(ranges.begin(), ranges.end(), [&](const Range& a, const Range& b) { return begin(a) < begin(b); });
-    std::vector<Range> out;
-    for (const Range& r : ranges) {
-        if (!out.empty() && begin(r) <= end(out.back()))
-            out.back() = make(begin(out.back()), std::max(end(out.back()), end(r)));
-        else
-            out.push_back(r);
-    }
-    return out;
-}
-
-// What the writer leaves out of the file checksum: the memory the weight values are written from,
-// how many runs of the file they make and how many bytes (both from the values' element ranges:
-// each run of adjacent elements of a column is written as one run of bytes, from one buffer or
-// from the parts of a gathered one).
-struct Holes {
-    std::vector<Bytes> memory;  // sorted, disjoint
-    size_t runs = 0;
-    int64_t bytes = 0;
-};
-
-Holes value_holes(const arrow::Table& table, const arrow::WriteOptions& options, std::span<const Gathered> gathered) {
-    Holes holes;
-    if (options.compression != arrow::Compression::None) return holes;
-    const auto& fields = table.schema->fields;
-    for (const auto& batch : table.batches)
-        for (size_t k = 0; k < fields.size(); ++k) {
-            if (!records_weights(fields[k])) continue;
-            std::vector<std::pair<int64_t, int64_t>> elements;
-            int64_t width = 0;
-            for (int64_t i = 0; i < batch.length; ++i)
-                for (const ValueSpan& v : value_spans(fields[k], *batch.columns[k], i)) {
-                    elements.emplace_back(v.first, v.last);
-                    width = static_cast<int64_t>(v.memory.size()) / (v.last - v.first);
-                    for (Bytes b : resolved(v.memory, gathered)) holes.memory.push_back(b);
-                }
-            const auto runs = merged(
-                std::move(elements), [](const auto& r) { return r.first; }, [](const auto& r) { return r.second; },
-                [](int64_t b, int64_t e) { return std::pair(b, e); });
-            holes.runs += runs.size();
-            for (const auto& [b, e] : runs) holes.bytes += (e - b) * width;
-        }
-    holes.memory = merged(std::move(holes.memory), begin_of, end_of,
-                          [](uintptr_t b, uintptr_t e) { return Bytes(reinterpret_cast<const uint8_t*>(b), e - b); });
-    return holes;
-}
 
 // Hashes what the IPC writer emits but the weight values, which reach it as spans of the memory
 // they are written from (one buffer of the table, or the parts of a gathered one): those bytes are
@@ -252,24 +203,6 @@ std::vector<FileRange> expected_holes(const std::string& source, const arrow::Bu
     return holes;
 }
 
-std::vector<FileRange> merged_ranges(std::vector<FileRange> ranges) {
-    return merged(
-        std::move(ranges), [](const FileRange& r) { return r.offset; },
-        [](const FileRange& r) { return r.offset + r.length; },
-        [](int64_t b, int64_t e) {
-            return FileRange{b, e - b};
-        });
-}
-
-}  // namespace
-
-FileChecksumPass file_checksum_pass(const arrow::Table& table, const arrow::WriteOptions& options,
-                                    std::span<const Gathered> gathered) {
-    return hashing_pass(table, options, gathered, value_holes(table, options, gathered));
-}
-
-namespace {
-
 // Replaces every occurrence of `from` by `to` (as long) where the file checksum masks the value:
 // the schema message's metadata and the footer of the `size` bytes written to `file`.
 void patch_value(arrow::PendingFile& file, int64_t size, const std::string& from, const std::string& to) {
@@ -290,44 +223,64 @@ void patch_value(arrow::PendingFile& file, int64_t size, const std::string& from
         throw Error("internal error: the checksums value was not found in the schema and the footer written");
 }
 
-}  // namespace
+// The first pass of a save: the file as it will be written, with the value as '0's of its final
+// length, hashed without the weight values (and without copying anything).
+FileChecksumPass hash_as_written(arrow::Table table, const arrow::WriteOptions& options,
+                                 std::span<const Gathered> gathered, const ChecksumsDraft& draft,
+                                 arrow::CompressionCache& cache) {
+    set_checksums(table, std::string(draft.length, '0'));
+    return hashing_pass(table, options, gathered, draft.holes, &cache);
+}
 
-void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
-                            std::span<const Gathered> gathered, int threads) {
-    // The file is written with the weights' checksums as 0s while other threads compute them (a
-    // pass over every value as long as the write), then the real digits are written in place: the
-    // value's length does not depend on them, nor does the file checksum, which masks the value.
-    const std::string stand_in = weights_checksums_placeholder(table);
-    Holes holes = value_holes(table, options, gathered);
-    const size_t length = checksums_value(stand_in, 0, std::vector<FileRange>(holes.runs)).size();
-    set_checksums(table, std::string(length, '0'));
-    // Both passes write the same buffers: compressed once, by the first (kept until the second).
-    arrow::CompressionCache cache;
-    const FileChecksumPass pass = hashing_pass(table, options, gathered, std::move(holes), &cache);
-    const std::string provisional = checksums_value(stand_in, pass.checksum, pass.holes);
-    if (provisional.size() != length) throw Error("internal error: the checksums value changed length");
+// The second pass: the file written with the file checksum and the weights' checksums as 0s
+// while other threads compute them (a pass over every value as long as the write); their digits
+// are then written in place. The value's length does not depend on them, nor does the file
+// checksum, which masks the value.
+void write_and_fill_in(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
+                       std::span<const Gathered> gathered, const ChecksumsDraft& draft, const FileChecksumPass& pass,
+                       int threads, arrow::CompressionCache& cache) {
+    const std::string provisional = checksums_value(draft.columns, pass.checksum, pass.holes);
+    if (provisional.size() != draft.length) throw Error("internal error: the checksums value changed length");
     set_checksums(table, provisional);
     const unsigned hashers = std::max(1u, common::thread_count(threads) - 1);  // one core writes
     std::future<std::string> columns =
         std::async(std::launch::async, [&] { return weights_checksums(table, gathered, hashers); });
     arrow::write_gathered_file(path, table, options, gathered, &cache, [&](arrow::PendingFile& file, int64_t size) {
         const std::string value = checksums_value(columns.get(), pass.checksum, pass.holes);
-        if (value.size() != length) throw Error("internal error: the checksums value changed length");
+        if (value.size() != draft.length) throw Error("internal error: the checksums value changed length");
         if (value != provisional) patch_value(file, size, provisional, value);
     });
 }
 
-void verify_file_checksum(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,
+}  // namespace
+
+void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
+                            std::span<const Gathered> gathered, int threads) {
+    // The value is drafted first (what its numbers will cover, and its length, which they do not
+    // change), then the file is hashed as it will be written, then written and its numbers filled in.
+    const ChecksumsDraft draft = draft_checksums(table, options, gathered);
+    arrow::CompressionCache cache;  // both passes write the same buffers: compressed once, by the first
+    const FileChecksumPass pass = hash_as_written(table, options, gathered, draft, cache);
+    write_and_fill_in(path, std::move(table), options, gathered, draft, pass, threads, cache);
+}
+
+FileChecksumPass file_checksum_pass(const arrow::Table& table, const arrow::WriteOptions& options,
+                                    std::span<const Gathered> gathered) {
+    return hashing_pass(table, options, gathered, draft_checksums(table, options, gathered).holes);
+}
+
+bool verify_file_checksum(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,
                           const arrow::Table& table, std::string_view value, const RecordedChecksums& recorded) {
-    if (!recorded.file || !info.is_file_format) return;
+    if (!recorded.file || !info.is_file_format) return false;
     (void)file_segments(source, bytes, value, *recorded.file);  // a malformed value is refused first
     // Weight values elsewhere than where the writer put them: the file was rewritten by another
     // writer (Arrow.jl, `legolasflux arrow cat`, other options) that kept the metadata, so `file`
     // describes a file that no longer exists; the weights' own checksums still apply. A damaged
     // offset that moves the values lands here too, and their checksums then catch it.
     if (merged_ranges(recorded.file->holes) != merged_ranges(expected_holes(source, bytes, info, table, recorded)))
-        return;
+        return false;
     check_file_checksum(source, bytes, value, *recorded.file);
+    return true;
 }
 
 void verify_unread_file_checksum(const std::string& source, const arrow::Buffer& bytes) {

@@ -1,5 +1,5 @@
-#include "checksums.hpp"
-
+// The values' checksums, where the values lie, and the metadata value: its format and its parsing
+// (integrity.hpp, the bottom of the integrity unit).
 #include <algorithm>
 #include <bit>
 #include <memory>
@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "common/parallel.hpp"
+#include "integrity.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
@@ -20,7 +21,7 @@ namespace {
 // (Arrow data is little-endian throughout this library).
 static_assert(std::endian::native == std::endian::little, "the checksum hashes values as little-endian bytes");
 
-// The checksum of one piece-wise byte sequence cut into kChecksumChunk chunks (see checksums.hpp).
+// The checksum of one piece-wise byte sequence cut into kChecksumChunk chunks (see integrity.hpp).
 uint64_t chunked_checksum(std::span<const Bytes> all_pieces, unsigned threads) {
     std::vector<Bytes> pieces;
     std::vector<uint64_t> starts;  // of each piece in the sequence
@@ -210,6 +211,65 @@ std::vector<Bytes> resolved(Bytes b, std::span<const Gathered> gathered) {
 
 namespace {
 
+// Sorted, overlapping and adjacent ranges joined.
+template <class Range, class Begin, class End, class Make>
+std::vector<Range> merged(std::vector<Range> ranges, Begin begin, End end, Make make) {
+    std::sort(ranges.begin(), ranges.end(), [&](const Range& a, const Range& b) { return begin(a) < begin(b); });
+    std::vector<Range> out;
+    for (const Range& r : ranges) {
+        if (!out.empty() && begin(r) <= end(out.back()))
+            out.back() = make(begin(out.back()), std::max(end(out.back()), end(r)));
+        else
+            out.push_back(r);
+    }
+    return out;
+}
+
+uintptr_t begin_of(Bytes b) { return reinterpret_cast<uintptr_t>(b.data()); }
+uintptr_t end_of(Bytes b) { return reinterpret_cast<uintptr_t>(b.data()) + b.size(); }
+
+// The memory the weight values are written from, how many runs of the file they make and how many
+// bytes (both from the values' element ranges: each run of adjacent elements of a column is
+// written as one run of bytes, from one buffer or from the parts of a gathered one).
+Holes value_holes(const arrow::Table& table, const arrow::WriteOptions& options, std::span<const Gathered> gathered) {
+    Holes holes;
+    if (options.compression != arrow::Compression::None) return holes;
+    const auto& fields = table.schema->fields;
+    for (const auto& batch : table.batches)
+        for (size_t k = 0; k < fields.size(); ++k) {
+            if (!records_weights(fields[k])) continue;
+            std::vector<std::pair<int64_t, int64_t>> elements;
+            int64_t width = 0;
+            for (int64_t i = 0; i < batch.length; ++i)
+                for (const ValueSpan& v : value_spans(fields[k], *batch.columns[k], i)) {
+                    elements.emplace_back(v.first, v.last);
+                    width = static_cast<int64_t>(v.memory.size()) / (v.last - v.first);
+                    for (Bytes b : resolved(v.memory, gathered)) holes.memory.push_back(b);
+                }
+            const auto runs = merged(
+                std::move(elements), [](const auto& r) { return r.first; }, [](const auto& r) { return r.second; },
+                [](int64_t b, int64_t e) { return std::pair(b, e); });
+            holes.runs += runs.size();
+            for (const auto& [b, e] : runs) holes.bytes += (e - b) * width;
+        }
+    holes.memory = merged(std::move(holes.memory), begin_of, end_of,
+                          [](uintptr_t b, uintptr_t e) { return Bytes(reinterpret_cast<const uint8_t*>(b), e - b); });
+    return holes;
+}
+
+}  // namespace
+
+std::vector<FileRange> merged_ranges(std::vector<FileRange> ranges) {
+    return merged(
+        std::move(ranges), [](const FileRange& r) { return r.offset; },
+        [](const FileRange& r) { return r.offset + r.length; },
+        [](int64_t b, int64_t e) {
+            return FileRange{b, e - b};
+        });
+}
+
+namespace {
+
 // The "columns" JSON with `entry(field, column, row)` for each row: a checksum, or nullopt.
 template <class F>
 std::string columns_json(const arrow::Table& table, F&& entry) {
@@ -236,10 +296,16 @@ std::string weights_checksums(const arrow::Table& table, std::span<const Gathere
     });
 }
 
-std::string weights_checksums_placeholder(const arrow::Table& table) {
-    return columns_json(table, [](const arrow::Field& field, const arrow::Array& column, int64_t row) {
+ChecksumsDraft draft_checksums(const arrow::Table& table, const arrow::WriteOptions& options,
+                               std::span<const Gathered> gathered) {
+    ChecksumsDraft draft;
+    // Every checksum 0, computed without hashing: the numbers come later, in place.
+    draft.columns = columns_json(table, [](const arrow::Field& field, const arrow::Array& column, int64_t row) {
         return weights_from_arrow(field, column, row) ? std::optional<uint64_t>(0) : std::nullopt;
     });
+    draft.holes = value_holes(table, options, gathered);
+    draft.length = checksums_value(draft.columns, 0, std::vector<FileRange>(draft.holes.runs)).size();
+    return draft;
 }
 
 std::string checksums_value(const std::string& columns, uint64_t file, const std::vector<FileRange>& holes) {
@@ -328,6 +394,19 @@ void verify_weights_checksums(const std::string& source, const arrow::Table& tab
                                           "): expected " + expected + ", actual " + got);
             }
     }
+}
+
+bool only_weight_values_deferred(const arrow::Table& table, const arrow::IpcFileInfo& info, std::string_view column) {
+    std::vector<const uint8_t*> values;
+    const auto& fields = table.schema->fields;
+    for (size_t k = 0; k < fields.size(); ++k) {
+        if (fields[k].name != column) continue;
+        for (const arrow::RecordBatch& batch : table.batches)
+            if (const arrow::Buffer* b = vec_values_buffer(fields[k], *batch.columns[k])) values.push_back(b->data());
+    }
+    return std::all_of(info.deferred.begin(), info.deferred.end(), [&](const arrow::DeferredBuffer& d) {
+        return std::find(values.begin(), values.end(), d.placeholder.data()) != values.end();
+    });
 }
 
 }  // namespace legolasflux::detail
