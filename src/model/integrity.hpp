@@ -171,7 +171,8 @@ bool verify_file_checksum(const std::string& source, const arrow::Buffer& bytes,
 
 // The same for bytes the Arrow reader refused: when their schema message or footer holds a checksums
 // value with a file checksum, checks it (CorruptionError when it does not match: the bytes were
-// damaged, not written with a feature this library lacks). Returns quietly otherwise.
+// damaged, not written with a feature this library lacks). Returns quietly otherwise, and for a
+// file without its closing magic: the reader says what is missing from a file cut short.
 void verify_unread_file_checksum(const std::string& source, const arrow::Buffer& bytes);
 
 // Recomputes the checksums of the rows `recorded` lists and compares them. Throws CorruptionError

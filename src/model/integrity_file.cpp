@@ -285,6 +285,9 @@ bool verify_file_checksum(const std::string& source, const arrow::Buffer& bytes,
 
 void verify_unread_file_checksum(const std::string& source, const arrow::Buffer& bytes) {
     if (bytes.size() < 18 || std::memcmp(bytes.data(), "ARROW1", 6) != 0) return;
+    // Without its closing magic the file is cut short (or damaged there): the reader's message,
+    // which says what is missing, is the one every command gives.
+    if (std::memcmp(bytes.data() + bytes.size() - 6, "ARROW1", 6) != 0) return;
     // The value as a flatbuffer string in the schema message or the footer (either may be the
     // damaged part): its length, its bytes, a NUL.
     constexpr std::string_view start = R"({"algorithm":")";
