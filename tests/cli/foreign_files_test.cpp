@@ -53,7 +53,8 @@ std::map<std::string, std::string> messages(const std::filesystem::path& file, c
 void expect_one_message(const std::map<std::string, std::string>& said, const std::string& expected_start) {
     const std::string& first = said.begin()->second;
     EXPECT_EQ(first.rfind(expected_start, 0), 0u) << said.begin()->first << ": " << first;
-    for (const auto& [name, message] : said) EXPECT_EQ(message, first) << name << " differs from " << said.begin()->first;
+    for (const auto& [name, message] : said)
+        EXPECT_EQ(message, first) << name << " differs from " << said.begin()->first;
 }
 
 // A file of ours, checksums recorded: a cut one must not pass for one whose checksum mismatches.
@@ -61,8 +62,9 @@ std::filesystem::path checksummed_model(const std::filesystem::path& dir) {
     legolasflux::ModelV1 row;
     std::vector<float> values(3000);
     for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.25f;
-    row.weights = legolasflux::Weights({legolasflux::FlatArray::from_values<float>({1000, 3}, values),
-                                        legolasflux::FlatArray::from_values<float>({4}, std::vector<float>{1, 2, 3, 4})});
+    row.weights =
+        legolasflux::Weights({legolasflux::FlatArray::from_values<float>({1000, 3}, values),
+                              legolasflux::FlatArray::from_values<float>({4}, std::vector<float>{1, 2, 3, 4})});
     row.architecture_version = 1;
     const auto path = dir / "ours.arrow";
     legolasflux::write_model_row(path, row);
@@ -72,16 +74,18 @@ std::filesystem::path checksummed_model(const std::filesystem::path& dir) {
 TEST(ForeignFiles, ATruncatedModelFileIsOneMessageNamingWhatIsMissing) {
     const auto dir = cli_scratch_dir("foreign_truncated");
     for (const auto& whole : {julia_model(), checksummed_model(dir)})
-    for (size_t keep : {size_t{7}, size_t{300}, read_bytes(whole).size() / 2, read_bytes(whole).size() - 40,
-                        read_bytes(whole).size() - 1}) {
-        const std::vector<uint8_t> bytes = read_bytes(whole);
-        const auto file = dir / ("cut_" + whole.stem().string() + "_" + std::to_string(keep) + ".arrow");
-        write_bytes(file, std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(keep)));
-        SCOPED_TRACE(file.string());
-        const auto said = messages(file, dir);
-        expect_one_message(said, "truncated or damaged Arrow file: the file is " + std::to_string(keep) + " bytes long");
-        EXPECT_NE(said.begin()->second.find("the footer and the closing ARROW1 magic are missing"), std::string::npos);
-    }
+        for (size_t keep : {size_t{7}, size_t{300}, read_bytes(whole).size() / 2, read_bytes(whole).size() - 40,
+                            read_bytes(whole).size() - 1}) {
+            const std::vector<uint8_t> bytes = read_bytes(whole);
+            const auto file = dir / ("cut_" + whole.stem().string() + "_" + std::to_string(keep) + ".arrow");
+            write_bytes(file, std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(keep)));
+            SCOPED_TRACE(file.string());
+            const auto said = messages(file, dir);
+            expect_one_message(said,
+                               "truncated or damaged Arrow file: the file is " + std::to_string(keep) + " bytes long");
+            EXPECT_NE(said.begin()->second.find("the footer and the closing ARROW1 magic are missing"),
+                      std::string::npos);
+        }
 }
 
 TEST(ForeignFiles, AnotherKindOfFileIsNotAnArrowFileOrStream) {
