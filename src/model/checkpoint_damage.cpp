@@ -42,7 +42,8 @@ void check_sharded_step(const std::filesystem::path& step_dir, bool verify_value
     ModelReadOptions options;
     options.verify_checksums = verify_values;
     options.threads = threads;
-    for (const std::string& file : files) (void)read_step_file(step_dir / file, legolas::schema_version_of<ShardV1>(), options);
+    for (const std::string& file : files)
+        (void)read_step_file(step_dir / file, legolas::schema_version_of<ShardV1>(), options);
 }
 
 std::string set_aside_step(const std::filesystem::path& dir, const std::string& file, int64_t step) {

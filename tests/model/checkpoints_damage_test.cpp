@@ -269,8 +269,8 @@ TEST(CheckpointsDamage, ADamagedStepIsNeverCountedAndRetentionSetsItAside) {
         EXPECT_EQ(run.steps(), (std::vector<int64_t>{4, 5}));
         EXPECT_TRUE(run.damaged().empty());
     }
-    EXPECT_EQ(set_aside_checkpoints(dir), (std::vector<std::string>{"step-0000000002.ckpt-damage-test.row.arrow.damaged",
-                                                                    kStep3 + ".damaged"}));
+    EXPECT_EQ(set_aside_checkpoints(dir),
+              (std::vector<std::string>{"step-0000000002.ckpt-damage-test.row.arrow.damaged", kStep3 + ".damaged"}));
     // A second damaged file of a step set aside before gets a name of its own.
     flip(dir / "step-0000000005.ckpt-damage-test.row.arrow", 20);
     fs::copy_file(dir / "step-0000000005.ckpt-damage-test.row.arrow", dir / kStep3);
