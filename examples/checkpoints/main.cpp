@@ -1,7 +1,8 @@
 // Training checkpoints with CheckpointManager (README, "Training checkpoints"): a small regression
 // trained by gradient descent saves asynchronously every 10 steps into a run directory that keeps
 // the last 2 steps, the one with the lowest loss and every 50th; run again with more steps, it
-// resumes from the latest checkpoint.
+// resumes from the latest checkpoint that reads whole (a damaged one is skipped, said so, and set
+// aside when the run saves its step again).
 //
 //   checkpoints --dir DIR --steps N [--fresh] [--verify]
 //
@@ -93,12 +94,15 @@ int main(int argc, char** argv) {
 
         std::vector<float> w(4, 0.0f);
         int64_t start = 0;
-        if (const auto latest = run.latest()) {  // resume
-            const RegressionRowV1 row = run.read<RegressionRowV1>(*latest);
-            const auto values = row.weights->arrays.at(0).data<float>();
+        if (const auto restored = run.restore_latest<RegressionRowV1>()) {  // resume
+            const auto values = restored->row.weights->arrays.at(0).data<float>();
             w.assign(values.begin(), values.end());
-            start = *latest;
+            start = restored->step;
         }
+        // Found on opening, or skipped by the resume: passed over, never deleted (the save of its
+        // step number sets its file aside).
+        for (const legolasflux::DamagedCheckpoint& d : run.damaged())
+            std::cout << "damaged step " << d.step << " passed over: " << d.file << "\n";
         for (int64_t step = start + 1; step <= steps; ++step) {
             const float loss = train_step(w, step);
             // Returns as soon as the row is copied: the loop changes w right away.

@@ -6,15 +6,17 @@
 //
 //   training --dir DIR --steps N [--optimizer adam|adamw|sgd|rmsprop|adagrad]
 //
-// trains up to step N, starting from the latest checkpoint in DIR when there is one (weights,
-// Adam's state and the generator that Dropout draws from), waits for its last save, and prints
+// trains up to step N, starting from the latest checkpoint in DIR that reads whole when there is
+// one (weights, Adam's state and the generator that Dropout draws from; damaged steps are passed
+// over, named on standard error), waits for its last save, and prints
 //
 //   final weights <16 hex digits>
 //
 // the XXH3-64 (seed 0) of, in order: every weight array of the model (fetch_weights' order, each
 // array's values as stored: Float32, column-major), then every array of the optimizer's state
 // (training_state's order), then its per-parameter step counts (int64, little-endian). The same
-// DIR and N give the same line however often the run was interrupted, SIGKILL included.
+// DIR and N give the same line however often the run was interrupted, SIGKILL included, and
+// whichever of its step files were damaged.
 // --optimizer trains with another optimizer than Adam (the tests resume every supported one).
 #include <torch/torch.h>
 #include <xxhash.h>
@@ -130,10 +132,14 @@ int main(int argc, char** argv) {
         nn::Sequential model = build_model();
         auto optimizer = make_optimizer(optimizer_name, model);  // Adam unless told otherwise
         int64_t start = 0;
-        if (const auto latest = run.latest()) {  // weights, the optimizer's state, the generator
-            lft::restore_training_state(*model, *optimizer, run.read<TrainingRowV1>(*latest));
-            start = *latest;
+        // The newest step that reads whole (damaged ones are passed over and set aside when this
+        // run saves their step again): weights, the optimizer's state, the generator.
+        if (const auto restored = run.restore_latest<TrainingRowV1>()) {
+            lft::restore_training_state(*model, *optimizer, restored->row);
+            start = restored->step;
         }
+        for (const legolasflux::DamagedCheckpoint& d : run.damaged())
+            std::cerr << "training: damaged step " << d.step << " passed over: " << d.error << "\n";
         model->train();
         for (int64_t step = start + 1; step <= steps; ++step) {
             const auto [x, y] = batch(step);

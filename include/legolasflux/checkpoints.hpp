@@ -1,11 +1,17 @@
 // Checkpoints of a training run: a run directory of step-numbered model rows, retention by recency,
-// by a metric column of the rows, by period and by pins, an index table, and asynchronous saves.
+// by a metric column of the rows, by period and by pins, an index table, asynchronous saves, and a
+// resume that survives damaged files.
 //
 //   legolasflux::CheckpointOptions options;
 //   options.max_to_keep = 3;                                         // the last 3 steps
 //   options.best = legolasflux::KeepBest{"accuracy", legolasflux::BestMode::Max, 2};  // and the best 2
 //   legolasflux::CheckpointManager run("runs/digits", options);
-//   for (int64_t step = run.latest().value_or(0) + 1; step <= steps; ++step) {
+//   int64_t start = 0;
+//   if (auto restored = run.restore_latest<DigitsRowV1>()) {  // the newest step that reads whole
+//       load_into(model, restored->row);
+//       start = restored->step;
+//   }
+//   for (int64_t step = start + 1; step <= steps; ++step) {
 //       train_one_step(model);
 //       if (step % 5 == 0) run.save_async(step, row_of(model, step));  // returns once snapshotted
 //   }
@@ -18,7 +24,8 @@
 // with one row per committed step: step, file, schema (the row's qualified identifier), committed_at
 // (UTC), bytes, checksum (the file's recorded XXH3-64, 16 hex digits), kept_by, and one column per
 // scalar column of the rows (booleans, integers, floats, strings: the metrics), missing where a row
-// has no such column. Any Arrow reader can query it.
+// has no such column. Any Arrow reader can query it. The index records a checksum of its own file
+// (as model files do: schema metadata "legolasflux.checksums"), and so does a sharded step's index.
 //
 // Commit: a step's file is written to a temporary file and renamed into place (crash-safe, as every
 // save); then retention deletes what no policy keeps, and the index is rewritten the same way. A
@@ -30,13 +37,26 @@
 //     and what sharded saves and deletions that died left (".step-….sharded.pending" and
 //     ".step-….sharded.deleting": a sharded save into a managed run directory goes through its
 //     manager, whose lock this one now holds);
+//   - checks every step file's file checksum (every byte but the weight values: cheap) — a sharded
+//     step's index checksum and each of its shard files' —, and the index's checksum;
 //   - reads the index, or rebuilds it from the step files when it is missing or damaged (notes()
-//     says so); a step file that cannot be read is reported in damaged() and notes(), never deleted
-//     and never counted as committed.
+//     says so); takes an index entry only where it agrees with its checked file.
+//
+// Damaged steps. A step whose file (or shard file, or shard index) fails to read or fails its
+// checksum is in damaged() and notes(), never in steps() or latest(), never counted by retention,
+// and never deleted: it is set aside, renamed "<file>.damaged" (kDamagedSuffix; "….damaged-2"…
+// when taken), when a save needs its step number or when retention reaches it (no policy would keep
+// it were it a good step without metrics). `legolasflux checkpoints` lists set-aside files and
+// `legolasflux gc DIR --damaged` removes them. Opening does not hash the weight values; damage there
+// is found by whatever reads them: restore_latest, read(), verify_checkpoint
+// (`legolasflux checkpoints DIR --verify`). restore_latest reads the newest step that reads whole,
+// values verified, and makes the ones that did not damaged(): the resume trains from there, and its
+// save of a damaged step's number sets that file aside and commits.
 //
 // Retention: a committed step is kept when any policy keeps it: the latest step always; the last
 // `max_to_keep` steps; the `best.count` best by a column of the rows; every step that is a multiple
-// of `keep_period`; `pinned` steps. With neither max_to_keep nor best set, every step is kept.
+// of `keep_period`; `pinned` steps. With neither max_to_keep nor best set, every step is kept. The
+// newest good step is the latest, however many damaged steps are newer.
 #pragma once
 
 #include <chrono>
@@ -111,11 +131,23 @@ struct CheckpointInfo {
     const Metric* metric(std::string_view name) const;
 };
 
-// A step file that could not be read.
+// A step file that could not be read, or failed a checksum.
 struct DamagedCheckpoint {
     int64_t step = 0;
     std::string file;
     std::string error;
+};
+
+// What a damaged step's file is renamed to end with when it is set aside.
+inline constexpr std::string_view kDamagedSuffix = ".damaged";
+
+// A step read back by CheckpointManager::restore_latest: its number, its row, and the newer steps
+// that were skipped because they did not read (newest first; they are now damaged()).
+template <class Row>
+struct RestoredCheckpoint {
+    int64_t step = 0;
+    Row row;
+    std::vector<DamagedCheckpoint> skipped;
 };
 
 // The committed steps of a run directory, read without opening it for writing (no lock taken,
@@ -123,6 +155,16 @@ struct DamagedCheckpoint {
 // files say. Damaged files go to `damaged` when given. IoError when `dir` is not a directory.
 std::vector<CheckpointInfo> list_checkpoints(const std::filesystem::path& dir,
                                              std::vector<DamagedCheckpoint>* damaged = nullptr);
+
+// Reads a committed step — `path`, a step file or a sharded step's directory — and checks every
+// checksum it records, the weight values' included (a sharded step: its index, then every shard
+// file). Throws what it finds: a CorruptionError (or FormatError, IoError) naming the file. This is
+// what `legolasflux checkpoints DIR --verify` does for every step; opening a run checks less.
+void verify_checkpoint(const std::filesystem::path& path, int threads = 0);
+
+// The names of the damaged steps set aside in `dir` ("step-….damaged", "step-….damaged-2"…),
+// sorted. IoError when `dir` cannot be listed.
+std::vector<std::string> set_aside_checkpoints(const std::filesystem::path& dir);
 
 // Declares legolas-flux.checkpoint-index@1 in legolas::default_registry(), so that programs that
 // never open a run directory (a validator, say) know the index's schema. Managers do it themselves.
@@ -209,13 +251,14 @@ public:
 
     // Sharded steps (legolasflux/sharded.hpp): a step may be a directory of shard files written by
     // several processes, "step-<10 digits>.sharded". Such a step is listed, indexed (schema
-    // legolas-flux.shard-index@1, no metrics), kept and deleted like a step file; read() refuses it.
-    // sharded_step_path is where a sharded save of `step` commits; once it has, record_sharded_step
-    // adds it (retention, then the index). The torch adapter's save_sharded does both on rank 0,
-    // after check_new_step: InvalidArgument when `step` is already committed, queued or being
-    // written, or has a damaged file, so that a save that cannot be recorded commits nothing.
+    // legolas-flux.shard-index@1, no metrics), kept, deleted and set aside like a step file; read()
+    // and restore_latest refuse it. sharded_step_path is where a sharded save of `step` commits;
+    // once it has, record_sharded_step adds it (retention, then the index). The torch adapter's
+    // save_sharded does both on rank 0, after check_new_step: InvalidArgument when `step` is already
+    // committed, queued or being written, so that a save that cannot be recorded commits nothing;
+    // a damaged file of that step is set aside (IoError when it cannot be).
     std::filesystem::path sharded_step_path(int64_t step) const;
-    void check_new_step(int64_t step) const;
+    void check_new_step(int64_t step);
     void record_sharded_step(int64_t step);
 
     // Reads a committed step back (read_model_row: checksums verified by default).
@@ -225,10 +268,29 @@ public:
         return read_model_row<R>(path(step), options);
     }
 
+    // The resume: reads the newest committed step that reads whole, with every checksum verified
+    // (the weight values' too, whatever `options` say), trying older ones while a step is damaged
+    // (a FormatError — CorruptionError included —, IoError or UnsupportedError reading it). The
+    // steps passed over become damaged() (and leave steps()), are reported in `skipped`, and are set
+    // aside when a save needs their number. nullopt when no step reads (the ones that did not are
+    // then in damaged()). Other errors are thrown (SchemaError: the step is not an R row): they say
+    // nothing of the file. InvalidArgument when the newest step to try is a sharded one.
+    std::optional<RestoredCheckpoint<ModelRow>> restore_latest(const ModelReadOptions& options = {});
+    template <legolas::Record R>
+    std::optional<RestoredCheckpoint<R>> restore_latest(const ModelReadOptions& options = {}) {
+        legolas::ensure_declared<R>();
+        auto restored = restore_row(legolas::schema_version_of<R>(), options);
+        if (!restored) return std::nullopt;
+        return RestoredCheckpoint<R>{restored->step, legolas::from_row<R>(restored->row.table, 0),
+                                     std::move(restored->skipped)};
+    }
+
 private:
     struct State;
     std::unique_ptr<State> state_;
 
+    std::optional<RestoredCheckpoint<ModelRow>> restore_row(const std::optional<legolas::SchemaVersion>& wanted,
+                                                            const ModelReadOptions& options);
     SaveHandle submit(int64_t step, arrow::Table table, const legolas::SchemaVersion& own, const Weights* weights);
     SaveHandle enqueue(int64_t step, const legolas::SchemaVersion& sv, const arrow::Table& table,
                        const Weights* weights, std::function<void(const std::filesystem::path&, const Weights*)> write);

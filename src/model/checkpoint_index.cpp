@@ -9,6 +9,7 @@
 #include <set>
 
 #include "checkpoints_internal.hpp"
+#include "checksummed_table.hpp"
 #include "common/error_context.hpp"
 #include "integrity.hpp"
 #include "legolasflux/arrow/builder.hpp"
@@ -259,9 +260,9 @@ std::vector<Metric> metrics_of(const arrow::Table& table) {
 CheckpointInfo describe_step_file(const std::filesystem::path& dir, const std::string& file, int64_t step) {
     const std::filesystem::path path = dir / file;
     if (parse_sharded_step_name(file)) {
-        // A sharded step: its index is read and checked (every chunk's place in its file); the
-        // shard files are verified when loaded.
-        const ShardIndex index(path);
+        // A sharded step: its index (checksum, every chunk's place in its file) and the file
+        // checksum of every shard file; their values are verified when loaded.
+        check_sharded_step(path, /*verify_values=*/false, 0);
         CheckpointInfo info;
         info.step = step;
         info.file = file;
@@ -274,8 +275,8 @@ CheckpointInfo describe_step_file(const std::filesystem::path& dir, const std::s
         return info;
     }
     ModelReadOptions options;
-    options.verify_checksums = false;  // the weights: read(step) verifies them
-    ModelRow row = read_model_row(path, options);
+    options.verify_checksums = false;  // the weights: read(step) and restore_latest verify them
+    ModelRow row = read_step_file(path, std::nullopt, options);
     CheckpointInfo info;
     info.step = step;
     info.file = file;
@@ -372,10 +373,9 @@ std::vector<CheckpointInfo> index_infos(const arrow::Table& table) {
 }
 
 void write_index(const std::filesystem::path& dir, const std::vector<CheckpointInfo>& infos, bool durable) {
-    legolas::WriteOptions options;
-    options.ipc.durable = durable;
-    legolas::write(dir / kCheckpointIndexFile, index_table(infos), legolas::schema_version_of<CheckpointIndexV1>(),
-                   options);
+    legolas::ensure_declared<CheckpointIndexV1>();
+    write_checksummed_table(dir / kCheckpointIndexFile, index_table(infos),
+                            legolas::schema_version_of<CheckpointIndexV1>(), durable);
 }
 
 std::optional<std::vector<CheckpointInfo>> read_index(const std::filesystem::path& dir, std::string& problem) {
@@ -384,8 +384,7 @@ std::optional<std::vector<CheckpointInfo>> read_index(const std::filesystem::pat
     std::error_code ec;
     if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return std::nullopt;
     try {
-        legolas::ReadOptions options;
-        const legolas::ReadResult result = legolas::read(path, options);
+        const legolas::ReadResult result = read_checksummed_table(path);
         if (!legolas::default_registry().descends_from(result.schema_version,
                                                        legolas::schema_version_of<CheckpointIndexV1>()))
             throw SchemaError("its schema is " + legolas::to_string(result.schema_version) + ", not " +
@@ -413,15 +412,19 @@ std::vector<CheckpointInfo> reconcile(const std::filesystem::path& dir, std::vec
         for (const CheckpointInfo& info : *indexed) by_step.emplace(info.step, &info);
     std::vector<CheckpointInfo> out;
     for (const auto& [step, file] : files) {
-        const auto it = by_step.find(step);
-        uint64_t size = 0;
-        bool sized = true;
+        // Every step file is checked (its file checksum: cheap, the weight values left out), the
+        // index's entry or not: a file damaged after its commit keeps its size.
+        CheckpointInfo described;
         try {
-            size = step_bytes(dir / file);
-        } catch (const IoError&) {
-            sized = false;
+            described = describe_step_file(dir, file, step);
+        } catch (const Error& e) {
+            damaged.push_back({step, file, e.what()});
+            rebuilt |= by_step.count(step) > 0;  // the index drops it
+            continue;
         }
-        if (it != by_step.end() && it->second->file == file && sized && size == it->second->bytes) {
+        const auto it = by_step.find(step);
+        if (it != by_step.end() && it->second->file == file && it->second->bytes == described.bytes &&
+            it->second->checksum == described.checksum) {
             out.push_back(*it->second);
             continue;
         }
@@ -430,11 +433,7 @@ std::vector<CheckpointInfo> reconcile(const std::filesystem::path& dir, std::vec
             notes.push_back(file + (it == by_step.end() ? " is not in the index (a commit the index missed): added"
                                                         : " differs from its index entry: described afresh"));
         }
-        try {
-            out.push_back(describe_step_file(dir, file, step));
-        } catch (const Error& e) {
-            damaged.push_back({step, file, e.what()});
-        }
+        out.push_back(std::move(described));
     }
     for (const auto& [step, info] : by_step)
         if (!files.count(step)) {

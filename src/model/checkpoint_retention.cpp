@@ -83,3 +83,32 @@ void remove_step(const std::filesystem::path& path, std::error_code& ec) {
 }
 
 }  // namespace legolasflux::detail
+
+namespace legolasflux::detail {
+
+std::vector<int64_t> damaged_reached(const std::vector<CheckpointInfo>& infos,
+                                     const std::vector<DamagedCheckpoint>& damaged, const CheckpointOptions& options,
+                                     const std::set<int64_t>& pinned) {
+    std::set<int64_t> committed, candidates;
+    for (const CheckpointInfo& info : infos) committed.insert(info.step);
+    for (const DamagedCheckpoint& d : damaged)
+        if (!committed.count(d.step)) candidates.insert(d.step);
+    if (candidates.empty()) return {};
+    // As if they were good steps (no metrics: the worst); only their own verdicts are taken, so the
+    // real steps are never ranked against them.
+    std::vector<CheckpointInfo> probe = infos;
+    for (const int64_t step : candidates) {
+        CheckpointInfo stand_in;
+        stand_in.step = step;
+        probe.insert(std::upper_bound(probe.begin(), probe.end(), step,
+                                      [](int64_t s, const CheckpointInfo& i) { return s < i.step; }),
+                     stand_in);
+    }
+    const auto kept = retain(probe, options, pinned);
+    std::vector<int64_t> out;
+    for (const int64_t step : candidates)
+        if (kept.at(step).empty()) out.push_back(step);
+    return out;
+}
+
+}  // namespace legolasflux::detail

@@ -164,6 +164,15 @@ struct CheckpointManager::State {
             }
         }
         infos = std::move(remaining);
+        // Damaged steps retention has reached go aside rather than away: the save is committed
+        // whether or not that rename works (a note says when it did not).
+        for (const int64_t step : detail::damaged_reached(infos, damaged, options, pinned)) {
+            try {
+                set_aside(step, "retention reached it");
+            } catch (const Error& e) {
+                notes.push_back(e.what());
+            }
+        }
         // The step is committed once its file is in place; an index that cannot be written is
         // rebuilt by the next open, but the error is still this save's.
         detail::write_index(dir, infos, options.write.ipc.durable);
@@ -196,17 +205,29 @@ struct CheckpointManager::State {
         }
     }
 
-    // InvalidArgument when `step` is committed, queued or being written, or has a damaged file;
-    // `mutex` held.
-    void check_new_step(int64_t step) const {
+    // InvalidArgument when `step` is committed, queued or being written; a damaged file of the
+    // step is set aside (the resume trains that step again: its save commits). `mutex` held.
+    void check_new_step(int64_t step) {
         const bool committed =
             std::any_of(infos.begin(), infos.end(), [&](const CheckpointInfo& i) { return i.step == step; });
         if (committed || in_flight.count(step))
             throw InvalidArgument("step " + std::to_string(step) + " is already " +
                                   (committed ? "committed in " : "being saved to ") + dir.string());
-        if (std::any_of(damaged.begin(), damaged.end(), [&](const DamagedCheckpoint& d) { return d.step == step; }))
-            throw InvalidArgument("step " + std::to_string(step) + " has a damaged file in " + dir.string() +
-                                  ": move it away first");
+        set_aside(step, "a save needs its step number");
+    }
+
+    // Renames the damaged files of `step` aside (never deletes them); IoError when one cannot be,
+    // the others left as they were. `mutex` held.
+    void set_aside(int64_t step, const std::string& why) {
+        for (auto it = damaged.begin(); it != damaged.end();) {
+            if (it->step != step) {
+                ++it;
+                continue;
+            }
+            const std::string name = detail::set_aside_step(dir, it->file, step);
+            notes.push_back("set " + it->file + " aside as " + name + " (" + why + ")");
+            it = damaged.erase(it);
+        }
     }
 
     // The first failed save whose error nobody has collected, which is then collected. Under `mutex`.
@@ -456,9 +477,52 @@ ModelRow CheckpointManager::read(int64_t step, const ModelReadOptions& options) 
     return read_model_row(p, options);
 }
 
-void CheckpointManager::check_new_step(int64_t step) const {
+void CheckpointManager::check_new_step(int64_t step) {
     const std::lock_guard lock(state_->mutex);
     state_->check_new_step(step);
+}
+
+std::optional<RestoredCheckpoint<ModelRow>> CheckpointManager::restore_latest(const ModelReadOptions& options) {
+    return restore_row(std::nullopt, options);
+}
+
+std::optional<RestoredCheckpoint<ModelRow>> CheckpointManager::restore_row(
+    const std::optional<legolas::SchemaVersion>& wanted, const ModelReadOptions& options) {
+    State& s = *state_;
+    ModelReadOptions verified = options;
+    verified.verify_checksums = true;
+    verified.verify_metadata = true;
+    std::vector<DamagedCheckpoint> skipped;
+    for (;;) {
+        CheckpointInfo newest;
+        {
+            const std::lock_guard lock(s.mutex);
+            if (s.infos.empty()) return std::nullopt;
+            newest = s.infos.back();
+        }
+        const std::filesystem::path p = s.dir / newest.file;
+        if (is_sharded_step(p))
+            throw InvalidArgument("step " + std::to_string(newest.step) + " is a sharded checkpoint (" + p.string() +
+                                  "): restore it with load_sharded");
+        std::string error;
+        try {
+            return RestoredCheckpoint<ModelRow>{newest.step, detail::read_step_file(p, wanted, verified),
+                                                std::move(skipped)};
+        } catch (const FormatError& e) {  // CorruptionError included
+            error = e.what();
+        } catch (const IoError& e) {
+            error = e.what();
+        } catch (const UnsupportedError& e) {  // a step file is never written with what we lack
+            error = e.what();
+        }
+        const DamagedCheckpoint d{newest.step, newest.file, error};
+        skipped.push_back(d);
+        const std::lock_guard lock(s.mutex);
+        std::erase_if(s.infos, [&](const CheckpointInfo& i) { return i.step == d.step; });
+        s.damaged.push_back(d);
+        s.notes.push_back(d.file + " is damaged (found by restore_latest): " + d.error);
+        s.apply_retention(s.infos);
+    }
 }
 
 std::filesystem::path CheckpointManager::sharded_step_path(int64_t step) const {

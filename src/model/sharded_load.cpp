@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "checksummed_table.hpp"
 #include "common/file_bytes.hpp"
 #include "common/parallel.hpp"
 #include "integrity.hpp"
@@ -42,7 +43,11 @@ ShardIndex::ShardIndex(const std::filesystem::path& step_dir) : dir_(step_dir) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
         throw IoError(step_dir, "not a sharded checkpoint: it has no " + std::string(kShardIndexFile));
-    rows_ = legolas::read<ShardIndexV1>(path);
+    const legolas::ReadResult index = detail::read_checksummed_table(path, detail::Unchecksummed::AcceptOlder);  // CorruptionError when damaged
+    if (!legolas::default_registry().descends_from(index.schema_version, legolas::schema_version_of<ShardIndexV1>()))
+        throw SchemaError(path.string() + ": its schema is " + legolas::to_string(index.schema_version) + ", not " +
+                          legolas::to_string(legolas::schema_version_of<ShardIndexV1>()));
+    rows_ = legolas::from_table<ShardIndexV1>(index.table);
     const std::string source = path.string();
     if (rows_.empty()) throw FormatError(source + ": the index lists no chunk");
     std::map<std::string, std::vector<size_t>> by_tensor;

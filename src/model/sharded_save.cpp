@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "checksummed_table.hpp"
 #include "common/atomic_file.hpp"
 #include "common/parallel.hpp"
 #include "integrity.hpp"
@@ -233,9 +234,10 @@ void write_shard_index(const std::filesystem::path& dir, std::span<const std::ve
     std::stable_sort(rows.begin(), rows.end(), [](const ShardIndexV1& a, const ShardIndexV1& b) {
         return std::tie(a.tensor, a.chunk_offset) < std::tie(b.tensor, b.chunk_offset);
     });
-    legolas::WriteOptions write;
-    write.ipc.durable = options.durable;
-    legolas::write(dir / kShardIndexFile, rows, write);
+    // With a checksum, as the shard files: a damaged index damages the step (ShardIndex refuses it).
+    legolas::ensure_declared<ShardIndexV1>();
+    detail::write_checksummed_table(dir / kShardIndexFile, legolas::to_table(rows),
+                                    legolas::schema_version_of<ShardIndexV1>(), options.durable);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // CheckpointManager, typed JSON, damaged files (exit 1) and a missing directory.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_support.hpp"
@@ -132,4 +133,96 @@ TEST(CliCheckpoints, TheIndexAndTrainingStatesAreSchemasTheToolKnows) {
     EXPECT_EQ(ts.exit_code, 0) << describe(ts);
     EXPECT_TRUE(contains(ts.out, "legolas-flux.training-state@1")) << ts.out;
     EXPECT_TRUE(contains(ts.out, "optimizer_state")) << ts.out;
+}
+
+namespace {
+
+void flip(const fs::path& path, size_t offset) {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(static_cast<std::streamoff>(offset));
+    const char c = static_cast<char>(f.get() ^ 0xff);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put(c);
+}
+
+// Where row_of(step)'s weight values {1, 2, step} lie in its file.
+size_t values_offset(const fs::path& path, int64_t step) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const float values[3] = {1.0f, 2.0f, static_cast<float>(step)};
+    const size_t at = bytes.find(std::string(reinterpret_cast<const char*>(values), sizeof values));
+    EXPECT_NE(at, std::string::npos) << path;
+    return at;
+}
+
+}  // namespace
+
+TEST(CliCheckpoints, DamageOutsideTheValuesIsFoundByListingInsideByVerify) {
+    for (const bool in_values : {false, true}) {
+        SCOPED_TRACE(in_values ? "values" : "metadata");
+        const fs::path dir = run_dir(in_values ? "checkpoints_flip_values" : "checkpoints_flip_metadata");
+        const fs::path file = dir / "step-0000000003.cli-test.scored.arrow";
+        const size_t offset = in_values ? values_offset(file, 3) + 9 : 20;  // the schema message
+        flip(file, offset);
+        const CliResult listed = run_cli({"checkpoints", dir.string()});
+        if (in_values) {
+            EXPECT_EQ(listed.exit_code, 0) << describe(listed);
+            EXPECT_TRUE(contains(listed.out, "2 checkpoints, latest step 3")) << listed.out;
+        } else {
+            EXPECT_EQ(listed.exit_code, 1) << describe(listed);
+            EXPECT_TRUE(contains(listed.err, "damaged checkpoint: step-0000000003.cli-test.scored.arrow"))
+                << listed.err;
+            EXPECT_TRUE(contains(listed.out, "1 checkpoint, latest step 2")) << listed.out;
+        }
+        const CliResult verified = run_cli({"checkpoints", dir.string(), "--verify", "--json"});
+        EXPECT_EQ(verified.exit_code, 1) << describe(verified);
+        const auto j = nlohmann::json::parse(verified.out);
+        EXPECT_EQ(j["verified"], true);
+        EXPECT_EQ(j["latest"], 2);
+        ASSERT_EQ(j["damaged"].size(), 1u);
+        EXPECT_EQ(j["damaged"][0]["step"], 3);
+        EXPECT_TRUE(contains(j["damaged"][0]["error"].get<std::string>(), "checksum")) << j.dump();
+        EXPECT_TRUE(contains(verified.err, "damaged checkpoint: step-0000000003.cli-test.scored.arrow"))
+            << verified.err;
+    }
+    // Nothing damaged: --verify reads every step, exit 0.
+    const fs::path dir = run_dir("checkpoints_verify_clean");
+    const CliResult clean = run_cli({"checkpoints", dir.string(), "--verify"});
+    EXPECT_EQ(clean.exit_code, 0) << describe(clean);
+    EXPECT_TRUE(contains(clean.out, "2 checkpoints, latest step 3 (every checksum verified)")) << clean.out;
+}
+
+TEST(CliCheckpoints, SetAsideFilesAreListedAndGcDamagedRemovesThem) {
+    const fs::path dir = run_dir("checkpoints_set_aside");
+    flip(dir / "step-0000000003.cli-test.scored.arrow", 20);
+    {
+        legolasflux::CheckpointOptions options;
+        options.max_to_keep = 1;
+        options.best = legolasflux::KeepBest{"loss", legolasflux::BestMode::Min, 1};
+        legolasflux::CheckpointManager run(dir, options);
+        ASSERT_EQ(run.damaged().size(), 1u);
+        run.save(3, row_of(3, std::nullopt));  // the resume's save of the damaged step's number
+    }
+    const std::string aside = "step-0000000003.cli-test.scored.arrow.damaged";
+    const CliResult listed = run_cli({"checkpoints", dir.string()});
+    EXPECT_EQ(listed.exit_code, 0) << describe(listed);
+    EXPECT_TRUE(contains(listed.out, "set aside  " + aside)) << listed.out;
+    const CliResult json = run_cli({"checkpoints", dir.string(), "--json"});
+    EXPECT_EQ(nlohmann::json::parse(json.out)["set_aside"], nlohmann::json::array({aside})) << json.out;
+
+    // gc without --damaged never touches it; --dry-run says what it would remove.
+    EXPECT_EQ(run_cli({"gc", dir.string()}).exit_code, 0);
+    EXPECT_TRUE(fs::exists(dir / aside));
+    const CliResult dry = run_cli({"gc", dir.string(), "--damaged", "--dry-run"});
+    EXPECT_EQ(dry.exit_code, 0) << describe(dry);
+    EXPECT_TRUE(contains(dry.out, "would remove  " + aside)) << dry.out;
+    EXPECT_TRUE(fs::exists(dir / aside));
+    const CliResult gc = run_cli({"gc", dir.string(), "--damaged", "--json"});
+    EXPECT_EQ(gc.exit_code, 0) << describe(gc);
+    const auto j = nlohmann::json::parse(gc.out);
+    ASSERT_EQ(j["damaged_removed"].size(), 1u) << gc.out;
+    EXPECT_EQ(j["damaged_removed"][0]["name"], aside);
+    EXPECT_FALSE(fs::exists(dir / aside));
+    EXPECT_TRUE(fs::exists(dir / "step-0000000003.cli-test.scored.arrow"));
+    EXPECT_EQ(run_cli({"checkpoints", dir.string(), "--verify"}).exit_code, 0);
 }

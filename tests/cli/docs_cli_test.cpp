@@ -57,6 +57,21 @@ void write_run(const std::filesystem::path& dir) {
     }
 }
 
+// The same run with one byte of its latest step file flipped (in the schema message), and a
+// damaged file set aside by a manager before.
+void write_damaged_run(const std::filesystem::path& dir) {
+    write_run(dir);
+    const auto latest = dir / legolasflux::checkpoint_file_name(300, "legolas-flux.model");
+    std::fstream f(latest, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(20);
+    const char c = static_cast<char>(f.get() ^ 0xff);
+    f.seekp(20);
+    f.put(c);
+    f.close();
+    std::filesystem::copy_file(latest, dir / (legolasflux::checkpoint_file_name(100, "legolas-flux.model") +
+                                              std::string(legolasflux::kDamagedSuffix)));
+}
+
 // A sharded checkpoint of step 10 saved by two ranks: a matrix split by rows, a replicated bias.
 void write_sharded(const std::filesystem::path& run) {
     const std::vector<int64_t> w{3, 2}, b{2};
@@ -125,6 +140,7 @@ TEST(DocsCli, EveryExampleRunsAsDocumented) {
     std::filesystem::copy_file(corpus_json("primitive"), dir / "corpus.json");
     write_foreign_safetensors(dir / "weights.safetensors");
     write_run(dir / "run");
+    write_damaged_run(dir / "damaged");
     write_sharded(dir / "sharded");
 #ifdef LEGOLASFLUX_CLI_WITH_TORCH
     std::ofstream(dir / "make.py") << "import torch, torch.nn as nn\n"

@@ -294,12 +294,15 @@ TEST(Checkpoints, ADamagedStepFileIsReportedNotDropped) {
     EXPECT_EQ(run.damaged()[0].step, 3);
     EXPECT_TRUE(any_note(run, "step-0000000003.ckpt-test.run.arrow is damaged"));
     EXPECT_TRUE(run.steps().empty());
-    EXPECT_THROW(run.save(3, row_of(3, 0.3f)), InvalidArgument);
     run.save(4, row_of(4, 0.4f));
-    EXPECT_TRUE(fs::exists(damaged));  // never deleted by retention
+    // Retention reached it: set aside, never deleted.
+    EXPECT_FALSE(fs::exists(damaged));
+    EXPECT_TRUE(fs::exists(dir / "step-0000000003.ckpt-test.run.arrow.damaged"));
+    EXPECT_TRUE(run.damaged().empty());
     std::vector<DamagedCheckpoint> listed;
     EXPECT_EQ(list_checkpoints(dir, &listed).size(), 1u);
-    EXPECT_EQ(listed.size(), 1u);
+    EXPECT_TRUE(listed.empty());
+    EXPECT_EQ(set_aside_checkpoints(dir), std::vector<std::string>{"step-0000000003.ckpt-test.run.arrow.damaged"});
 }
 
 TEST(Checkpoints, OneManagerPerRunDirectory) {

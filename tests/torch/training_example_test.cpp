@@ -1,11 +1,13 @@
 // The example program `training` (examples/training) killed with SIGKILL at 20 seeded moments and
 // run again each time: when it finally runs to the end, it prints the line of an uninterrupted run.
+// So it does when its newest step files were damaged (a flipped byte) before it ran again.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -82,6 +84,70 @@ TEST(TrainingExample, KilledAtTwentyMomentsItEndsWhereAnUninterruptedRunEnds) {
     EXPECT_EQ(run_to_end(work / "interrupted", steps, work / "final.out"), want);
     for (const auto& e : fs::directory_iterator(work / "interrupted"))
         EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+    fs::remove_all(work);
+}
+
+namespace {
+
+void flip(const fs::path& path, size_t offset) {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(static_cast<std::streamoff>(offset));
+    const char c = static_cast<char>(f.get() ^ 0xff);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put(c);
+}
+
+// Where a step file's first weight value lies: the first hole of its file checksum, as the file's
+// checksums value (docs/format.md, "Integrity") records it.
+size_t first_value(const fs::path& path) {
+    const std::string bytes = slurp(path);
+    const std::string key = "\"holes\":[[\"";
+    const size_t at = bytes.find(key);
+    EXPECT_NE(at, std::string::npos) << path;
+    return at == std::string::npos ? 0 : std::stoull(bytes.substr(at + key.size(), 16), nullptr, 16);
+}
+
+fs::path step_file(const fs::path& dir, int64_t step) {
+    char name[64];
+    std::snprintf(name, sizeof name, "step-%010lld.example.training.arrow", static_cast<long long>(step));
+    return dir / name;
+}
+
+}  // namespace
+
+TEST(TrainingExample, DamagedNewestStepsAreSkippedAndTheRunEndsAsAnUndamagedOne) {
+    const fs::path work = fs::temp_directory_path() / ("legolasflux_training_damage_" + std::to_string(::getpid()));
+    fs::remove_all(work);
+    fs::create_directories(work);
+    const std::string want = run_to_end(work / "straight", 40, work / "straight.out");
+    ASSERT_EQ(want.rfind("final weights ", 0), 0u) << want;
+    const size_t size = fs::file_size(step_file(work / "straight", 40));
+    const size_t value = first_value(step_file(work / "straight", 40));
+    ASSERT_GT(value, 0u);
+    struct Damage {
+        std::string what;
+        std::vector<int64_t> steps;
+        size_t offset;
+    };
+    // The latest step file in its metadata, its weight values and its footer; then the two newest.
+    const std::vector<Damage> damages = {{"metadata", {40}, 20},
+                                         {"values", {40}, value + 5},
+                                         {"footer", {40}, size - 14},
+                                         {"two newest", {35, 40}, value + 5}};
+    for (const Damage& d : damages) {
+        SCOPED_TRACE(d.what);
+        const fs::path dir = work / "damaged";
+        fs::remove_all(dir);
+        fs::copy(work / "straight", dir, fs::copy_options::recursive);
+        for (const int64_t step : d.steps) flip(step_file(dir, step), d.offset);
+        EXPECT_EQ(run_to_end(dir, 40, work / "damaged.out"), want);
+        // Every damaged file is set aside, each replaced by a good one.
+        for (const int64_t step : d.steps) {
+            const fs::path file = step_file(dir, step);
+            EXPECT_TRUE(fs::exists(file.string() + ".damaged")) << file;
+            EXPECT_TRUE(fs::exists(file)) << file;
+        }
+    }
     fs::remove_all(work);
 }
 

@@ -1,8 +1,10 @@
-// `legolasflux checkpoints DIR [--json]`: the committed checkpoints of a run directory
+// `legolasflux checkpoints DIR [--verify] [--json]`: the committed checkpoints of a run directory
 // (legolasflux/checkpoints.hpp): step, file, bytes, commit time, the policies that keep each, and
-// the rows' metric columns; damaged step files on standard error, and exit status 1 when there are any.
+// the rows' metric columns; damaged step files on standard error, and exit status 1 when there are
+// any; the damaged files set aside. --verify also reads every step whole, verifying every checksum.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -62,7 +64,8 @@ std::string joined(const std::vector<std::string>& parts, std::string_view separ
     return out;
 }
 
-void print_text(const std::string& dir, const std::vector<CheckpointInfo>& infos) {
+void print_text(const std::string& dir, const std::vector<CheckpointInfo>& infos,
+                const std::vector<std::string>& set_aside, bool verified) {
     for (const CheckpointInfo& info : infos) {
         std::vector<std::string> metrics;
         for (const Metric& m : info.metrics) metrics.push_back(m.name + "=" + metric_text(m));
@@ -71,17 +74,21 @@ void print_text(const std::string& dir, const std::vector<CheckpointInfo>& infos
                    info.kept_by.empty() ? "(nothing: deleted at the next save)" : joined(info.kept_by, ", "),
                    metrics.empty() ? "" : "  ", joined(metrics, " "));
     }
+    for (const std::string& name : set_aside) fmt::print("set aside  {}  (damaged, not a checkpoint)\n", name);
+    const std::string how = verified ? " (every checksum verified)" : "";
     if (infos.empty())
-        fmt::print("{}: no committed checkpoints\n", dir);
+        fmt::print("{}: no committed checkpoints{}\n", dir, how);
     else
-        fmt::print("{}: {} checkpoint{}, latest step {}\n", dir, infos.size(), infos.size() == 1 ? "" : "s",
-                   infos.back().step);
+        fmt::print("{}: {} checkpoint{}, latest step {}{}\n", dir, infos.size(), infos.size() == 1 ? "" : "s",
+                   infos.back().step, how);
 }
 
 void print_json(const std::string& dir, const std::vector<CheckpointInfo>& infos,
-                const std::vector<DamagedCheckpoint>& damaged) {
+                const std::vector<DamagedCheckpoint>& damaged, const std::vector<std::string>& set_aside,
+                bool verified) {
     Json j;
     j["directory"] = dir;
+    j["verified"] = verified;
     j["latest"] = infos.empty() ? Json(nullptr) : Json(infos.back().step);
     j["checkpoints"] = Json::array();
     for (const CheckpointInfo& info : infos) {
@@ -100,6 +107,7 @@ void print_json(const std::string& dir, const std::vector<CheckpointInfo>& infos
     j["damaged"] = Json::array();
     for (const DamagedCheckpoint& d : damaged)
         j["damaged"].push_back({{"step", d.step}, {"file", d.file}, {"error", d.error}});
+    j["set_aside"] = set_aside;
     print_json_document(j);
 }
 
@@ -108,18 +116,39 @@ void print_json(const std::string& dir, const std::vector<CheckpointInfo>& infos
 void add_checkpoints_command(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("checkpoints",
                                    "List the committed checkpoints of a run directory (CheckpointManager): step, "
-                                   "file, bytes, commit time, the policies that keep each, metric columns");
+                                   "file, bytes, commit time, the policies that keep each, metric columns; damaged "
+                                   "steps (exit 1) and those set aside");
     static std::string dir;
     static bool json = false;
+    static bool verify = false;
     cmd->add_option("DIR", dir, "The run directory")->required();
+    cmd->add_flag("--verify", verify,
+                  "Also read every step whole and verify every checksum, the weight values' included (exit 1 on "
+                  "any damage)");
     cmd->add_flag("--json", json, "Print typed JSON instead of text");
     cmd->callback([&exit_code] {
         std::vector<DamagedCheckpoint> damaged;
-        const std::vector<CheckpointInfo> infos = list_checkpoints(dir, &damaged);  // IoError: exit 1
+        std::vector<CheckpointInfo> infos = list_checkpoints(dir, &damaged);  // IoError: exit 1
+        if (verify) {
+            // Opening checks everything but the weight values: those are read here, step by step.
+            std::vector<CheckpointInfo> good;
+            for (CheckpointInfo& info : infos) {
+                try {
+                    verify_checkpoint(std::filesystem::path(dir) / info.file);
+                    good.push_back(std::move(info));
+                } catch (const Error& e) {
+                    damaged.push_back({info.step, info.file, e.what()});
+                }
+            }
+            infos = std::move(good);
+            std::sort(damaged.begin(), damaged.end(),
+                      [](const DamagedCheckpoint& a, const DamagedCheckpoint& b) { return a.step < b.step; });
+        }
+        const std::vector<std::string> set_aside = set_aside_checkpoints(dir);
         if (json)
-            print_json(dir, infos, damaged);
+            print_json(dir, infos, damaged, set_aside, verify);
         else
-            print_text(dir, infos);
+            print_text(dir, infos, set_aside, verify);
         for (const DamagedCheckpoint& d : damaged)
             std::cerr << "legolasflux: damaged checkpoint: " << d.file << ": " << d.error << "\n";
         exit_code = damaged.empty() ? kOk : kInvalidInput;
