@@ -466,7 +466,8 @@ std::string checkpoint_file_name(int64_t step, std::string_view schema_name) {
 std::vector<CheckpointInfo> list_checkpoints(const std::filesystem::path& dir,
                                              std::vector<DamagedCheckpoint>* damaged) {
     std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec)) throw IoError(dir, "not a directory");
+    if (!std::filesystem::is_directory(dir, ec))
+        throw IoError(dir, std::filesystem::exists(dir, ec) ? "not a directory" : "no such directory");
     std::vector<DamagedCheckpoint> found;
     std::vector<std::string> notes;
     bool rebuilt = false;

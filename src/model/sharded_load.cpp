@@ -43,7 +43,8 @@ ShardIndex::ShardIndex(const std::filesystem::path& step_dir) : dir_(step_dir) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
         throw IoError(step_dir, "not a sharded checkpoint: it has no " + std::string(kShardIndexFile));
-    const legolas::ReadResult index = detail::read_checksummed_table(path, detail::Unchecksummed::AcceptOlder);  // CorruptionError when damaged
+    const legolas::ReadResult index =
+        detail::read_checksummed_table(path, detail::Unchecksummed::AcceptOlder);  // CorruptionError when damaged
     if (!legolas::default_registry().descends_from(index.schema_version, legolas::schema_version_of<ShardIndexV1>()))
         throw SchemaError(path.string() + ": its schema is " + legolas::to_string(index.schema_version) + ", not " +
                           legolas::to_string(legolas::schema_version_of<ShardIndexV1>()));

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_files.hpp"
 #include "cli/cli_support.hpp"
 #include "legolasflux/checkpoints.hpp"
 #include "legolasflux/training_state.hpp"
@@ -110,7 +111,10 @@ TEST(CliCheckpoints, EmptyAndMissingDirectories) {
     EXPECT_TRUE(contains(r.out, "no committed checkpoints")) << r.out;
     const CliResult missing = run_cli({"checkpoints", (empty / "nope").string()});
     EXPECT_EQ(missing.exit_code, 1) << describe(missing);
-    EXPECT_TRUE(contains(missing.err, "not a directory")) << missing.err;
+    EXPECT_TRUE(contains(missing.err, (empty / "nope").string() + ": no such directory")) << missing.err;
+    const CliResult file = run_cli({"checkpoints", julia_model().string()});
+    EXPECT_EQ(file.exit_code, 1) << describe(file);
+    EXPECT_TRUE(contains(file.err, julia_model().string() + ": not a directory")) << file.err;
     EXPECT_EQ(run_cli({"checkpoints"}).exit_code, 2);
 }
 

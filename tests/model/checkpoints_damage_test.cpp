@@ -14,8 +14,8 @@
 
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/checkpoints.hpp"
-#include "legolasflux/legolas/table_io.hpp"
 #include "legolasflux/errors.hpp"
+#include "legolasflux/legolas/table_io.hpp"
 #include "legolasflux/sharded.hpp"
 #include "model/integrity.hpp"  // white-box: where the weight values lie (the file checksum's holes)
 #include "support/scratch.hpp"

@@ -303,6 +303,41 @@ TEST(Verify, ShardedStepDirectories) {
     EXPECT_NE(all[2].problem.find("checksum mismatch"), std::string::npos) << all[2].problem;
 }
 
+// The index tables record checksums too (the file checksum covers every byte: they have no
+// weights): a byte flipped anywhere in the run index or a shard index is damage.
+TEST(Verify, AByteFlippedAnywhereInAnIndexFileIsDamage) {
+    const fs::path run = lftest::scratch_path("verify/index_flips");
+    {
+        CheckpointManager manager(run);
+        manager.save(1, ModelV1{three_arrays(), 1});
+        manager.save(2, ModelV1{three_arrays(), 2});
+    }
+    const fs::path step = run / sharded_step_name(3);
+    const std::vector<int64_t> shape{2, 2};
+    std::vector<RankShards> ranks{{0,
+                                   1,
+                                   {{"w",
+                                     ElementType::Float32,
+                                     shape,
+                                     {{whole_box(shape), la::Buffer::copy_of(std::vector<float>{1, 2, 3, 4})}},
+                                     false}}}};
+    save_sharded(step, ranks, 3);
+    for (const fs::path& index : {run / kCheckpointIndexFile, step / kShardIndexFile}) {
+        const lftest::Bytes good = lftest::load_bytes(index);
+        ASSERT_EQ(verify_file(index).status, Integrity::Ok) << index << ": " << verify_file(index).problem;
+        std::vector<std::string> unreported;
+        // Every byte of the first and last 64 (magic, schema message, footer), every 7th between.
+        for (size_t offset = 0; offset < good.size(); offset += offset < 64 || offset + 64 >= good.size() ? 1 : 7) {
+            write_bytes(index, lftest::flipped(good, offset));
+            const FileIntegrity f = verify_file(index);
+            if (f.status != Integrity::Damaged)
+                unreported.push_back(std::to_string(offset) + " " + to_string(f.status));
+        }
+        write_bytes(index, good);
+        EXPECT_EQ(joined(unreported), "") << index;
+    }
+}
+
 TEST(Verify, MissingPathsAndEmptyDirectories) {
     const fs::path dir = lftest::scratch_dir("verify/empty");
     EXPECT_TRUE(verify(dir).empty());

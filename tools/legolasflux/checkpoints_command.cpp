@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "commands.hpp"
 #include "json_value.hpp"
@@ -149,8 +151,13 @@ void add_checkpoints_command(CLI::App& app, int& exit_code) {
             print_json(dir, infos, damaged, set_aside, verify);
         else
             print_text(dir, infos, set_aside, verify);
-        for (const DamagedCheckpoint& d : damaged)
-            std::cerr << "legolasflux: damaged checkpoint: " << d.file << ": " << d.error << "\n";
+        for (const DamagedCheckpoint& d : damaged) {
+            // The file once: the readers' errors start with its path.
+            std::string_view why = d.error;
+            const std::string path = (std::filesystem::path(dir) / d.file).string() + ": ";
+            if (why.rfind(path, 0) == 0) why.remove_prefix(path.size());
+            std::cerr << "legolasflux: damaged checkpoint: " << d.file << ": " << why << "\n";
+        }
         exit_code = damaged.empty() ? kOk : kInvalidInput;
     });
 }
