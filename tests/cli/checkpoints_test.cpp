@@ -9,6 +9,7 @@
 #include "cli/cli_support.hpp"
 #include "legolasflux/checkpoints.hpp"
 #include "legolasflux/training_state.hpp"
+#include "support/damage.hpp"
 
 namespace cli_ckpt_test {
 
@@ -141,14 +142,6 @@ TEST(CliCheckpoints, TheIndexAndTrainingStatesAreSchemasTheToolKnows) {
 
 namespace {
 
-void flip(const fs::path& path, size_t offset) {
-    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
-    f.seekg(static_cast<std::streamoff>(offset));
-    const char c = static_cast<char>(f.get() ^ 0xff);
-    f.seekp(static_cast<std::streamoff>(offset));
-    f.put(c);
-}
-
 // Where row_of(step)'s weight values {1, 2, step} lie in its file.
 size_t values_offset(const fs::path& path, int64_t step) {
     std::ifstream in(path, std::ios::binary);
@@ -167,7 +160,7 @@ TEST(CliCheckpoints, DamageOutsideTheValuesIsFoundByListingInsideByVerify) {
         const fs::path dir = run_dir(in_values ? "checkpoints_flip_values" : "checkpoints_flip_metadata");
         const fs::path file = dir / "step-0000000003.cli-test.scored.arrow";
         const size_t offset = in_values ? values_offset(file, 3) + 9 : 20;  // the schema message
-        flip(file, offset);
+        lftest::flip_byte(file, offset);
         const CliResult listed = run_cli({"checkpoints", dir.string()});
         if (in_values) {
             EXPECT_EQ(listed.exit_code, 0) << describe(listed);
@@ -198,7 +191,7 @@ TEST(CliCheckpoints, DamageOutsideTheValuesIsFoundByListingInsideByVerify) {
 
 TEST(CliCheckpoints, SetAsideFilesAreListedAndGcDamagedRemovesThem) {
     const fs::path dir = run_dir("checkpoints_set_aside");
-    flip(dir / "step-0000000003.cli-test.scored.arrow", 20);
+    lftest::flip_byte(dir / "step-0000000003.cli-test.scored.arrow", 20);
     {
         legolasflux::CheckpointOptions options;
         options.max_to_keep = 1;

@@ -57,12 +57,6 @@ std::vector<std::string> unreported_flips(const fs::path& path, const Bytes& goo
     return unreported;
 }
 
-std::string joined(const std::vector<std::string>& lines) {
-    std::string out;
-    for (const std::string& l : lines) out += l + "\n";
-    return out;
-}
-
 }  // namespace
 
 TEST(CliVerify, SoundFilesAreOkAndJuliasHaveNoChecksums) {
@@ -85,7 +79,7 @@ TEST(CliVerify, AFlippedByteInAModelFileIsDamage) {
          {std::pair{"plain", lf::arrow::Compression::None}, std::pair{"lz4", lf::arrow::Compression::Lz4Frame},
           std::pair{"zstd", lf::arrow::Compression::Zstd}}) {
         const Bytes good = read_bytes(model_file(dir, std::string(name) + ".arrow", compression));
-        EXPECT_EQ(joined(unreported_flips(dir / (std::string(name) + ".flipped.arrow"), good, 6)), "") << name;
+        EXPECT_EQ(lftest::joined(unreported_flips(dir / (std::string(name) + ".flipped.arrow"), good, 6)), "") << name;
     }
 }
 
@@ -103,7 +97,7 @@ TEST(CliVerify, AFlippedByteInAStepFileIsDamage) {
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;  // the index and two steps
 
     const Bytes good = read_bytes(latest);
-    EXPECT_EQ(joined(unreported_flips(latest, good, 4)), "");
+    EXPECT_EQ(lftest::joined(unreported_flips(latest, good, 4)), "");
 
     // In the run directory, the damaged step among the others.
     write_bytes(latest, flipped(good, good.size() / 2));

@@ -18,6 +18,7 @@
 #include "legolasflux/legolas/table_io.hpp"
 #include "legolasflux/sharded.hpp"
 #include "model/integrity.hpp"  // white-box: where the weight values lie (the file checksum's holes)
+#include "support/damage.hpp"
 #include "support/scratch.hpp"
 
 namespace ckpt_damage_test {
@@ -77,14 +78,6 @@ std::string slurp(const fs::path& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-void flip(const fs::path& path, size_t offset) {
-    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
-    f.seekg(static_cast<std::streamoff>(offset));
-    const char c = static_cast<char>(f.get() ^ 0xff);
-    f.seekp(static_cast<std::streamoff>(offset));
-    f.put(c);
-}
-
 // Where a step file's weight values lie: the holes of its file checksum.
 std::vector<detail::FileRange> value_ranges(const fs::path& path) {
     ModelReadOptions options;
@@ -125,7 +118,7 @@ TEST(CheckpointsDamage, EveryByteOfAStepFileIsCoveredByOpeningOrByVerifying) {
     const size_t size = fs::file_size(file);
     size_t in_metadata = 0, in_value = 0;
     for (size_t offset = 0; offset < size; ++offset) {
-        flip(file, offset);
+        lftest::flip_byte(file, offset);
         std::vector<DamagedCheckpoint> damaged;
         const std::vector<int64_t> steps = steps_of(list_checkpoints(dir, &damaged));
         if (in_values(values, offset)) {
@@ -141,7 +134,7 @@ TEST(CheckpointsDamage, EveryByteOfAStepFileIsCoveredByOpeningOrByVerifying) {
             EXPECT_EQ(damaged[0].file, kStep3);
         }
         EXPECT_THROW(verify_checkpoint(file), FormatError) << "offset " << offset;
-        flip(file, offset);
+        lftest::flip_byte(file, offset);
     }
     EXPECT_EQ(in_value, 17 * sizeof(float));
     EXPECT_GT(in_metadata, 500u);
@@ -165,7 +158,7 @@ TEST(CheckpointsDamage, TheResumeContinuesFromTheNewestGoodStepAndItsSaveSetsThe
     for (const size_t offset : offsets) {
         SCOPED_TRACE("offset " + std::to_string(offset) + (in_values(values, offset) ? " (values)" : " (metadata)"));
         copy_run(pristine, dir);
-        flip(dir / kStep3, offset);
+        lftest::flip_byte(dir / kStep3, offset);
         const std::string damaged_bytes = slurp(dir / kStep3);
         {
             CheckpointManager run(dir, last_two());
@@ -214,7 +207,7 @@ TEST(CheckpointsDamage, EveryByteOfTheRunIndexIsCheckedAndADamagedIndexIsRebuilt
         SCOPED_TRACE("offset " + std::to_string(offset));
         fs::remove(index);
         std::ofstream(index, std::ios::binary) << pristine;
-        flip(index, offset);
+        lftest::flip_byte(index, offset);
         {
             CheckpointManager run(dir, last_two());
             EXPECT_TRUE(any_note(run, "checkpoints.arrow is damaged")) << ::testing::PrintToString(run.notes());
@@ -249,8 +242,8 @@ TEST(CheckpointsDamage, ADamagedStepIsNeverCountedAndRetentionSetsItAside) {
         for (int64_t step = 1; step <= 3; ++step) run.save(step, row_of(step));
     }
     // Steps 2 and 3 damaged: step 1 is long gone, nothing good is left.
-    flip(dir / "step-0000000002.ckpt-damage-test.row.arrow", 20);
-    flip(dir / kStep3, 20);
+    lftest::flip_byte(dir / "step-0000000002.ckpt-damage-test.row.arrow", 20);
+    lftest::flip_byte(dir / kStep3, 20);
     {
         CheckpointManager run(dir, options);
         EXPECT_FALSE(run.latest());
@@ -274,7 +267,7 @@ TEST(CheckpointsDamage, ADamagedStepIsNeverCountedAndRetentionSetsItAside) {
     EXPECT_EQ(set_aside_checkpoints(dir),
               (std::vector<std::string>{"step-0000000002.ckpt-damage-test.row.arrow.damaged", kStep3 + ".damaged"}));
     // A second damaged file of a step set aside before gets a name of its own.
-    flip(dir / "step-0000000005.ckpt-damage-test.row.arrow", 20);
+    lftest::flip_byte(dir / "step-0000000005.ckpt-damage-test.row.arrow", 20);
     fs::copy_file(dir / "step-0000000005.ckpt-damage-test.row.arrow", dir / kStep3);
     {
         CheckpointManager run(dir, options);
@@ -302,7 +295,7 @@ TEST(CheckpointsDamage, TheNewestGoodStepStaysWhileOnlyDamagedOnesAreNewer) {
     for (const int64_t step : {2, 3}) {
         const std::string name = checkpoint_file_name(step, "ckpt-damage-test.row");
         fs::copy_file(dir / checkpoint_file_name(1, "ckpt-damage-test.row"), dir / name);
-        flip(dir / name, 40);
+        lftest::flip_byte(dir / name, 40);
     }
     CheckpointManager run(dir, options);
     EXPECT_EQ(run.latest(), 1);
@@ -377,7 +370,7 @@ TEST(CheckpointsDamage, ADamagedShardOrShardIndexDamagesItsStep) {
         for (size_t offset = 0; offset < size; offset += shard ? 31 : 11) {
             SCOPED_TRACE(file + " offset " + std::to_string(offset));
             copy_run(pristine, dir);
-            flip(dir / step3 / file, offset);
+            lftest::flip_byte(dir / step3 / file, offset);
             std::vector<DamagedCheckpoint> damaged;
             const std::vector<int64_t> steps = steps_of(list_checkpoints(dir, &damaged));
             EXPECT_THROW(verify_checkpoint(dir / step3), FormatError);

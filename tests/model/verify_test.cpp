@@ -79,12 +79,6 @@ std::vector<std::string> unreported_flips(const fs::path& path, const lftest::By
     return unreported;
 }
 
-std::string joined(const std::vector<std::string>& lines) {
-    std::string out;
-    for (const std::string& l : lines) out += l + "\n";
-    return out;
-}
-
 }  // namespace
 
 TEST(Verify, SoundModelFilesAreOk) {
@@ -118,11 +112,11 @@ TEST(Verify, AByteFlippedAnywhereInAModelFileIsDamage) {
         write_model_row(path, ModelV1{w, 7}, options);
         const lftest::Bytes good = lftest::load_bytes(path);
         const fs::path damaged = dir / (name_of(c) + ".damaged.arrow");
-        EXPECT_EQ(joined(unreported_flips(damaged, good, w, {}, 40)), "") << name_of(c);
+        EXPECT_EQ(lftest::joined(unreported_flips(damaged, good, w, {}, 40)), "") << name_of(c);
         // The cheap check: every byte but the uncompressed weight values (which it does not read).
         const std::set<std::string> values = {"weight array 0 values", "weight array 1 values",
                                               "weight array 2 values"};
-        EXPECT_EQ(joined(unreported_flips(damaged, good, w, {.values = false}, 25, values)), "") << name_of(c);
+        EXPECT_EQ(lftest::joined(unreported_flips(damaged, good, w, {.values = false}, 25, values)), "") << name_of(c);
     }
 }
 
@@ -258,7 +252,7 @@ TEST(Verify, ARunDirectoryAndItsDamagedStepFile) {
 
     const fs::path latest = steps.back();
     const lftest::Bytes good = lftest::load_bytes(latest);
-    EXPECT_EQ(joined(unreported_flips(latest, good, w, {}, 12)), "");
+    EXPECT_EQ(lftest::joined(unreported_flips(latest, good, w, {}, 12)), "");
     write_bytes(latest, lftest::flipped(good, good.size() / 2));
     all = verify(dir);
     ASSERT_EQ(all.size(), 4u);
@@ -334,7 +328,7 @@ TEST(Verify, AByteFlippedAnywhereInAnIndexFileIsDamage) {
                 unreported.push_back(std::to_string(offset) + " " + to_string(f.status));
         }
         write_bytes(index, good);
-        EXPECT_EQ(joined(unreported), "") << index;
+        EXPECT_EQ(lftest::joined(unreported), "") << index;
     }
 }
 

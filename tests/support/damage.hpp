@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,22 @@ inline std::vector<size_t> offsets_in(const FileRegion& r, size_t count) {
 inline Bytes flipped(Bytes bytes, size_t offset) {
     bytes.at(offset) ^= 0xFF;
     return bytes;
+}
+
+// Flips every bit of the byte at `offset` of the file at `path`, in place.
+inline void flip_byte(const std::filesystem::path& path, size_t offset) {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekg(static_cast<std::streamoff>(offset));
+    const char c = static_cast<char>(f.get() ^ 0xff);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put(c);
+}
+
+// Lines as one text, each ended by a newline: what a test prints of the cases that went unnoticed.
+inline std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& l : lines) out += l + "\n";
+    return out;
 }
 
 }  // namespace lftest

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "support/damage.hpp"
 #include "support/processes.hpp"
 
 #ifdef LEGOLASFLUX_TRAINING
@@ -89,14 +90,6 @@ TEST(TrainingExample, KilledAtTwentyMomentsItEndsWhereAnUninterruptedRunEnds) {
 
 namespace {
 
-void flip(const fs::path& path, size_t offset) {
-    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
-    f.seekg(static_cast<std::streamoff>(offset));
-    const char c = static_cast<char>(f.get() ^ 0xff);
-    f.seekp(static_cast<std::streamoff>(offset));
-    f.put(c);
-}
-
 // Where a step file's first weight value lies: the first hole of its file checksum, as the file's
 // checksums value (docs/format.md, "Integrity") records it.
 size_t first_value(const fs::path& path) {
@@ -139,7 +132,7 @@ TEST(TrainingExample, DamagedNewestStepsAreSkippedAndTheRunEndsAsAnUndamagedOne)
         const fs::path dir = work / "damaged";
         fs::remove_all(dir);
         fs::copy(work / "straight", dir, fs::copy_options::recursive);
-        for (const int64_t step : d.steps) flip(step_file(dir, step), d.offset);
+        for (const int64_t step : d.steps) lftest::flip_byte(step_file(dir, step), d.offset);
         EXPECT_EQ(run_to_end(dir, 40, work / "damaged.out"), want);
         // Every damaged file is set aside, each replaced by a good one.
         for (const int64_t step : d.steps) {
