@@ -151,7 +151,15 @@ void add_arrow_commands(CLI::App& app, int& exit_code) {
         static std::string in;
         static int64_t max_rows = 20;
         cmd->add_option("FILE", in, "Arrow file or stream")->required();
-        cmd->add_option("--max-rows", max_rows, "Rows to print per record batch")->capture_default_str();
+        cmd->add_option("--max-rows", max_rows, "Rows to print per record batch (0 or more)")
+            ->capture_default_str()
+            ->check(CLI::Validator(
+                [](std::string& v) -> std::string {
+                    return v.find_first_not_of("0123456789") == std::string::npos && !v.empty()
+                               ? ""
+                               : "'" + v + "' is not a row count: give a whole number, 0 or more";
+                },
+                "COUNT >= 0"));
         cmd->callback([&exit_code] {
             std::cout << pretty_print(read_arrow(in), max_rows);
             exit_code = kOk;

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 
 #include "commands.hpp"
 #include "legolasflux/errors.hpp"
@@ -151,8 +152,8 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
             "Convert a model between LegolasFlux .arrow and .safetensors (either way), or from a TorchScript "
             "archive or PyTorch state dict (.pt/.pth) to .arrow; formats by file extension");
         static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32";
-        cmd->add_option("IN", in, "Model file to read (.arrow or .safetensors)")->required();
-        cmd->add_option("OUT", out, "File to write (.arrow or .safetensors)")->required();
+        cmd->add_option("IN", in, "Model file to read (.arrow, .safetensors, or .pt/.pth: PyTorch)")->required();
+        cmd->add_option("OUT", out, "File to write (.arrow or .safetensors; .arrow from .pt/.pth)")->required();
         cmd->add_option("--compression", compression, "Arrow body compression (.arrow output only)")
             ->check(CLI::IsMember({"none", "lz4", "zstd"}))
             ->capture_default_str();
@@ -207,9 +208,15 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
         cmd->callback([&exit_code] {
             const ModelRow row = read_row(in, format_of(in, "FILE"));
             if (!row.weights) throw InvalidArgument(in + ": the row's weights are missing");
-            const FlatArray& a = (*row.weights)[find_weight(row, in, weight)];
+            const size_t index = find_weight(row, in, weight);
+            const FlatArray& a = (*row.weights)[index];
             // NumPy has no bfloat16: its values as float32, exactly.
             write_npy(out, a.element_type == ElementType::BFloat16 ? a.converted_to(ElementType::Float32) : a);
+            std::string shape;  // torch's: Julia's size reversed
+            for (auto d = a.size.rbegin(); d != a.size.rend(); ++d)
+                shape += (shape.empty() ? "" : ", ") + std::to_string(*d);
+            std::cout << "wrote " << out << ": weight " << index << " of " << in << ", shape [" << shape << "], "
+                      << a.element_count() << " values\n";
             exit_code = kOk;
         });
     }

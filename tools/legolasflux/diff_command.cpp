@@ -238,9 +238,20 @@ void add_diff_command(CLI::App& app, int& exit_code) {
     cmd->add_option("A", a_path, "First model file (.arrow)")->required();
     cmd->add_option("B", b_path, "Second model file (.arrow)")->required();
     cmd->add_flag("--json", json, "Print JSON instead of text");
+    // (CLI::NonNegativeNumber would print its bound, DBL_MAX, in full: 300 digits.)
+    const CLI::Validator non_negative(
+        [](std::string& v) -> std::string {
+            try {
+                size_t end = 0;
+                const double x = std::stod(v, &end);
+                if (end == v.size() && x >= 0) return "";
+            } catch (const std::exception&) {}
+            return "'" + v + "' is not a tolerance: give a number, 0 or more";
+        },
+        "NUMBER >= 0");
     cmd->add_option("--atol", tol.atol, "Values within atol + rtol * |b| of each other count as equal")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--rtol", tol.rtol, "See --atol")->check(CLI::NonNegativeNumber);
+        ->check(non_negative);
+    cmd->add_option("--rtol", tol.rtol, "See --atol")->check(non_negative);
     cmd->callback([&exit_code] {
         try {
             const ModelRow a = read_model_row(a_path);

@@ -1,4 +1,5 @@
 #include <iostream>
+#include <string>
 
 #include "commands.hpp"
 #include "legolasflux/errors.hpp"
@@ -21,6 +22,22 @@ int main(int argc, char** argv) {
     add_checkpoints_command(app, exit_code);
     add_sharded_commands(app, exit_code);
     add_verify_command(app, exit_code);
+    // CLI11 takes an unknown first word for a missing subcommand ("A subcommand is required"):
+    // name it, and what the commands are.
+    if (argc > 1 && argv[1][0] != '-') {
+        const std::string word = argv[1];
+        std::string names;
+        bool known = false;
+        for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+            known |= sub->get_name() == word;
+            names += (names.empty() ? "" : ", ") + sub->get_name();
+        }
+        if (!known) {
+            std::cerr << "legolasflux: error: unknown command '" << word << "' (commands: " << names
+                      << "; legolasflux --help says what each does)\n";
+            return kUsage;
+        }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "commands.hpp"
 #include "json_value.hpp"
@@ -62,11 +64,16 @@ std::vector<std::pair<const arrow::Field*, const arrow::Array*>> other_columns(c
 
 void print_text(const std::string& path, const ModelRow& row) {
     fmt::print("{}\n", path);
-    fmt::print("schema      {} (read as {})\n", row.qualified_identifier, legolas::to_string(row.schema_version));
-    for (const auto& [field, column] : other_columns(row))
-        fmt::print("{:<11} {}\n", field->name, arrow::format_value(*column, 0, 8));
+    // One column of names as wide as the longest ("architecture_version" is 20 characters).
+    const auto columns = other_columns(row);
+    size_t width = std::string_view("weights").size();
+    for (const auto& [field, column] : columns) width = std::max(width, field->name.size());
+    fmt::print("{:<{}} {} (read as {})\n", "schema", width, row.qualified_identifier,
+               legolas::to_string(row.schema_version));
+    for (const auto& [field, column] : columns)
+        fmt::print("{:<{}} {}\n", field->name, width, arrow::format_value(*column, 0, 8));
     if (!row.weights) {
-        fmt::print("weights     missing\n");
+        fmt::print("{:<{}} missing\n", "weights", width);
         return;
     }
     const auto rows = weight_rows(row);
