@@ -62,11 +62,20 @@ bool add_layer(const nn::Module& m, const std::string& p, std::vector<FluxTensor
 void walk(const nn::Module& m, const std::string& prefix, std::unordered_set<const nn::Module*>& seen,
           std::vector<FluxTensor>& out) {
     if (!seen.insert(&m).second) return;
-    if (!add_layer(m, prefix, out) && (!m.named_parameters(false).is_empty() || !m.named_buffers(false).is_empty()))
+    if (const auto* own = dynamic_cast<const FluxLayout*>(&m)) {
+        for (const FluxTensor& t : own->flux_arrays()) add(out, prefix, t.name.c_str(), t.tensor, t.transform);
+    } else if (!add_layer(m, prefix, out) &&
+               (!m.named_parameters(false).is_empty() || !m.named_buffers(false).is_empty()))
         throw UnsupportedError("module '" +
                                (prefix.empty() ? std::string("(root)") : prefix.substr(0, prefix.size() - 1)) + "' (" +
                                m.name() + ") holds tensors but has no known Flux layout");
     for (const auto& c : m.named_children()) walk(*c.value(), prefix + c.key() + ".", seen, out);
+}
+
+std::vector<int64_t> reversed_axes(const at::Tensor& t) {
+    std::vector<int64_t> axes;
+    for (int64_t d = t.dim() - 1; d >= 0; --d) axes.push_back(d);
+    return axes;
 }
 
 std::vector<int64_t> spatial_axes(const at::Tensor& t) {
@@ -80,7 +89,7 @@ at::Tensor to_flux(const FluxTensor& ft) {
     const at::Tensor t = ft.tensor.detach();
     switch (ft.transform) {
         case FluxTransform::Same: return t;
-        case FluxTransform::Transpose: return t.t().contiguous();
+        case FluxTransform::Transpose: return t.permute(reversed_axes(t)).contiguous();
         case FluxTransform::Flip: return t.flip(spatial_axes(t)).contiguous();
     }
     return t;
@@ -88,8 +97,9 @@ at::Tensor to_flux(const FluxTensor& ft) {
 
 // The Julia size the Flux array of `ft` has.
 std::vector<int64_t> flux_size(const FluxTensor& ft) {
-    std::vector<int64_t> shape = ft.tensor.sizes().vec();
-    if (ft.transform == FluxTransform::Transpose && shape.size() == 2) std::swap(shape[0], shape[1]);
+    const std::vector<int64_t> shape = ft.tensor.sizes().vec();
+    // Reversing every axis twice: the Julia size is the torch shape.
+    if (ft.transform == FluxTransform::Transpose) return shape;
     return {shape.rbegin(), shape.rend()};
 }
 
@@ -135,7 +145,7 @@ void load_flux_weights(nn::Module& module, const Weights& weights) {
         at::Tensor src = to_tensor(weights[i]);  // row-major, the Flux array's bytes
         switch (targets[i].transform) {
             case FluxTransform::Same: break;
-            case FluxTransform::Transpose: src = src.t(); break;
+            case FluxTransform::Transpose: src = src.permute(reversed_axes(src)); break;
             case FluxTransform::Flip: src = src.flip(spatial_axes(src)); break;
         }
         at::Tensor target = targets[i].tensor;

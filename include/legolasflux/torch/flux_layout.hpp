@@ -13,8 +13,10 @@
 //   LayerNorm                       LayerNorm    γ (weight), β (bias)
 //   Embedding(n, d)                 Embedding    weight (d, n) — the same bytes
 // Modules that hold no tensors (ReLU, Dropout, MaxPool, Flatten, Sequential, Functional, …) add
-// nothing. A module with tensors of another kind is an UnsupportedError naming its path and type.
-// Shared modules are walked once, at their first place, as in fetch_weights.
+// nothing. A module that implements FluxLayout (every legolasflux::flux module does) lists its own
+// arrays. A module with tensors of another kind is an UnsupportedError naming its path and type.
+// Shared modules are walked once, at their first place, as in fetch_weights; a module's own arrays
+// come before its children's, which follow in registration order (Flux's field order).
 #pragma once
 
 #include <torch/torch.h>
@@ -29,7 +31,7 @@ namespace legolasflux::torch {
 // How a LibTorch tensor maps to its Flux array.
 enum class FluxTransform : uint8_t {
     Same,       // the same bytes (row-major shape reversed)
-    Transpose,  // a 2-D matrix, transposed (Dense)
+    Transpose,  // every axis reversed: a matrix transposed (Dense), Bilinear's (out, in1, in2)
     Flip,       // every axis after the first two reversed (Conv kernels)
 };
 
@@ -37,6 +39,14 @@ struct FluxTensor {
     std::string name;  // module path, e.g. "3.weight"
     at::Tensor tensor;
     FluxTransform transform = FluxTransform::Same;
+};
+
+// A module that knows its own Flux arrays: the tensors it holds itself (not its children's), in
+// Flux's field order, named relative to the module ("weight"). Undefined tensors are skipped.
+class FluxLayout {
+public:
+    virtual ~FluxLayout() = default;
+    virtual std::vector<FluxTensor> flux_arrays() const = 0;
 };
 
 // The tensors of `module` in Flux's order, with how each maps to its Flux array.

@@ -1,0 +1,5 @@
+// legolasflux::flux: every Flux layer as a LibTorch module (conventions: flux_layer.hpp).
+#pragma once
+
+#include "legolasflux/torch/flux_basic.hpp"
+#include "legolasflux/torch/flux_layer.hpp"
