@@ -15,8 +15,8 @@ legolasflux::FlatArray array(const std::vector<float>& v, std::vector<int64_t> s
 }
 
 // Dense by its formula, in plain loops over Julia's arrays: y[o, n] = Σ_i W[o, i] x[i, n] + b[o].
-std::vector<float> dense_reference(const std::vector<float>& w, const std::vector<float>& b, const std::vector<float>& x,
-                                   int64_t in, int64_t out, int64_t batch) {
+std::vector<float> dense_reference(const std::vector<float>& w, const std::vector<float>& b,
+                                   const std::vector<float>& x, int64_t in, int64_t out, int64_t batch) {
     std::vector<float> y(out * batch);
     for (int64_t n = 0; n < batch; ++n)
         for (int64_t o = 0; o < out; ++o) {
@@ -56,7 +56,8 @@ TEST(FluxDense, ArraysAreJuliasAndForwardIsTheFormula) {
 TEST(FluxDense, ActivationAndNoBias) {
     flux::Dense d(2, 2, flux::Function{"relu", [](const at::Tensor& x) { return x.relu(); }}, {.bias = false});
     EXPECT_EQ(flux::fetch_weights(*d).size(), 1u);
-    flux::load_weights(*d, Weights(std::vector<legolasflux::FlatArray>{array(std::vector<float>{1, 0, 0, -1}, {2, 2})}));
+    flux::load_weights(*d,
+                       Weights(std::vector<legolasflux::FlatArray>{array(std::vector<float>{1, 0, 0, -1}, {2, 2})}));
     EXPECT_EQ(values(d->forward(::torch::tensor({2.f, 3.f}).reshape({1, 2}))), (std::vector<float>{2, 0}));
     std::ostringstream printed;
     d->pretty_print(printed);
@@ -103,9 +104,10 @@ TEST(FluxChain, WrongArraysChangeNothing) {
     const Weights before = flux::fetch_weights(*c);
     Weights wrong({array(std::vector<float>(6), {3, 2}), array(std::vector<float>(3), {3}),
                    array(std::vector<float>(3), {3, 1}), array(std::vector<float>(1), {1})});
-    EXPECT_THROW(flux::load_weights(*c, wrong), legolasflux::ShapeError);  // first weight must be (3, 2)... is; third (1, 3)
+    EXPECT_THROW(flux::load_weights(*c, wrong),
+                 legolasflux::ShapeError);  // first weight must be (3, 2)... is; third (1, 3)
     const Weights after = flux::fetch_weights(*c);
     for (size_t i = 0; i < before.size(); ++i)
-        EXPECT_TRUE(std::equal(before[i].data<float>().begin(), before[i].data<float>().end(),
-                               after[i].data<float>().begin()));
+        EXPECT_TRUE(
+            std::equal(before[i].data<float>().begin(), before[i].data<float>().end(), after[i].data<float>().begin()));
 }

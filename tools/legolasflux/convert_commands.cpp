@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
+#include "legolasflux/npy.hpp"
 #include "legolasflux/safetensors_model.hpp"
 #include "torch_convert.hpp"
 
@@ -70,60 +71,6 @@ ModelRow widened(ModelRow row) {
     for (const FlatArray& a : row.weights->arrays) arrays.push_back(a.converted_to(ElementType::Float32));
     row.weights = Weights(ElementType::Float32, std::move(arrays));
     return row;
-}
-
-// --- NumPy .npy, format version 1.0 -----------------------------------------------------------
-
-std::string npy_descr(ElementType type) {
-    switch (type) {
-        case ElementType::Bool: return "|b1";
-        case ElementType::Int8: return "|i1";
-        case ElementType::UInt8: return "|u1";
-        case ElementType::Int16: return "<i2";
-        case ElementType::UInt16: return "<u2";
-        case ElementType::Float16: return "<f2";
-        case ElementType::Int32: return "<i4";
-        case ElementType::UInt32: return "<u4";
-        case ElementType::Float32: return "<f4";
-        case ElementType::Int64: return "<i8";
-        case ElementType::UInt64: return "<u8";
-        case ElementType::Float64: return "<f8";
-        case ElementType::BFloat16: break;  // NumPy has no bfloat16: export writes Float32
-    }
-    return "?";
-}
-
-// The magic, the version, the header length and a Python dict literal padded with spaces and a
-// final newline so that the data starts at a multiple of 64. The shape is the torch shape (the
-// Julia size reversed), with fortran_order False: the FlatArray's bytes as they are.
-std::string npy_header(const FlatArray& a) {
-    std::string shape = "(";
-    for (size_t i = a.size.size(); i-- > 0;) {
-        shape += std::to_string(a.size[i]);
-        if (i > 0) shape += ", ";
-    }
-    if (a.size.size() == 1) shape += ",";
-    shape += ")";
-    std::string dict =
-        "{'descr': '" + npy_descr(a.element_type) + "', 'fortran_order': False, 'shape': " + shape + ", }";
-    const size_t unpadded = 10 + dict.size() + 1;
-    dict.append((64 - unpadded % 64) % 64, ' ');
-    dict += '\n';
-    if (dict.size() > 65535) throw UnsupportedError("the array has too many dimensions for a .npy version 1.0 header");
-    std::string out("\x93NUMPY\x01\x00", 8);
-    out += static_cast<char>(dict.size() & 0xff);
-    out += static_cast<char>(dict.size() >> 8);
-    return out + dict;
-}
-
-void write_npy(const std::string& path, const FlatArray& a) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(path, std::strerror(errno));
-    const std::string header = npy_header(a);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(reinterpret_cast<const char*>(a.values.data()), static_cast<std::streamsize>(a.byte_count()));
-    out.flush();
-    if (!out) throw IoError(path, "write failed");
 }
 
 // A weight by name (stored names; for rows without them, the names convert gives: weight_0001, …),
@@ -211,7 +158,7 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
             const size_t index = find_weight(row, in, weight);
             const FlatArray& a = (*row.weights)[index];
             // NumPy has no bfloat16: its values as float32, exactly.
-            write_npy(out, a.element_type == ElementType::BFloat16 ? a.converted_to(ElementType::Float32) : a);
+            write_npy(out, a);  // BFloat16 as float32, exactly
             std::string shape;  // torch's: Julia's size reversed
             for (auto d = a.size.rbegin(); d != a.size.rend(); ++d)
                 shape += (shape.empty() ? "" : ", ") + std::to_string(*d);

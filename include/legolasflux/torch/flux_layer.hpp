@@ -35,11 +35,11 @@
 // the holder class Name of NameImpl. A module whose constructor takes an options struct written
 // in braces ({.pad = 1}) spells its holder's constructors out instead: a braced list cannot pass
 // through ModuleHolder's forwarding template.
-#define LEGOLASFLUX_FLUX_MODULE(Name)                                   \
-    class Name : public ::torch::nn::ModuleHolder<Name##Impl> {         \
-    public:                                                             \
-        using ::torch::nn::ModuleHolder<Name##Impl>::ModuleHolder;      \
-        using Impl = Name##Impl;                                        \
+#define LEGOLASFLUX_FLUX_MODULE(Name)                              \
+    class Name : public ::torch::nn::ModuleHolder<Name##Impl> {    \
+    public:                                                        \
+        using ::torch::nn::ModuleHolder<Name##Impl>::ModuleHolder; \
+        using Impl = Name##Impl;                                   \
     }
 
 namespace legolasflux::flux {
@@ -133,8 +133,8 @@ public:
     using ModuleHolder::ModuleHolder;
     // Chain(a, b, c). (One argument that is itself a Chain copies it; nest it as Chain(std::vector<Layer>{c}).)
     template <class First, class... Rest,
-              class = std::enable_if_t<!(sizeof...(Rest) == 0 && std::is_same_v<std::decay_t<First>, Chain>) &&
-                                       !std::is_same_v<std::decay_t<First>, std::nullptr_t> &&
+              class = std::enable_if_t<!(sizeof...(Rest) == 0 && std::is_same_v<std::decay_t<First>, Chain>)&&!std::
+                                           is_same_v<std::decay_t<First>, std::nullptr_t> &&
                                        !std::is_same_v<std::decay_t<First>, std::vector<Layer>>>>
     explicit Chain(First&& first, Rest&&... rest)
         : ModuleHolder(std::make_shared<ChainImpl>(
