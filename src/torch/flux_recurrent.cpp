@@ -33,8 +33,8 @@ RecurrentImpl::RecurrentImpl(Kind kind, int64_t in, int64_t out, Activation acti
       kind_(kind),
       out_(out),
       options_(options) {
-    const std::string call = std::string("flux::") + kind_name(kind) + "(" + std::to_string(in) + " => " +
-                             std::to_string(out) + ")";
+    const std::string call =
+        std::string("flux::") + kind_name(kind) + "(" + std::to_string(in) + " => " + std::to_string(out) + ")";
     if (in <= 0 || out <= 0) throw InvalidArgument(call + ": sizes must be positive");
     const bool v0_13 = options.generation == Generation::v0_13;
     if (v0_13 && !options.bias)
@@ -132,8 +132,8 @@ std::vector<FluxTensor> RecurrentImpl::flux_arrays() const {
     } else {
         arrays.push_back({"cell.state0", state0_h, FluxTransform::Same});
     }
-    const bool stored = options_.state == StateArrays::Stored ||
-                        (options_.state == StateArrays::Auto && !state_is_state0_);
+    const bool stored =
+        options_.state == StateArrays::Stored || (options_.state == StateArrays::Auto && !state_is_state0_);
     if (stored) {
         if (kind_ == Kind::LSTM) {
             arrays.push_back({"state.1", state_.h, FluxTransform::Same});
@@ -163,12 +163,12 @@ std::vector<at::Tensor> RecurrentImpl::fused_params() const {
     return {weight_ih, weight_hh, bias, zero_bias_hh_};
 }
 
-std::pair<at::Tensor, RecurrentState> RecurrentImpl::run(const at::Tensor& x_, RecurrentState start,
-                                                         bool batch_first) {
+std::pair<at::Tensor, RecurrentState> RecurrentImpl::run(const at::Tensor& x_, RecurrentState start, bool batch_first) {
     const at::Tensor x = x_.to(weight_ih.options());
     if (zero_bias_hh_.defined() && zero_bias_hh_.options().dtype() != bias.options().dtype())
         zero_bias_hh_ = at::zeros_like(bias);
-    if (zero_bias_hh_.defined() && zero_bias_hh_.device() != bias.device()) zero_bias_hh_ = zero_bias_hh_.to(bias.device());
+    if (zero_bias_hh_.defined() && zero_bias_hh_.device() != bias.device())
+        zero_bias_hh_ = zero_bias_hh_.to(bias.device());
     const bool fused_rnn = kind_ == Kind::RNN && (activation.name == "tanh" || activation.name == "relu");
     if (kind_ == Kind::GRUv3 || (kind_ == Kind::RNN && !fused_rnn)) {
         if (!batch_first) return run_steps(x, std::move(start));
@@ -232,8 +232,8 @@ at::Tensor RecurrentImpl::forward_v0_13(const at::Tensor& x) {
     // state0 is (out, 1) and broadcasts over the batch; a state of another batch size is Flux's
     // "reset! between batch sizes" case, which Julia would reshape or refuse.
     if (state_batch != batch && state_batch != 1)
-        throw ShapeError(where() + ": the state is for a batch of " + std::to_string(state_batch) + ", the input's is " +
-                         std::to_string(batch) + "; reset() first (Flux's reset!)");
+        throw ShapeError(where() + ": the state is for a batch of " + std::to_string(state_batch) +
+                         ", the input's is " + std::to_string(batch) + "; reset() first (Flux's reset!)");
     RecurrentState start = state_;
     if (state_batch != batch) {
         start.h = start.h.expand({batch, out_});
@@ -246,8 +246,7 @@ at::Tensor RecurrentImpl::forward_v0_13(const at::Tensor& x) {
     return x.dim() == 2 ? y[0] : y.view({out_});
 }
 
-std::pair<at::Tensor, RecurrentState> RecurrentImpl::forward_state(const at::Tensor& x,
-                                                                   const RecurrentState& initial) {
+std::pair<at::Tensor, RecurrentState> RecurrentImpl::forward_state(const at::Tensor& x, const RecurrentState& initial) {
     if (options_.generation == Generation::v0_13)
         throw InvalidArgument(where() + ": Flux 0.13/0.14's layers keep their state (forward, state(), set_state)");
     const int64_t in = weight_ih.size(1);
@@ -278,16 +277,25 @@ std::pair<at::Tensor, RecurrentState> RecurrentImpl::forward_state(const at::Ten
     return {y, std::move(last)};
 }
 
-void prepare_state_arrays(::torch::nn::Module& model, const Weights& weights) {
+namespace {
+
+// The model's Flux 0.13/0.14 recurrent layers, each once.
+std::vector<RecurrentImpl*> stateful_layers(::torch::nn::Module& model) {
     std::vector<RecurrentImpl*> layers;
     std::unordered_set<const RecurrentImpl*> seen;
-    std::vector<std::shared_ptr<::torch::nn::Module>> modules = model.modules(/*include_self=*/false);
     std::vector<::torch::nn::Module*> all{&model};
-    for (const auto& m : modules) all.push_back(m.get());
+    for (const auto& m : model.modules(/*include_self=*/false)) all.push_back(m.get());
     for (::torch::nn::Module* m : all)
-        if (auto* r = dynamic_cast<RecurrentImpl*>(m); r && r->generation() == Generation::v0_13 && seen.insert(r).second)
+        if (auto* r = dynamic_cast<RecurrentImpl*>(m);
+            r && r->generation() == Generation::v0_13 && seen.insert(r).second)
             layers.push_back(r);
+    return layers;
+}
 
+}  // namespace
+
+void prepare_state_arrays(::torch::nn::Module& model, const Weights& weights) {
+    const std::vector<RecurrentImpl*> layers = stateful_layers(model);
     std::vector<RecurrentImpl*> autos;
     size_t auto_arrays = 0;
     for (RecurrentImpl* r : layers)
@@ -307,9 +315,9 @@ void prepare_state_arrays(::torch::nn::Module& model, const Weights& weights) {
                 r->set_state({zero, r->kind() == RecurrentImpl::Kind::LSTM ? zero.clone() : at::Tensor()});
             }
         } else {
-            throw ShapeError("The row holds " + std::to_string(weights.size()) +
-                             " arrays; the model has " + std::to_string(without) +
-                             " without its recurrent layers' Recur.state and " + std::to_string(without + auto_arrays) +
+            throw ShapeError("The row holds " + std::to_string(weights.size()) + " arrays; the model has " +
+                             std::to_string(without) + " without its recurrent layers' Recur.state and " +
+                             std::to_string(without + auto_arrays) +
                              " with all of them; say which layers' state the row holds with .state = "
                              "StateArrays::Stored or StateArrays::None");
         }
@@ -325,16 +333,37 @@ void prepare_state_arrays(::torch::nn::Module& model, const Weights& weights) {
             if (size.size() != 2 || size[0] != r->out_features()) break;  // load_weights names the mismatch
             const auto options = r->state0_h.options();
             const bool lstm = r->kind() == RecurrentImpl::Kind::LSTM;
-            r->set_state({at::zeros({size[1], size[0]}, options),
-                          lstm ? at::zeros({size[1], size[0]}, options) : at::Tensor()});
+            r->set_state(
+                {at::zeros({size[1], size[0]}, options), lstm ? at::zeros({size[1], size[0]}, options) : at::Tensor()});
             break;
         }
     }
 }
 
 void load_weights_with_state(::torch::nn::Module& model, const Weights& weights) {
-    prepare_state_arrays(model, weights);
-    load_weights(model, weights);
+    // On any error the layers keep their states too, as load_weights keeps the arrays.
+    struct Saved {
+        RecurrentImpl* layer;
+        StateArrays mode;
+        RecurrentState state;
+        bool is_state0;
+    };
+    std::vector<Saved> saved;
+    for (RecurrentImpl* r : stateful_layers(model))
+        saved.push_back({r, r->state_arrays(), r->state(), r->state_is_state0()});
+    try {
+        prepare_state_arrays(model, weights);
+        load_weights(model, weights);
+    } catch (...) {
+        for (Saved& s : saved) {
+            s.layer->set_state_arrays(s.mode);
+            if (s.is_state0)
+                s.layer->reset();
+            else
+                s.layer->set_state(s.state);
+        }
+        throw;
+    }
 }
 
 }  // namespace legolasflux::flux

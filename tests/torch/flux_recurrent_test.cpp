@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 
@@ -99,8 +99,9 @@ struct JuliaCell {
                 rh[o] = r[o] * h[o];
             }
             for (int64_t o = 0; o < out; ++o) {
-                const double cand = kind == Kind::GRU ? gx[2 * out + o] + r[o] * gh[2 * out + o] + bias(2 * out + o)
-                                                      : gx[2 * out + o] + mv(Whh, out, o, rh.data(), out) + bias(2 * out + o);
+                const double cand = kind == Kind::GRU
+                                        ? gx[2 * out + o] + r[o] * gh[2 * out + o] + bias(2 * out + o)
+                                        : gx[2 * out + o] + mv(Whh, out, o, rh.data(), out) + bias(2 * out + o);
                 hn[o] = (1 - z[o]) * std::tanh(cand) + z[o] * h[o];
             }
         }
@@ -159,10 +160,8 @@ TEST(FluxRecurrent, ArraysAreJuliasInBothGenerations) {
                                  {{15, 3}, {15, 5}, {15}, {5, 1}},
                                  {{15, 3}, {10, 5}, {15}, {5, 5}, {5, 1}}};
     // Flux 0.15/0.16: Wi, Wh, bias/b, [Wh_h̃]; GRUv3's Wh has all three gates.
-    const std::vector<Sizes> v15{{{5, 3}, {5, 5}, {5}},
-                                 {{20, 3}, {20, 5}, {20}},
-                                 {{15, 3}, {15, 5}, {15}},
-                                 {{15, 3}, {15, 5}, {15}, {5, 5}}};
+    const std::vector<Sizes> v15{
+        {{5, 3}, {5, 5}, {5}}, {{20, 3}, {20, 5}, {20}}, {{15, 3}, {15, 5}, {15}}, {{15, 3}, {15, 5}, {15}, {5, 5}}};
     for (size_t k = 0; k < kKinds.size(); ++k) {
         auto m = make(kKinds[k], 3, 5);
         EXPECT_EQ(sizes(flux::fetch_weights(*m)), v13[k]) << printed(*m);
@@ -285,8 +284,7 @@ TEST(FluxRecurrent, Sequence015IsTheCellFormulaFromZerosOrAGivenState) {
                     }
                     for (int64_t o = 0; o < out; ++o) last[o + out * n] = float(h[o]);
                 }
-                auto [got, state] =
-                    given ? m->forward_state(x, {h0, lstm ? c0 : at::Tensor()}) : m->forward_state(x);
+                auto [got, state] = given ? m->forward_state(x, {h0, lstm ? c0 : at::Tensor()}) : m->forward_state(x);
                 EXPECT_EQ(got.sizes(), (std::vector<int64_t>{batch, len, out}));
                 expect_near(values(got), y, given ? "from the given state" : "from zeros");
                 expect_near(values(state.h), last, "last state");
@@ -366,7 +364,16 @@ TEST(FluxRecurrent, ChainRowsDecideStateByCountOrByOption) {
     partial.erase(partial.begin() + 5, partial.begin() + 7);
     const Weights gru_state_only(partial);
     flux::Chain c(flux::LSTM(3, 4), flux::GRU(4, 2));
+    c->forward(x);
+    const at::Tensor before = c[0].as<flux::RecurrentImpl>()->state().h;
     EXPECT_THROW(flux::load_weights_with_state(*c, gru_state_only), legolasflux::ShapeError);
+    EXPECT_TRUE(c[0].as<flux::RecurrentImpl>()->state().h.equal(before));  // a refused row changes nothing
+    // A row whose state has the wrong feature size is refused after the state was resized: undone.
+    std::vector<FlatArray> wrong(ran.arrays.begin(), ran.arrays.end());
+    wrong[11] = FlatArray::from_values<float>({3, 3}, std::vector<float>(9));
+    EXPECT_THROW(flux::load_weights_with_state(*c, Weights(wrong)), legolasflux::ShapeError);
+    EXPECT_TRUE(c[0].as<flux::RecurrentImpl>()->state().h.equal(before));
+    EXPECT_EQ(c[1].as<flux::RecurrentImpl>()->state().h.size(0), 3);
     flux::Chain d(flux::LSTM(3, 4, {.state = flux::StateArrays::None}), flux::GRU(4, 2));
     flux::load_weights_with_state(*d, gru_state_only);
     EXPECT_TRUE(d[0].as<flux::RecurrentImpl>()->state_is_state0());
@@ -401,6 +408,5 @@ TEST(FluxRecurrent, DISABLED_TwoLayerLSTMAgainstLibTorch) {
         ours->forward(x);
     });
     const double b = seconds([&] { theirs->forward(x); });
-    std::cout << "flux LSTM " << a / reps * 1e3 << " ms, nn::LSTM " << b / reps * 1e3 << " ms, ratio " << a / b
-              << "\n";
+    std::cout << "flux LSTM " << a / reps * 1e3 << " ms, nn::LSTM " << b / reps * 1e3 << " ms, ratio " << a / b << "\n";
 }

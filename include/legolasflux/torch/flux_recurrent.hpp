@@ -80,12 +80,12 @@ public:
     // Sets the state (v0_13), e.g. to the batch size of a row about to be loaded; [batch, out] each.
     void set_state(RecurrentState state);
 
-    at::Tensor weight_ih;         // Wi: [G·out, in], LibTorch's layout (Flux's (G·out, in) transposed)
-    at::Tensor weight_hh;         // Wh: [G·out, out] (GRUv3 0.13: [2·out, out])
-    at::Tensor bias;              // b: [G·out], undefined with bias = false
-    at::Tensor weight_hh_tilde;   // GRUv3's Wh_h̃: [out, out]
+    at::Tensor weight_ih;           // Wi: [G·out, in], LibTorch's layout (Flux's (G·out, in) transposed)
+    at::Tensor weight_hh;           // Wh: [G·out, out] (GRUv3 0.13: [2·out, out])
+    at::Tensor bias;                // b: [G·out], undefined with bias = false
+    at::Tensor weight_hh_tilde;     // GRUv3's Wh_h̃: [out, out]
     at::Tensor state0_h, state0_c;  // v0_13's state0: [1, out] each (c for LSTM only)
-    Activation activation;        // RNN's σ
+    Activation activation;          // RNN's σ
 
 private:
     int64_t gates() const;
@@ -125,8 +125,7 @@ public:
 // GRU(in => out): r, z = σ(Wi x + Wh h + b); h̃ = tanh(Wi_h x + r (Wh_h h) + b_h); h′ = (1 − z) h̃ + z h.
 class GRUImpl : public RecurrentImpl {
 public:
-    GRUImpl(int64_t in, int64_t out, RecurrentOptions options = {})
-        : RecurrentImpl(Kind::GRU, in, out, {}, options) {}
+    GRUImpl(int64_t in, int64_t out, RecurrentOptions options = {}) : RecurrentImpl(Kind::GRU, in, out, {}, options) {}
 };
 // GRUv3(in => out): as GRU but h̃ = tanh(Wi_h x + Wh_h̃ (r h) + b_h).
 class GRUv3Impl : public RecurrentImpl {
