@@ -27,16 +27,21 @@ at::Tensor glorot_uniform(int64_t rows, int64_t cols) {
 
 }  // namespace
 
-RecurrentImpl::RecurrentImpl(Kind kind, int64_t in, int64_t out, Activation activation_, RecurrentOptions options)
-    : LayerImpl(std::string("flux::") + kind_name(kind)),
+RecurrentImpl::RecurrentImpl(Kind kind, int64_t in, int64_t out, Activation activation_, RecurrentOptions options,
+                             bool cell)
+    : LayerImpl(std::string("flux::") + kind_name(kind) + (cell ? "Cell" : "")),
       activation(std::move(activation_)),
       kind_(kind),
       out_(out),
-      options_(options) {
-    const std::string call =
-        std::string("flux::") + kind_name(kind) + "(" + std::to_string(in) + " => " + std::to_string(out) + ")";
+      options_(options),
+      cell_(cell) {
+    const std::string call = std::string("flux::") + kind_name(kind) + (cell ? "Cell(" : "(") + std::to_string(in) +
+                             " => " + std::to_string(out) + ")";
     if (in <= 0 || out <= 0) throw InvalidArgument(call + ": sizes must be positive");
     const bool v0_13 = options.generation == Generation::v0_13;
+    if (cell && v0_13)
+        throw InvalidArgument(call + ": Flux 0.13/0.14's cells run inside Recur, which is flux::" + kind_name(kind) +
+                              "; a cell of its own is Flux 0.15/0.16's (.generation = Generation::v0_15)");
     if (v0_13 && !options.bias)
         throw InvalidArgument(call + ": bias = false is Flux 0.15/0.16's option (.generation = Generation::v0_15)");
     if (!v0_13 && options.state != StateArrays::Auto)
@@ -120,11 +125,12 @@ void RecurrentImpl::set_state(RecurrentState state) {
 std::vector<FluxTensor> RecurrentImpl::flux_arrays() const {
     const bool v0_13 = options_.generation == Generation::v0_13;
     // Functors' order: Recur's cell (its fields in struct order), then Recur's state.
-    std::vector<FluxTensor> arrays{{"cell.Wi", weight_ih, FluxTransform::Transpose},
-                                   {"cell.Wh", weight_hh, FluxTransform::Transpose}};
+    const std::string c = cell_ ? "" : "cell.";
+    std::vector<FluxTensor> arrays{{c + "Wi", weight_ih, FluxTransform::Transpose},
+                                   {c + "Wh", weight_hh, FluxTransform::Transpose}};
     const bool named_bias = !v0_13 && (kind_ == Kind::RNN || kind_ == Kind::LSTM);
-    if (bias.defined()) arrays.push_back({named_bias ? "cell.bias" : "cell.b", bias, FluxTransform::Same});
-    if (kind_ == Kind::GRUv3) arrays.push_back({"cell.Wh_h̃", weight_hh_tilde, FluxTransform::Transpose});
+    if (bias.defined()) arrays.push_back({c + (named_bias ? "bias" : "b"), bias, FluxTransform::Same});
+    if (kind_ == Kind::GRUv3) arrays.push_back({c + "Wh_h̃", weight_hh_tilde, FluxTransform::Transpose});
     if (!v0_13) return arrays;
     if (kind_ == Kind::LSTM) {
         arrays.push_back({"cell.state0.1", state0_h, FluxTransform::Same});
@@ -152,7 +158,7 @@ void RecurrentImpl::pretty_print(std::ostream& stream) const {
         if (kind_ == Kind::RNN && !activation.is_identity()) stream << ", " << activation.name;
         stream << "))";
     } else {
-        stream << kind_name(kind_) << "(" << in << " => " << out_;
+        stream << kind_name(kind_) << (cell_ ? "Cell(" : "(") << in << " => " << out_;
         if (kind_ == Kind::RNN) stream << ", " << activation.name;  // 0.15/0.16 print identity too
         stream << ")";
     }
@@ -250,12 +256,16 @@ std::pair<at::Tensor, RecurrentState> RecurrentImpl::forward_state(const at::Ten
     if (options_.generation == Generation::v0_13)
         throw InvalidArgument(where() + ": Flux 0.13/0.14's layers keep their state (forward, state(), set_state)");
     const int64_t in = weight_ih.size(1);
-    if ((x.dim() != 2 && x.dim() != 3) || x.size(-1) != in || x.size(-2) == 0)
+    if (cell_ && (x.dim() < 1 || x.dim() > 2 || x.size(-1) != in))
+        throw ShapeError(where() + " expects one step [" + std::to_string(in) + "] or [batch, " + std::to_string(in) +
+                         "] (Julia (" + std::to_string(in) + "[, batch])), got shape " + c10::str(x.sizes()));
+    if (!cell_ && ((x.dim() != 2 && x.dim() != 3) || x.size(-1) != in || x.size(-2) == 0))
         throw ShapeError(where() + " expects a sequence [len, " + std::to_string(in) + "] or [batch, len, " +
                          std::to_string(in) + "] (Julia (" + std::to_string(in) +
                          ", len[, batch])) with len ≥ 1, got shape " + c10::str(x.sizes()));
-    const bool batched = x.dim() == 3;
-    const at::Tensor seq = batched ? x : x.unsqueeze(0);
+    // A cell's step is a sequence of one: [batch, 1, in].
+    const bool batched = cell_ ? x.dim() == 2 : x.dim() == 3;
+    const at::Tensor seq = cell_ ? (batched ? x.unsqueeze(1) : x.view({1, 1, in})) : batched ? x : x.unsqueeze(0);
     const int64_t batch = seq.size(0);
     auto start_of = [&](const at::Tensor& given, const char* what) {
         if (!given.defined()) return at::zeros({batch, out_}, weight_ih.options());
@@ -269,6 +279,7 @@ std::pair<at::Tensor, RecurrentState> RecurrentImpl::forward_state(const at::Ten
     };
     RecurrentState start{start_of(initial.h, "h"), kind_ == Kind::LSTM ? start_of(initial.c, "c") : at::Tensor()};
     auto [y, last] = run(seq, std::move(start), true);
+    if (cell_) y = y.select(1, 0);
     if (!batched) {
         y = y[0];
         last.h = last.h[0];

@@ -302,6 +302,51 @@ TEST(FluxRecurrent, Sequence015IsTheCellFormulaFromZerosOrAGivenState) {
         }
 }
 
+TEST(FluxRecurrent, Cells015AreOneStep) {
+    const int64_t in = 3, out = 4, batch = 2;
+    const flux::RecurrentOptions v15{.generation = flux::Generation::v0_15};
+    const std::vector<std::shared_ptr<flux::RecurrentImpl>> cells{
+        flux::RNNCell(in, out, flux::rnn_tanh(), v15).ptr(), flux::LSTMCell(in, out, v15).ptr(),
+        flux::GRUCell(in, out, v15).ptr(), flux::GRUv3Cell(in, out, v15).ptr()};
+    const std::vector<std::string> shown{"RNNCell(3 => 4, tanh)", "LSTMCell(3 => 4)", "GRUCell(3 => 4)",
+                                         "GRUv3Cell(3 => 4)"};
+    for (size_t k = 0; k < cells.size(); ++k) {
+        const auto& m = cells[k];
+        EXPECT_EQ(printed(*m), shown[k]);
+        auto layer = make(m->kind(), in, out, v15);
+        const Weights row = randomized(flux::fetch_weights(*layer));
+        EXPECT_EQ(sizes(flux::fetch_weights(*m)), sizes(row));  // the layer's cell is the cell
+        flux::load_weights(*m, row);
+        const JuliaCell cell = cell_of(m->kind(), row);
+
+        const at::Tensor x = ::torch::randn({batch, in}), h0 = ::torch::randn({batch, out}),
+                         c0 = ::torch::randn({batch, out});
+        const bool lstm = m->kind() == Kind::LSTM;
+        auto [y, state] = m->forward_state(x, {h0, lstm ? c0 : at::Tensor()});
+        EXPECT_EQ(y.sizes(), (std::vector<int64_t>{batch, out}));
+        std::vector<float> want(out * batch), want_c(out * batch);
+        for (int64_t n = 0; n < batch; ++n) {
+            std::vector<double> h(out), c(out);
+            for (int64_t o = 0; o < out; ++o) {
+                h[o] = h0[n][o].item<float>();
+                c[o] = c0[n][o].item<float>();
+            }
+            cell.step(values(x[n]).data(), h, c);
+            for (int64_t o = 0; o < out; ++o) {
+                want[o + out * n] = float(h[o]);
+                want_c[o + out * n] = float(c[o]);
+            }
+        }
+        expect_near(values(y), want, shown[k]);
+        if (lstm) expect_near(values(state.c), want_c, shown[k] + " c");
+        const at::Tensor yv = m->forward(x[1]);  // a vector (in,) from zeros
+        EXPECT_EQ(yv.sizes(), (std::vector<int64_t>{out}));
+        EXPECT_TRUE(yv.equal(m->forward(x)[1]));
+        EXPECT_THROW(m->forward(::torch::zeros({1, 1, in})), legolasflux::ShapeError);
+    }
+    EXPECT_THROW(flux::LSTMCell(3, 4), legolasflux::InvalidArgument);  // 0.13's cells run inside Recur
+}
+
 TEST(FluxRecurrent, RowsWithAndWithoutStateRoundTrip) {
     for (Kind k : kKinds) {
         auto a = make(k, 3, 4);

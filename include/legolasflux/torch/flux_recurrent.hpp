@@ -53,12 +53,15 @@ class RecurrentImpl : public LayerImpl {
 public:
     enum class Kind { RNN, LSTM, GRU, GRUv3 };
 
-    RecurrentImpl(Kind kind, int64_t in, int64_t out, Activation activation, RecurrentOptions options);
+    // `cell`: Flux 0.15/0.16's RNNCell etc., one step per call.
+    RecurrentImpl(Kind kind, int64_t in, int64_t out, Activation activation, RecurrentOptions options,
+                  bool cell = false);
 
-    // v0_13: one step or a sequence, from the current state, which it updates. v0_15: a sequence from zeros.
+    // v0_13: one step or a sequence, from the current state, which it updates. v0_15: a sequence from
+    // zeros; a cell: one step, [in] or [batch, in], from zeros.
     at::Tensor forward(const at::Tensor& x) override;
-    // v0_15: a sequence from `initial` (undefined tensors are zeros); the outputs and the last state
-    // (Flux 0.16's return_state = true).
+    // v0_15: a sequence (a cell: one step) from `initial` (undefined tensors are zeros); the outputs
+    // and the last state (Flux 0.16's return_state = true).
     std::pair<at::Tensor, RecurrentState> forward_state(const at::Tensor& x, const RecurrentState& initial = {});
     // v0_13: the state goes back to state0 (Flux's reset!). v0_15: nothing.
     void reset() override;
@@ -67,6 +70,7 @@ public:
     void pretty_print(std::ostream& stream) const override;
 
     Kind kind() const { return kind_; }
+    bool is_cell() const { return cell_; }
     Generation generation() const { return options_.generation; }
     int64_t in_features() const { return weight_ih.size(1); }
     int64_t out_features() const { return out_; }
@@ -100,6 +104,7 @@ private:
     int64_t out_;
     RecurrentOptions options_;
     RecurrentState state_;
+    bool cell_ = false;
     bool state_is_state0_ = true;
     at::Tensor zero_bias_hh_;  // b_hh for the fused kernels: Flux has one bias
 };
@@ -157,6 +162,54 @@ public:
     using ModuleHolder::ModuleHolder;
     GRUv3(int64_t in, int64_t out, RecurrentOptions options = {})
         : ModuleHolder(std::make_shared<GRUv3Impl>(in, out, options)) {}
+};
+
+// Flux 0.15/0.16's cells, one time step per call: RNNCell(in => out, σ = tanh), LSTMCell, GRUCell,
+// GRUv3Cell, with the arrays of the layers above. They need .generation = Generation::v0_15 (0.13/0.14's
+// cells only run inside Recur, i.e. the layers above).
+class RNNCellImpl : public RecurrentImpl {
+public:
+    RNNCellImpl(int64_t in, int64_t out, Activation activation = rnn_tanh(), RecurrentOptions options = {})
+        : RecurrentImpl(Kind::RNN, in, out, std::move(activation), options, true) {}
+};
+class LSTMCellImpl : public RecurrentImpl {
+public:
+    LSTMCellImpl(int64_t in, int64_t out, RecurrentOptions options = {})
+        : RecurrentImpl(Kind::LSTM, in, out, {}, options, true) {}
+};
+class GRUCellImpl : public RecurrentImpl {
+public:
+    GRUCellImpl(int64_t in, int64_t out, RecurrentOptions options = {})
+        : RecurrentImpl(Kind::GRU, in, out, {}, options, true) {}
+};
+class GRUv3CellImpl : public RecurrentImpl {
+public:
+    GRUv3CellImpl(int64_t in, int64_t out, RecurrentOptions options = {})
+        : RecurrentImpl(Kind::GRUv3, in, out, {}, options, true) {}
+};
+class RNNCell : public ::torch::nn::ModuleHolder<RNNCellImpl> {
+public:
+    using ModuleHolder::ModuleHolder;
+    RNNCell(int64_t in, int64_t out, Activation activation = rnn_tanh(), RecurrentOptions options = {})
+        : ModuleHolder(std::make_shared<RNNCellImpl>(in, out, std::move(activation), options)) {}
+};
+class LSTMCell : public ::torch::nn::ModuleHolder<LSTMCellImpl> {
+public:
+    using ModuleHolder::ModuleHolder;
+    LSTMCell(int64_t in, int64_t out, RecurrentOptions options = {})
+        : ModuleHolder(std::make_shared<LSTMCellImpl>(in, out, options)) {}
+};
+class GRUCell : public ::torch::nn::ModuleHolder<GRUCellImpl> {
+public:
+    using ModuleHolder::ModuleHolder;
+    GRUCell(int64_t in, int64_t out, RecurrentOptions options = {})
+        : ModuleHolder(std::make_shared<GRUCellImpl>(in, out, options)) {}
+};
+class GRUv3Cell : public ::torch::nn::ModuleHolder<GRUv3CellImpl> {
+public:
+    using ModuleHolder::ModuleHolder;
+    GRUv3Cell(int64_t in, int64_t out, RecurrentOptions options = {})
+        : ModuleHolder(std::make_shared<GRUv3CellImpl>(in, out, options)) {}
 };
 
 // Before loading a row written by Julia from a 0.13/0.14 model: decides for each recurrent layer of
