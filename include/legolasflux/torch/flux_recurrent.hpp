@@ -15,6 +15,7 @@
 // sequence, Julia (in, len, batch) → (out, len, batch): here [batch, len, in] → [batch, len, out]
 // ([len, in] → [len, out]), from zeros or a given initial state (forward_state). Arrays: Wi, Wh, bias
 // (none with .bias = false), [GRUv3: Wh_h̃]; GRUv3's Wh is (3·out, out), its last third unused.
+// Its cells (RNNCell, …, below) run one step per call, [batch, in] → [batch, out].
 //
 // The weights are kept in LibTorch's layout ([G·out, in], its gate order is Flux's) and sequences run
 // on LibTorch's fused kernels (at::lstm, at::gru, at::rnn_tanh/relu) with Flux's one bias as b_ih and
