@@ -47,8 +47,12 @@ class Lexer {
 public:
     Lexer(std::string_view text, const TextLimits& limits) : text_(text), limits_(limits) {}
 
-    size_t position() const { return pos_; }
-    void seek(size_t pos) { pos_ = pos; }
+    struct State {
+        size_t pos;
+        bool value_expected;
+    };
+    State state() const { return {pos_, value_expected_}; }
+    void restore(State s) { pos_ = s.pos, value_expected_ = s.value_expected; }
 
     Token next() {
         skip_space_and_comments();
@@ -102,9 +106,11 @@ public:
             t.value = std::string(1, c);
             ++pos_;
         } else {
+            if (cp < 0x20 || cp == 0x7F) fail(pos_, "unexpected control character U+00" + hex2(cp));
             fail(pos_, "unexpected character `" + std::string(text_.substr(pos_, len)) + "`");
         }
         t.end = pos_;
+        value_expected_ = t.kind == Tok::Punct && t.value != ")" && t.value != "]" && t.value != "}" && t.value != ".";
         return t;
     }
 
@@ -113,6 +119,11 @@ public:
     }
 
 private:
+    static std::string hex2(char32_t c) {
+        const char* digits = "0123456789ABCDEF";
+        return {digits[(c >> 4) & 0xF], digits[c & 0xF]};
+    }
+
     bool digit_at(size_t p) const { return p < text_.size() && text_[p] >= '0' && text_[p] <= '9'; }
 
     void check_token_size(size_t n) const {
@@ -140,13 +151,33 @@ private:
             const char c = text_[pos_];
             if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
                 ++pos_;
-            } else if (c == '#' && !anonymous_name_at(pos_ + 1)) {
-                // Flux's comments (`# 160 parameters`, `# Total: …`) always start with "# ".
+            } else if (c == '#' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '=') {
+                skip_block_comment();
+            } else if (c == '#' && !(value_expected_ && anonymous_name_at(pos_ + 1))) {
+                // Flux's comments (`# 160 parameters`, `# Total: …`) start with "# "; a `#` glued to
+                // a name where a value is due (`Chain(#1)`) is an anonymous function instead.
                 while (pos_ < text_.size() && text_[pos_] != '\n') ++pos_;
             } else {
                 break;
             }
         }
+    }
+
+    // #= … =#, nested as in Julia.
+    void skip_block_comment() {
+        const size_t start = pos_;
+        size_t depth = 0;
+        while (pos_ < text_.size()) {
+            if (text_.substr(pos_, 2) == "#=") {
+                ++depth, pos_ += 2;
+            } else if (text_.substr(pos_, 2) == "=#") {
+                pos_ += 2;
+                if (--depth == 0) return;
+            } else {
+                ++pos_;
+            }
+        }
+        fail(start, "a `#=` comment without its closing `=#`");
     }
 
     bool anonymous_name_at(size_t p) const {
@@ -240,6 +271,7 @@ private:
     std::string_view text_;
     const TextLimits& limits_;
     size_t pos_ = 0;
+    bool value_expected_ = false;  // after `(`, `,`, `=`…: where `#1` is an anonymous function's name
 };
 
 class Parser {
@@ -260,9 +292,9 @@ private:
 
     // The token after the current one, without consuming anything.
     Token peek() {
-        const size_t saved = lex_.position();
+        const Lexer::State saved = lex_.state();
         Token t = lex_.next();
-        lex_.seek(saved);
+        lex_.restore(saved);
         return t;
     }
 

@@ -283,6 +283,19 @@ TEST(FluxText, EqualityIgnoresOffsetsOnly) {
     EXPECT_EQ(flux::describe_position("Chain(\n  Dense(2 => 3),\n)", e.args[0].offset), "line 2, column 3");
 }
 
+TEST(FluxText, CommentsAnywhereAndAnonymousNamesOnlyWhereAValueIsDue) {
+    const Expr plain = parse_model_text("Chain(Dense(2 => 3), relu)");
+    EXPECT_TRUE(parse_model_text("#model\nChain( # layers:\n Dense(2 => 3), #= block #= nested =# =# relu)#end") ==
+                plain);
+    EXPECT_TRUE(parse_model_text("Chain(Dense(2 => 3), relu) #comment") == plain);
+    const Expr anon = parse_model_text("Chain(#1, f = #3#4, [#5])");
+    EXPECT_EQ(anon.args[0].kind, ExprKind::Name);
+    EXPECT_EQ(anon.args[0].name, "#1");
+    EXPECT_EQ(anon.keywords[0].value.name, "#3#4");
+    EXPECT_EQ(anon.args[1].args[0].name, "#5");
+    EXPECT_CONTAINS(error_of<FormatError>("Chain(relu) #= open"), "`#=` comment without its closing `=#`");
+}
+
 TEST(FluxText, DescribePositionCountsCharacters) {
     EXPECT_EQ(flux::describe_position("", 0), "line 1, column 1");
     EXPECT_EQ(flux::describe_position("ab\ncd", 4), "line 2, column 2");
@@ -313,6 +326,8 @@ TEST(FluxText, SyntaxErrorsSayWhatAndWhere) {
     EXPECT_CONTAINS(error_of<FormatError>(std::string("f(\xff)")), "not UTF-8 at line 1, column 3");
     EXPECT_CONTAINS(error_of<FormatError>(std::string("f(\xc3)")), "not UTF-8");
     EXPECT_CONTAINS(error_of<FormatError>("NNlib."), "expected a name after `.`");
+    EXPECT_CONTAINS(error_of<FormatError>(std::string("f(\0)", 4)),
+                    "unexpected control character U+0000 at line 1, column 3");
 }
 
 TEST(FluxText, UnknownNamesAreUnsupportedWithPositions) {
