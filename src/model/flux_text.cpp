@@ -9,7 +9,7 @@
 #include <string>
 #include <system_error>
 
-#include "model/flux_text_internal.hpp"
+#include "flux_text_internal.hpp"
 
 namespace legolasflux::flux {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "flux_text_internal.hpp"
 #include "legolasflux/flux_text.hpp"
-#include "model/flux_text_internal.hpp"
 
 namespace legolasflux::flux {
 

@@ -88,6 +88,23 @@ TEST(FluxText, ConvLstmDenseSoftmaxBothForms) {
     EXPECT_EQ(m.args[3].qualified_name(), "NNlib.softmax");
 }
 
+TEST(FluxText, TopLevelLayerAndNamedTupleAsDisplayPrintsThem) {
+    // A lone layer: `_layer_show` pads to column 20 and may flag its values after the count.
+    EXPECT_TRUE(parse_model_text("Dense(2 => 3)       # 9 parameters  (all zero)") ==
+                parse_model_text("Dense(2 => 3)"));
+    // Flux 0.14 opens a NamedTuple child with "(;" (show.jl `_show_pre_post`).
+    const Expr m = same_model("Chain((; a = Dense(2 => 3), b = Dense(3 => 1)))", R"(Chain(
+  (;
+    a = Dense(2 => 3),                  # 9 parameters
+    b = Dense(3 => 1),                  # 4 parameters
+  ),
+)                   # Total: 4 arrays, 13 parameters, 476 bytes.
+)");
+    ASSERT_EQ(m.args.size(), 1u);
+    EXPECT_EQ(m.args[0].kind, ExprKind::Tuple);
+    EXPECT_EQ(m.args[0].keywords.size(), 2u);
+}
+
 TEST(FluxText, NamedChainAndSemicolonKeywords) {
     const Expr m = same_model("Chain(enc = Dense(2 => 3, σ), dec = Dense(3 => 2; bias=false))",
                               R"(Chain(
