@@ -13,6 +13,8 @@
 //                  in several element types, with and without (permuted) names.
 // - safetensors/:  the model_row/ seeds that have a safetensors form, converted; and one tensor of
 //                  every dtype with metadata, written by our writer.
+// - flux_text/:    models as Flux 0.13/0.14 print them, on one line and in the REPL's multi-line
+//                  form with its comments, plus every literal form the parser reads.
 // OUT_DIR's subfolders are emptied first. Fixtures are only read.
 #include <cstdio>
 #include <exception>
@@ -20,6 +22,8 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fuzz_schemas.hpp"
@@ -246,6 +250,56 @@ void torch_pickle_seeds(const fs::path& out) {
     write_bytes(out / "tied_and_metadata.pkl", two.data(), two.size());
 }
 
+// flux_text/: texts of models as Flux prints them (see tests/model/flux_text_test.cpp).
+void flux_text_seeds(const fs::path& out) {
+    const std::pair<const char*, std::string_view> texts[] = {
+        {"repr_conv_lstm.txt",
+         "Chain(Conv((3, 3), 1 => 32, relu, pad=1), Recur(LSTMCell(32 => 64)), Dense(64 => 10), NNlib.softmax)"},
+        {"display_conv_lstm.txt", R"(Chain(
+  Conv((3, 3), 1 => 32, relu, pad=1),   # 320 parameters
+  Recur(
+    LSTMCell(32 => 64),                 # 24_832 parameters, plus 128
+  ),
+  Dense(64 => 10),                      # 650 parameters
+  NNlib.softmax,
+)         # Total: 9 trainable arrays, 25_802 parameters,
+          # plus 2 non-trainable, 128 parameters, summarysize 101.703 KiB.
+)"},
+        {"display_named.txt", R"(Chain(
+  enc = Dense(2 => 3, σ),               # 9 parameters
+  dec = Dense(3 => 2; bias=false),      # 6 parameters
+)                   # Total: 3 arrays, 15 parameters, 348 bytes.)"},
+        {"display_skip_parallel.txt", R"(Chain(
+  SkipConnection(
+    Chain(
+      Conv((3, 3), 8 => 8, pad=1, bias=false),  # 576 parameters
+      BatchNorm(8, relu),               # 16 parameters, plus 16
+    ),
+    +,
+  ),
+  Parallel(
+    vcat,
+    a = Dense(8 => 4),                  # 36 parameters
+    b = Dense(8 => 4, tanh),            # 36 parameters
+  ),
+  Flux.flatten,
+)         # Total: 7 trainable arrays, 664 parameters,
+          # plus 2 non-trainable, 16 parameters, summarysize 3.914 KiB.
+)"},
+        {"repr_vector_maxout.txt",
+         "Chain([Maxout(Dense(4 => 2), Dense(4 => 2)), PairwiseFusion(+, Dense(2 => 2), Dense(2 => 2))])"},
+        {"repr_options.txt",
+         "Chain(Upsample(:nearest, scale = (2, 2)), MaxPool((2, 2), pad=1, stride=(1, 2)), "
+         "GroupNorm(32, 8, hardσ, affine=false), Dropout(0.5, dims=3, active=true), "
+         "MultiHeadAttention(64 => 32 => 64; nheads=8, bias=true, dropout_prob=0.1), "
+         "AlphaDropout{Float64, Random.TaskLocalRNG}(0.5, nothing, Random.TaskLocalRNG()))"},
+        {"literals.txt",
+         "f((), (1,), (a = 1, b = :x), (; c = \"q\\\"\\n\"), -, *, 1.0f-5, -Inf32, 1e-5, .5, 1_000, "
+         "-9223372036854775808, var\"#3#4\"(), [1, 2]; k=#1)"},
+    };
+    for (const auto& [name, text] : texts) write_bytes(out / name, text.data(), text.size());
+}
+
 int main(int argc, char** argv) {
     if (argc != 4) {
         std::cerr << "usage: make_seeds CORPUS_JSON_DIR JULIA_FIXTURE_DIR OUT_DIR\n";
@@ -254,8 +308,9 @@ int main(int argc, char** argv) {
     try {
         const fs::path json_dir = argv[1], julia_dir = argv[2], out = argv[3];
         lffuzz::declare_schemas();
-        const fs::path dirs[] = {out / "json",      out / "ipc_file",   out / "ipc_stream",  out / "legolas",
-                                 out / "model_row", out / "model_load", out / "safetensors", out / "torch_pickle"};
+        const fs::path dirs[] = {out / "json",        out / "ipc_file",     out / "ipc_stream",
+                                 out / "legolas",     out / "model_row",    out / "model_load",
+                                 out / "safetensors", out / "torch_pickle", out / "flux_text"};
         for (const auto& d : dirs) {
             fs::remove_all(d);
             fs::create_directories(d);
@@ -272,6 +327,7 @@ int main(int argc, char** argv) {
         legolas_seeds(out / "legolas", out / "model_row");
         safetensors_seeds(out / "model_row", out / "safetensors");
         torch_pickle_seeds(out / "torch_pickle");
+        flux_text_seeds(out / "flux_text");
         int fixtures = 0;
         if (fs::is_directory(julia_dir))
             for (const auto& entry : fs::directory_iterator(julia_dir)) {
