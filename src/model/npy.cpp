@@ -16,10 +16,10 @@ struct Descr {
     ElementType type;
 };
 constexpr Descr kDescrs[] = {
-    {"b1", ElementType::Bool},     {"i1", ElementType::Int8},     {"u1", ElementType::UInt8},
-    {"i2", ElementType::Int16},    {"u2", ElementType::UInt16},   {"f2", ElementType::Float16},
-    {"i4", ElementType::Int32},    {"u4", ElementType::UInt32},   {"f4", ElementType::Float32},
-    {"i8", ElementType::Int64},    {"u8", ElementType::UInt64},   {"f8", ElementType::Float64},
+    {"b1", ElementType::Bool},  {"i1", ElementType::Int8},   {"u1", ElementType::UInt8},
+    {"i2", ElementType::Int16}, {"u2", ElementType::UInt16}, {"f2", ElementType::Float16},
+    {"i4", ElementType::Int32}, {"u4", ElementType::UInt32}, {"f4", ElementType::Float32},
+    {"i8", ElementType::Int64}, {"u8", ElementType::UInt64}, {"f8", ElementType::Float64},
 };
 
 std::string descr_of(ElementType type) {
@@ -51,7 +51,8 @@ public:
     }
     std::string string() {
         skip_spaces();
-        if (i_ >= s_.size() || (s_[i_] != '\'' && s_[i_] != '"')) fail("expected a string at byte " + std::to_string(i_));
+        if (i_ >= s_.size() || (s_[i_] != '\'' && s_[i_] != '"'))
+            fail("expected a string at byte " + std::to_string(i_));
         const char quote = s_[i_++];
         const size_t end = s_.find(quote, i_);
         if (end == std::string_view::npos) fail("unterminated string");
@@ -183,7 +184,8 @@ std::string npy_bytes(const FlatArray& array) {
     }
     if (a.size.size() == 1) shape += ",";
     shape += ")";
-    std::string dict = "{'descr': '" + descr_of(a.element_type) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    std::string dict =
+        "{'descr': '" + descr_of(a.element_type) + "', 'fortran_order': False, 'shape': " + shape + ", }";
     // Padded with spaces and a newline so that the data starts at a multiple of 64.
     const bool v1 = dict.size() + 1 + 10 + 64 <= 65535;
     const size_t prefix = v1 ? 10 : 12;

@@ -351,7 +351,7 @@ void prepare_state_arrays(::torch::nn::Module& model, const Weights& weights) {
     }
 }
 
-void load_weights_with_state(::torch::nn::Module& model, const Weights& weights) {
+void load_weights(::torch::nn::Module& model, const Weights& weights) {
     // On any error the layers keep their states too, as load_weights keeps the arrays.
     struct Saved {
         RecurrentImpl* layer;
@@ -364,7 +364,7 @@ void load_weights_with_state(::torch::nn::Module& model, const Weights& weights)
         saved.push_back({r, r->state_arrays(), r->state(), r->state_is_state0()});
     try {
         prepare_state_arrays(model, weights);
-        load_weights(model, weights);
+        torch::load_flux_weights(model, weights);
     } catch (...) {
         for (Saved& s : saved) {
             s.layer->set_state_arrays(s.mode);

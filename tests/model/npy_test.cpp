@@ -1,7 +1,5 @@
 // .npy files: NumPy's own files (C and Fortran order, several dtypes, versions 1.0 and 2.0) read as
 // Julia's arrays; ours read back by NumPy with the torch shape; damaged files refused in words.
-#include "legolasflux/npy.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -10,6 +8,7 @@
 #include <sstream>
 
 #include "legolasflux/errors.hpp"
+#include "legolasflux/npy.hpp"
 
 namespace fs = std::filesystem;
 using legolasflux::ElementType;
@@ -35,17 +34,24 @@ std::string python(const std::string& code) {
     return s.str();
 }
 
-
 }  // namespace
 
 TEST(Npy, NumPysFilesAreJuliasArrays) {
     const fs::path c = scratch("c.npy"), f = scratch("f.npy"), i = scratch("i.npy"), v2 = scratch("v2.npy");
-    python("import numpy as np\n"
-           "a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)\n"
-           "np.save('" + c.string() + "', a)\n"
-           "np.save('" + f.string() + "', np.asfortranarray(a))\n"
-           "np.save('" + i.string() + "', np.array([[1, -2], [3, 4]], dtype=np.int64))\n"
-           "np.lib.format.write_array(open('" + v2.string() + "', 'wb'), np.float64([0.5, 1.5]), version=(2, 0))\n");
+    python(
+        "import numpy as np\n"
+        "a = np.arange(24, dtype=np.float32).reshape(2, 3, 4)\n"
+        "np.save('" +
+        c.string() +
+        "', a)\n"
+        "np.save('" +
+        f.string() +
+        "', np.asfortranarray(a))\n"
+        "np.save('" +
+        i.string() +
+        "', np.array([[1, -2], [3, 4]], dtype=np.int64))\n"
+        "np.lib.format.write_array(open('" +
+        v2.string() + "', 'wb'), np.float64([0.5, 1.5]), version=(2, 0))\n");
     // C order (2, 3, 4): the same bytes as the Julia array of size (4, 3, 2).
     const FlatArray ca = legolasflux::read_npy(c);
     EXPECT_EQ(ca.element_type, ElementType::Float32);
@@ -92,8 +98,7 @@ TEST(Npy, DamagedFilesSayWhatIsWrong) {
         return std::string("no error");
     };
     EXPECT_EQ(message("hello world"), "x.npy: not a NumPy .npy file (no \\x93NUMPY magic)");
-    EXPECT_EQ(message(good.substr(0, good.size() - 1)),
-              "x.npy: the .npy shape needs 8 bytes of data; the file has 7");
+    EXPECT_EQ(message(good.substr(0, good.size() - 1)), "x.npy: the .npy shape needs 8 bytes of data; the file has 7");
     std::string big_endian = good;
     big_endian.replace(big_endian.find("<f4"), 3, ">f4");
     EXPECT_EQ(message(big_endian), "x.npy: big-endian .npy data ('>f4'); save it little-endian");

@@ -357,7 +357,7 @@ TEST(FluxRecurrent, RowsWithAndWithoutStateRoundTrip) {
         // Fresh: Julia stores no state; loading into a fresh layer gives the same outputs.
         const Weights fresh = flux::fetch_weights(*a);
         auto b = make(k, 3, 4);
-        flux::load_weights_with_state(*b, fresh);
+        flux::load_weights(*b, fresh);
         EXPECT_TRUE(b->state_is_state0());
         EXPECT_TRUE(b->forward(x).equal(a->forward(x)));
 
@@ -366,13 +366,13 @@ TEST(FluxRecurrent, RowsWithAndWithoutStateRoundTrip) {
         const Weights ran = flux::fetch_weights(*a);
         EXPECT_EQ(ran.size(), fresh.size() + (k == Kind::LSTM ? 2 : 1));
         auto c = make(k, 3, 4);
-        EXPECT_THROW(flux::load_weights(*c, ran), legolasflux::ShapeError);  // without prepare: count differs
-        flux::load_weights_with_state(*c, ran);
+        EXPECT_THROW(legolasflux::torch::load_flux_weights(*c, ran), legolasflux::ShapeError);  // without prepare
+        flux::load_weights(*c, ran);
         EXPECT_FALSE(c->state_is_state0());
         EXPECT_TRUE(c->state().h.equal(a->state().h));
         EXPECT_TRUE(c->forward(next).equal(a->forward(next)));
         // A row without state into a layer that ran: back to state0, as Julia's fresh model.
-        flux::load_weights_with_state(*c, fresh);
+        flux::load_weights(*c, fresh);
         EXPECT_TRUE(c->state_is_state0());
 
         // The same, explicitly: .state = Stored always lists the state; None never.
@@ -400,7 +400,7 @@ TEST(FluxRecurrent, ChainRowsDecideStateByCountOrByOption) {
     EXPECT_EQ(ran[11].size, (std::vector<int64_t>{2, 3}));
 
     flux::Chain b(flux::LSTM(3, 4), flux::GRU(4, 2));
-    flux::load_weights_with_state(*b, ran);
+    flux::load_weights(*b, ran);
     const at::Tensor next = ::torch::randn({3, 3});
     EXPECT_TRUE(b->forward(next).equal(a->forward(next)));
 
@@ -411,16 +411,16 @@ TEST(FluxRecurrent, ChainRowsDecideStateByCountOrByOption) {
     flux::Chain c(flux::LSTM(3, 4), flux::GRU(4, 2));
     c->forward(x);
     const at::Tensor before = c[0].as<flux::RecurrentImpl>()->state().h;
-    EXPECT_THROW(flux::load_weights_with_state(*c, gru_state_only), legolasflux::ShapeError);
+    EXPECT_THROW(flux::load_weights(*c, gru_state_only), legolasflux::ShapeError);
     EXPECT_TRUE(c[0].as<flux::RecurrentImpl>()->state().h.equal(before));  // a refused row changes nothing
     // A row whose state has the wrong feature size is refused after the state was resized: undone.
     std::vector<FlatArray> wrong(ran.arrays.begin(), ran.arrays.end());
     wrong[11] = FlatArray::from_values<float>({3, 3}, std::vector<float>(9));
-    EXPECT_THROW(flux::load_weights_with_state(*c, Weights(wrong)), legolasflux::ShapeError);
+    EXPECT_THROW(flux::load_weights(*c, Weights(wrong)), legolasflux::ShapeError);
     EXPECT_TRUE(c[0].as<flux::RecurrentImpl>()->state().h.equal(before));
     EXPECT_EQ(c[1].as<flux::RecurrentImpl>()->state().h.size(0), 3);
     flux::Chain d(flux::LSTM(3, 4, {.state = flux::StateArrays::None}), flux::GRU(4, 2));
-    flux::load_weights_with_state(*d, gru_state_only);
+    flux::load_weights(*d, gru_state_only);
     EXPECT_TRUE(d[0].as<flux::RecurrentImpl>()->state_is_state0());
     EXPECT_EQ(values(d[1].as<flux::RecurrentImpl>()->state().h), values(ran[11]));  // Julia (2, 3) is [3, 2]
 }

@@ -3,3 +3,5 @@
 
 #include "legolasflux/torch/flux_basic.hpp"
 #include "legolasflux/torch/flux_layer.hpp"
+#include "legolasflux/torch/flux_options.hpp"
+#include "legolasflux/torch/flux_recurrent.hpp"

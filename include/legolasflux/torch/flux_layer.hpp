@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "legolasflux/torch/flux_layout.hpp"
+#include "legolasflux/torch/flux_options.hpp"
 #include "legolasflux/weights.hpp"
 
 // TORCH_MODULE(Name) for code inside namespace legolasflux (where `torch` is legolasflux::torch):
@@ -146,12 +147,13 @@ public:
 };
 
 // The model's arrays exactly as Julia's LegolasFlux.fetch_weights gives them (order, Julia sizes,
-// values), and back: torch::fetch_flux_weights / torch::load_flux_weights.
+// values): torch::fetch_flux_weights.
 inline Weights fetch_weights(const ::torch::nn::Module& model, std::vector<std::string>* names = nullptr) {
     return torch::fetch_flux_weights(model, names);
 }
-inline void load_weights(::torch::nn::Module& model, const Weights& weights) {
-    torch::load_flux_weights(model, weights);
-}
+// And back: torch::load_flux_weights, after deciding from the row's array count whether it holds the
+// current `state` of Flux 0.13/0.14 recurrent layers (flux_recurrent.hpp, StateArrays::Auto). On any
+// error the model is unchanged, states included.
+void load_weights(::torch::nn::Module& model, const Weights& weights);
 
 }  // namespace legolasflux::flux

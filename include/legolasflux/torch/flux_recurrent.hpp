@@ -27,9 +27,6 @@
 
 namespace legolasflux::flux {
 
-// Which Flux design a layer follows: v0_13 is Flux 0.13 and 0.14, v0_15 is Flux 0.15 and 0.16.
-enum class Generation { v0_13, v0_15 };
-
 // Whether a 0.13/0.14 layer's arrays include Recur.state after state0.
 enum class StateArrays {
     Auto,    // as Julia would store them now: only once the layer has run since construction/reset
@@ -218,7 +215,5 @@ public:
 // row's array count (otherwise a ShapeError asks for `.state` on the layers) — and sizes every stored
 // state to the row's (out, batch). A layer without stored state is reset to state0.
 void prepare_state_arrays(::torch::nn::Module& model, const Weights& weights);
-// prepare_state_arrays, then flux::load_weights.
-void load_weights_with_state(::torch::nn::Module& model, const Weights& weights);
 
 }  // namespace legolasflux::flux
