@@ -1,5 +1,6 @@
 #include "legolasflux/torch/flux_pooling.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -27,14 +28,12 @@ std::string maybe_tuple(const std::vector<int64_t>& v) {
     return std::to_string(v[0]);
 }
 
-// A Julia number: integers without ".0" (C++ cannot tell Julia's 2 from 2.0; Flux users write 2).
+// A Julia number: integers without ".0" (C++ cannot tell Julia's 2 from 2.0; Flux users write 2),
+// others in their shortest digits.
 std::string julia_number(double v) {
-    std::ostringstream s;
-    if (v == std::floor(v) && std::abs(v) < 1e15)
-        s << static_cast<int64_t>(v);
-    else
-        s << v;
-    return s.str();
+    if (v == std::floor(v) && std::abs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
+    char buffer[64];
+    return std::string(buffer, std::to_chars(buffer, buffer + sizeof buffer, v).ptr);
 }
 
 std::vector<int64_t> reversed(std::vector<int64_t> v) { return {v.rbegin(), v.rend()}; }

@@ -109,6 +109,13 @@ TEST(FluxActivations, ParametersAndTheirNames) {
     EXPECT_EQ(flux::leakyrelu_with(0.2).name, "x -> leakyrelu(x, 0.2)");
     EXPECT_EQ(flux::elu_with(2).name, "x -> elu(x, 2.0)");
     EXPECT_EQ(flux::rrelu_with(0.1, 0.3).name, "x -> rrelu(x, 0.1, 0.3)");
+    // Julia's Float64 repr.
+    EXPECT_EQ(flux::celu_with(1e-5).name, "x -> celu(x, 1.0e-5)");
+    EXPECT_EQ(flux::trelu_with(1e6).name, "x -> trelu(x, 1.0e6)");
+    EXPECT_EQ(flux::trelu_with(-2.5e7).name, "x -> trelu(x, -2.5e7)");
+    EXPECT_EQ(flux::trelu_with(100).name, "x -> trelu(x, 100.0)");
+    EXPECT_EQ(flux::trelu_with(0.0001).name, "x -> trelu(x, 0.0001)");
+    EXPECT_EQ(flux::leakyrelu_with(1.0 / 3).name, "x -> leakyrelu(x, 0.3333333333333333)");
     EXPECT_THROW(flux::celu_with(0), legolasflux::InvalidArgument);
     EXPECT_THROW(flux::rrelu_with(0.5, 0.1), legolasflux::InvalidArgument);
 }

@@ -306,6 +306,8 @@ TEST(FluxUpsample, PrintsAsFluxAndRefusesWhatFluxRefuses) {
     EXPECT_EQ(printed(flux::Upsample(UpsampleMode::nearest, {.scale = {2, 3}})), "Upsample(:nearest, scale = (2, 3))");
     EXPECT_EQ(printed(flux::Upsample(UpsampleMode::bilinear, {.size = {4, 5}})), "Upsample(:bilinear, size = (4, 5))");
     EXPECT_EQ(printed(flux::Upsample(2.5, UpsampleMode::trilinear)), "Upsample(:trilinear, scale = 2.5)");
+    EXPECT_EQ(printed(flux::Upsample(UpsampleMode::bilinear, {.scale = {1.0 / 3, 2}})),
+              "Upsample(:bilinear, scale = (0.3333333333333333, 2))");
     EXPECT_THROW(flux::Upsample(UpsampleMode::nearest), legolasflux::InvalidArgument);  // neither scale nor size
     EXPECT_THROW(flux::Upsample(UpsampleMode::nearest, {.scale = 2, .size = {4, 4}}), legolasflux::InvalidArgument);
     EXPECT_THROW(flux::Upsample(1.5), legolasflux::InvalidArgument);  // nearest needs integer scales
@@ -382,6 +384,12 @@ TEST(FluxFunctions, SoftmaxAndFlattenWorkOnJuliasFirstDimension) {
 
     // In a Chain, as Flux writes it.
     flux::Chain c(flux::MaxPool({2, 2}), flux::flatten, flux::Dense(12, 2), flux::softmax);
-    EXPECT_EQ(julia_size(c(julia_array(random_values(48), {4, 4, 3, 1}))), (Size{2, 1}));
-    EXPECT_EQ(flux::fetch_weights(*c).size(), 2u);
+    const at::Tensor x = julia_array(random_values(96), {4, 4, 3, 2});
+    EXPECT_EQ(julia_size(c(x)), (Size{2, 2}));
+    std::vector<std::string> names;
+    const legolasflux::Weights w = flux::fetch_weights(*c, &names);
+    EXPECT_EQ(names, (std::vector<std::string>{"2.weight", "2.bias"}));  // only Dense has arrays
+    flux::Chain fresh(flux::MaxPool({2, 2}), flux::flatten, flux::Dense(12, 2), flux::softmax);
+    flux::load_weights(*fresh, w);
+    EXPECT_TRUE(fresh(x).equal(c(x)));
 }
