@@ -1,7 +1,9 @@
 // legolasflux::flux: every Flux layer as a LibTorch module (conventions: flux_layer.hpp).
 #pragma once
 
+#include "legolasflux/torch/flux_activations.hpp"
 #include "legolasflux/torch/flux_basic.hpp"
 #include "legolasflux/torch/flux_layer.hpp"
 #include "legolasflux/torch/flux_options.hpp"
+#include "legolasflux/torch/flux_pooling.hpp"
 #include "legolasflux/torch/flux_recurrent.hpp"

@@ -23,8 +23,9 @@ extern const Function logsoftmax;
 // Flux/MLUtils flatten: every Julia dimension but the last merged, (…, N) → (prod, N); torch [N, prod].
 extern const Function flatten;
 
-// A Julia integer or tuple of numbers for keyword arguments: `.stride = 2` is Flux's stride=2 (the
-// same for every dimension), `.stride = {2, 1}` is stride=(2, 1).
+// A Julia number or tuple of numbers for Upsample's keyword arguments: `.scale = 2` is Flux's
+// scale=2 (the same for every dimension), `.scale = {2, 1}` is scale=(2, 1). (Integer options of
+// other layers: Ints and Padding, flux_options.hpp.)
 template <class T>
 struct JuliaTuple {
     std::vector<T> values;
@@ -35,21 +36,9 @@ struct JuliaTuple {
     bool empty() const { return values.empty(); }
 };
 
-// Flux's SamePad(): pad so that the output size is the input size over the stride.
-struct SamePad {};
-
-// Flux's pad keyword: one number, one per dimension, two per dimension (lo, hi in Julia's
-// dimension order), or SamePad().
-struct Padding : JuliaTuple<int64_t> {
-    bool same = false;
-    Padding(int64_t value) : JuliaTuple(value) {}
-    Padding(std::initializer_list<int64_t> list) : JuliaTuple(list) {}
-    Padding(SamePad) : same(true) {}
-};
-
 struct PoolOptions {
     Padding pad = 0;
-    JuliaTuple<int64_t> stride = {};  // empty: the window (Flux's default stride = window)
+    Ints stride = {};  // empty: the window (Flux's default stride = window)
 };
 
 // MaxPool and MeanPool share everything but the reduction. MeanPool divides by the whole window,
