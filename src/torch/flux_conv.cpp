@@ -52,7 +52,39 @@ at::Tensor glorot_uniform(std::vector<int64_t> torch_shape, int64_t fan_in, int6
     return ::torch::empty(torch_shape).uniform_(-bound, bound);
 }
 
+// The kernel size (Julia's order) of Julia's weight array given as a tensor [a, b, k reversed...].
+std::vector<int64_t> kernel_of(const at::Tensor& weight, const char* layer) {
+    if (!weight.defined() || weight.dim() < 3 || weight.dim() > 5)
+        throw ShapeError(std::string("flux::") + layer +
+                         "(weight, …) takes a weight of 3 to 5 dimensions (1 to 3 spatial), got " +
+                         (weight.defined() ? c10::str(weight.sizes()) : std::string("an undefined tensor")));
+    if (!at::isFloatingType(weight.scalar_type()))
+        throw UnsupportedError(std::string("flux::") + layer + "(weight, …) takes a floating-point weight, got " +
+                               c10::toString(weight.scalar_type()));
+    return reversed(weight.sizes().slice(2).vec());
+}
+
 }  // namespace
+
+void ConvLayerImpl::set_arrays(const at::Tensor& julia_weight, const at::Tensor& julia_bias) {
+    if (julia_weight.sizes() != weight.sizes())
+        throw ShapeError(describe() + ": the weight must have torch shape " + c10::str(weight.sizes()) + ", got " +
+                         c10::str(julia_weight.sizes()));
+    if (julia_bias.defined() && (!bias.defined() || julia_bias.sizes() != bias.sizes()))
+        throw ShapeError(describe() + ": the bias must have Julia size (" +
+                         (bias.defined() ? std::to_string(bias.size(0)) : std::string("none")) + ",), got shape " +
+                         c10::str(julia_bias.sizes()));
+    ::torch::NoGradGuard no_grad;
+    const at::Tensor w = julia_weight.detach();
+    std::vector<int64_t> spatial;
+    for (int64_t d = 2; d < w.dim(); ++d) spatial.push_back(d);
+    // Flux keeps the arrays' element type; so does the layer.
+    weight.set_data(transform_ == FluxTransform::Flip ? w.flip(spatial) : w.contiguous().clone());
+    if (julia_bias.defined())
+        bias.set_data(julia_bias.detach().contiguous().clone());
+    else if (bias.defined())
+        bias.set_data(bias.to(weight.scalar_type()));
+}
 
 ConvLayerImpl::ConvLayerImpl(std::string name, std::vector<int64_t> kernel, Activation activation_, const Padding& pad,
                              const Ints& stride, const Ints& dilation, int64_t groups, bool transpose)
@@ -199,6 +231,31 @@ Conv DepthwiseConv(std::vector<int64_t> kernel, int64_t in, int64_t out, Activat
                  .bias = options.bias});
 }
 
+std::shared_ptr<ConvImpl> ConvImpl::from_arrays(const at::Tensor& weight, const at::Tensor& bias, Activation activation,
+                                                ConvOptions options) {
+    const std::vector<int64_t> kernel = kernel_of(weight, "Conv");
+    options.bias = options.bias || bias.defined();
+    auto conv = std::make_shared<ConvImpl>(kernel, weight.size(1) * options.groups, weight.size(0),
+                                           std::move(activation), options);
+    conv->set_arrays(weight, bias);
+    return conv;
+}
+
+Conv DepthwiseConv(const at::Tensor& weight, const at::Tensor& bias, Activation activation,
+                   DepthwiseConvOptions options) {
+    kernel_of(weight, "DepthwiseConv");
+    // Julia's reshape(w, k..., 1, :) keeps the bytes; so does torch's reshape to [in · m, 1, k...].
+    std::vector<int64_t> shape = weight.sizes().vec();
+    const int64_t in = shape[1];
+    shape[0] *= shape[1], shape[1] = 1;
+    return Conv(weight.reshape(shape), bias, std::move(activation),
+                {.stride = options.stride,
+                 .pad = options.pad,
+                 .dilation = options.dilation,
+                 .groups = in,
+                 .bias = options.bias});
+}
+
 // CrossCor ------------------------------------------------------------------------------------
 
 CrossCorImpl::CrossCorImpl(std::vector<int64_t> kernel, int64_t in, int64_t out, Activation activation,
@@ -206,6 +263,15 @@ CrossCorImpl::CrossCorImpl(std::vector<int64_t> kernel, int64_t in, int64_t out,
     : ConvImpl("flux::CrossCor", std::move(kernel), in, out, std::move(activation),
                {.stride = options.stride, .pad = options.pad, .dilation = options.dilation, .bias = options.bias},
                FluxTransform::Same) {}
+
+std::shared_ptr<CrossCorImpl> CrossCorImpl::from_arrays(const at::Tensor& weight, const at::Tensor& bias,
+                                                        Activation activation, CrossCorOptions options) {
+    const std::vector<int64_t> kernel = kernel_of(weight, "CrossCor");
+    options.bias = options.bias || bias.defined();
+    auto cross = std::make_shared<CrossCorImpl>(kernel, weight.size(1), weight.size(0), std::move(activation), options);
+    cross->set_arrays(weight, bias);
+    return cross;
+}
 
 void CrossCorImpl::pretty_print(std::ostream& stream) const {
     stream << "CrossCor(";
@@ -281,6 +347,16 @@ at::Tensor ConvTransposeImpl::forward(const at::Tensor& x) {
         y = y + bias.view(shape);
     }
     return activation(y);
+}
+
+std::shared_ptr<ConvTransposeImpl> ConvTransposeImpl::from_arrays(const at::Tensor& weight, const at::Tensor& bias,
+                                                                  Activation activation, ConvTransposeOptions options) {
+    const std::vector<int64_t> kernel = kernel_of(weight, "ConvTranspose");
+    options.bias = options.bias || bias.defined();
+    auto t = std::make_shared<ConvTransposeImpl>(kernel, weight.size(0), weight.size(1) * options.groups,
+                                                 std::move(activation), options);
+    t->set_arrays(weight, bias);
+    return t;
 }
 
 void ConvTransposeImpl::pretty_print(std::ostream& stream) const {

@@ -566,3 +566,51 @@ TEST(FluxConvPrint, AsFluxPrintsIt) {
     EXPECT_EQ(printed(flux::ConvTranspose({5}, 3, 7, {}, {.stride = 2, .outpad = 1})),
               "ConvTranspose((5,), 3 => 7, stride=2, outpad=(1,))");
 }
+
+// Flux's constructors from arrays: Conv(weight, bias, σ; …) and friends, with Julia's arrays.
+
+TEST(FluxConvFromArrays, TheArraysAreTheLayers) {
+    ::torch::manual_seed(5);
+    const flux::Function sigma{"σ", [](const at::Tensor& x) { return x.sigmoid(); }};
+    // Flux's docs: weight = rand(3, 4, 5); Conv(weight, zeros(5), sigmoid) is Conv((3,), 4 => 5, σ).
+    const JArray w = random_array({3, 4, 5}), b = random_array({5}), x = random_array({9, 4, 2});
+    at::Tensor wt = to_tensor(w), bt = to_tensor(b);  // lvalues: these constructors must win over ModuleHolder's
+    flux::Conv conv(wt, bt, sigma, {.stride = 2});
+    EXPECT_EQ(printed(conv), "Conv((3,), 4 => 5, σ, stride=2)");
+    flux::Conv loaded({3}, 4, 5, sigma, {.stride = 2});
+    load(*loaded, w, b.v);
+    EXPECT_TRUE(conv->forward(to_tensor(x)).equal(loaded->forward(to_tensor(x))));
+    const Weights fetched = flux::fetch_weights(*conv);
+    EXPECT_TRUE(std::equal(w.v.begin(), w.v.end(), fetched[0].data<float>().begin()));
+
+    flux::CrossCor cross(wt, bt, relu);
+    EXPECT_EQ(printed(cross), "CrossCor((3,), 4 => 5, relu)");
+    JArray expected = conv_reference(x, w, b.v, {{1}, {0}, {0}, {1}, {}}, false);
+    for (float& v : expected.v) v = std::max(v, 0.f);
+    expect_near(to_julia(cross->forward(to_tensor(x))), expected);
+
+    // ConvTranspose(rand(3, 4, 5), zeros(4), sigmoid) is ConvTranspose((3,), 5 => 4, σ): weight (k, out, in).
+    flux::ConvTranspose t(wt, to_tensor(random_array({4})), sigma);
+    EXPECT_EQ(printed(t), "ConvTranspose((3,), 5 => 4, σ)");
+    EXPECT_EQ(t->forward(::torch::zeros({2, 5, 10})).sizes().vec(), (std::vector<int64_t>{2, 4, 12}));
+    flux::ConvTranspose no_bias(wt, {}, {}, {.bias = false});
+    EXPECT_EQ(flux::fetch_weights(*no_bias).size(), 1u);
+
+    // DepthwiseConv(w, …): w (k..., in, multiplier) becomes (k..., 1, in · multiplier), groups = in.
+    const JArray dw = random_array({3, 3, 2, 3});
+    flux::Conv depthwise = flux::DepthwiseConv(to_tensor(dw), {}, {}, {.pad = 1});
+    EXPECT_EQ(printed(depthwise), "Conv((3, 3), 2 => 6, pad=1, groups=2)");
+    EXPECT_EQ(julia_sizes(*depthwise, nullptr), (std::vector<std::vector<int64_t>>{{3, 3, 1, 6}, {6}}));
+    const JArray dx = random_array({5, 4, 2, 1});
+    expect_near(to_julia(depthwise->forward(to_tensor(dx))),
+                conv_reference(dx, {dw.v, {3, 3, 1, 6}}, std::vector<float>(6, 0.f),
+                               {{1, 1}, {1, 1}, {1, 1}, {1, 1}, {}, 2}, true));
+
+    // Float64 arrays make a Float64 layer, as in Flux.
+    flux::Conv f64(wt.to(at::kDouble));
+    EXPECT_EQ(f64->weight.scalar_type(), at::kDouble);
+    EXPECT_EQ(f64->bias.scalar_type(), at::kDouble);
+    EXPECT_EQ(f64->forward(to_tensor(x)).scalar_type(), at::kDouble);
+    EXPECT_THROW(flux::Conv(wt, to_tensor(random_array({4}))), legolasflux::ShapeError);
+    EXPECT_THROW(flux::Conv(::torch::zeros({4, 5})), legolasflux::ShapeError);
+}

@@ -91,6 +91,10 @@ public:
     const std::vector<int64_t>& dilation() const { return dilation_; }
     int64_t groups() const { return groups_; }
 
+    // Takes Julia's arrays (as tensors: torch shape = Julia size reversed) as this layer's, in
+    // their element type; an undefined bias leaves the bias as it is.
+    void set_arrays(const at::Tensor& weight, const at::Tensor& bias);
+
 protected:
     ConvLayerImpl(std::string name, std::vector<int64_t> kernel, Activation activation, const Padding& pad,
                   const Ints& stride, const Ints& dilation, int64_t groups, bool transpose);
@@ -122,6 +126,9 @@ public:
     void pretty_print(std::ostream& stream) const override;
     int64_t in_channels() const { return weight.size(1) * groups_; }
     int64_t out_channels() const { return weight.size(0); }
+    // Flux's Conv(weight, bias, σ; …) (see Conv below).
+    static std::shared_ptr<ConvImpl> from_arrays(const at::Tensor& weight, const at::Tensor& bias,
+                                                 Activation activation, ConvOptions options);
 
 protected:
     ConvImpl(std::string name, std::vector<int64_t> kernel, int64_t in, int64_t out, Activation activation,
@@ -132,11 +139,21 @@ public:
     using ModuleHolder::ModuleHolder;
     Conv(std::vector<int64_t> kernel, int64_t in, int64_t out, Activation activation = {}, ConvOptions options = {})
         : ModuleHolder(std::make_shared<ConvImpl>(std::move(kernel), in, out, std::move(activation), options)) {}
+    // Flux's Conv(weight, bias, σ; stride, pad, dilation, groups): `weight` is Julia's array
+    // (k..., in ÷ groups, out) as a tensor (torch shape [out, in ÷ groups, k reversed...]), `bias`
+    // Julia's (out,) array, or undefined for zeros (none with {.bias = false}). (Tensors by value, so
+    // that this wins over ModuleHolder's forwarding constructor for lvalues.)
+    Conv(at::Tensor weight, at::Tensor bias = {}, Activation activation = {}, ConvOptions options = {})
+        : ModuleHolder(ConvImpl::from_arrays(weight, bias, std::move(activation), options)) {}
 };
 
 // DepthwiseConv(filter, in => out, σ; stride, pad, dilation, bias): since Flux 0.13 a Conv with
 // groups = in (and printed as one); weight (k..., 1, out). `out` must be a multiple of `in`.
 Conv DepthwiseConv(std::vector<int64_t> kernel, int64_t in, int64_t out, Activation activation = {},
+                   DepthwiseConvOptions options = {});
+// Flux's DepthwiseConv(weight, bias, σ; …): weight (k..., in, multiplier), reshaped to the Conv
+// weight (k..., 1, in · multiplier) with groups = in.
+Conv DepthwiseConv(const at::Tensor& weight, const at::Tensor& bias = {}, Activation activation = {},
                    DepthwiseConvOptions options = {});
 
 // CrossCor(filter, in => out, σ; stride, pad, dilation, bias): Conv without the kernel flip (no
@@ -152,6 +169,8 @@ public:
     CrossCorImpl(std::vector<int64_t> kernel, int64_t in, int64_t out, Activation activation = {},
                  CrossCorOptions options = {});
     void pretty_print(std::ostream& stream) const override;
+    static std::shared_ptr<CrossCorImpl> from_arrays(const at::Tensor& weight, const at::Tensor& bias,
+                                                     Activation activation, CrossCorOptions options);
 };
 class CrossCor : public ::torch::nn::ModuleHolder<CrossCorImpl> {
 public:
@@ -159,6 +178,9 @@ public:
     CrossCor(std::vector<int64_t> kernel, int64_t in, int64_t out, Activation activation = {},
              CrossCorOptions options = {})
         : ModuleHolder(std::make_shared<CrossCorImpl>(std::move(kernel), in, out, std::move(activation), options)) {}
+    // Flux's CrossCor(weight, bias, σ; …): weight (k..., in, out), bias (out,) (as for Conv).
+    CrossCor(at::Tensor weight, at::Tensor bias = {}, Activation activation = {}, CrossCorOptions options = {})
+        : ModuleHolder(CrossCorImpl::from_arrays(weight, bias, std::move(activation), options)) {}
 };
 
 // ConvTranspose(filter, in => out, σ; stride, pad, outpad, dilation, groups, bias): NNlib's
@@ -175,6 +197,8 @@ public:
     int64_t in_channels() const { return weight.size(0); }
     int64_t out_channels() const { return weight.size(1) * groups_; }
     const std::vector<int64_t>& outpad() const { return outpad_; }
+    static std::shared_ptr<ConvTransposeImpl> from_arrays(const at::Tensor& weight, const at::Tensor& bias,
+                                                          Activation activation, ConvTransposeOptions options);
 
 private:
     std::vector<int64_t> outpad_, torch_outpad_;
@@ -187,6 +211,11 @@ public:
                   ConvTransposeOptions options = {})
         : ModuleHolder(
               std::make_shared<ConvTransposeImpl>(std::move(kernel), in, out, std::move(activation), options)) {}
+    // Flux's ConvTranspose(weight, bias, σ; …): weight (k..., out ÷ groups, in) as a tensor (torch
+    // shape [in, out ÷ groups, k reversed...]), bias (out,) or undefined (as for Conv).
+    ConvTranspose(at::Tensor weight, at::Tensor bias = {}, Activation activation = {},
+                  ConvTransposeOptions options = {})
+        : ModuleHolder(ConvTransposeImpl::from_arrays(weight, bias, std::move(activation), options)) {}
 };
 
 }  // namespace legolasflux::flux
