@@ -320,9 +320,9 @@ TEST(FluxConvTransposeForward, SamePadMultipliesTheSizeByTheStride) {
         {{4, 3}, 2, 2, {.stride = 2, .pad = flux::SamePad{}}, {3, 4, 2, 1}, {{2, 2}, {1, 1}, {1, 0}, {1, 1}, {0, 0}}});
 }
 
-// (4) NNlib's test vectors (NNlib.jl test/conv.jl, conv_answer_dict, v0.9.36): x = reshape(1:prod(size(dx)),
-// size(dx)), w = reshape(1:prod(size(dw)), size(dw)), one channel; y = conv(x, w; cdims), and
-// dx = ∇conv_data(y, w, cdims), which is ConvTranspose applied to y.
+// (4) NNlib's test vectors: NNlib.jl test/conv.jl, conv_answer_dict (the same in v0.8.21 and
+// v0.9.36). x = reshape(1:prod(size(dx)), size(dx)), w = reshape(1:prod(size(dw)), size(dw)), one
+// channel; y = conv(x, w, cdims), and dx = ∇conv_data(y, w, cdims), which is ConvTranspose on y.
 
 namespace {
 
