@@ -187,7 +187,8 @@ public:
 // ∇conv_data of the true convolution from `out` to `in` channels with this weight, plus bias.
 // Arrays: weight (k..., out ÷ groups, in), bias (out,). Held as LibTorch's [in, out ÷ groups,
 // k reversed...], flipped. Output size per dimension: (x - 1) stride + (k - 1) dilation + 1
-// - pad low - pad high + outpad.
+// - pad low - pad high + outpad. A pad tuple of N works as in Flux 0.14.17 and later (before, Flux
+// summed its entries pairwise as if it had 2N and failed).
 class ConvTransposeImpl : public ConvLayerImpl {
 public:
     ConvTransposeImpl(std::vector<int64_t> kernel, int64_t in, int64_t out, Activation activation = {},
