@@ -15,8 +15,8 @@ std::string julia_float(double v) {
     char buf[64];
     const double a = std::fabs(v);
     const bool scientific = a != 0 && (a < 1e-4 || a >= 1e16);
-    auto r = std::to_chars(buf, buf + sizeof buf, v,
-                           scientific ? std::chars_format::scientific : std::chars_format::fixed);
+    auto r =
+        std::to_chars(buf, buf + sizeof buf, v, scientific ? std::chars_format::scientific : std::chars_format::fixed);
     std::string s(buf, r.ptr);
     if (!scientific) return s.find('.') == std::string::npos ? s + ".0" : s;
     const size_t e = s.find('e');
@@ -120,8 +120,7 @@ void InstanceNormImpl::pretty_print(std::ostream& stream) const {
 }
 
 GroupNormImpl::GroupNormImpl(int64_t channels, int64_t groups_, Activation activation, GroupNormOptions o)
-    : NormImpl("flux::GroupNorm", channels, std::move(activation), o.affine, o.track_stats, groups_, o.eps,
-               o.momentum),
+    : NormImpl("flux::GroupNorm", channels, std::move(activation), o.affine, o.track_stats, groups_, o.eps, o.momentum),
       groups(groups_) {
     if (groups <= 0 || channels % groups != 0)
         throw InvalidArgument("flux::GroupNorm(" + std::to_string(channels) + ", " + std::to_string(groups) +
@@ -131,14 +130,13 @@ GroupNormImpl::GroupNormImpl(int64_t channels, int64_t groups_, Activation activ
 
 at::Tensor GroupNormImpl::forward(const at::Tensor& x) {
     check_input(x, 2);
-    if (!running_mean.defined())
-        return activation(at::group_norm(x, groups, gamma, beta, eps, /*cudnn_enabled=*/true));
+    if (!running_mean.defined()) return activation(at::group_norm(x, groups, gamma, beta, eps, /*cudnn_enabled=*/true));
     // Flux 0.13's tracked statistics are per group: an instance norm of [N, G, rest] has them
     // (statistics of each sample's group; the running update averages them over the batch, the
     // variance corrected by n/(n-1), n the group's size), then γ and β per channel.
     const bool input_stats = is_training();
-    at::Tensor y = at::instance_norm(x.reshape({x.size(0), groups, -1}), {}, {}, running_mean, running_var,
-                                     input_stats, momentum, eps, /*cudnn_enabled=*/true)
+    at::Tensor y = at::instance_norm(x.reshape({x.size(0), groups, -1}), {}, {}, running_mean, running_var, input_stats,
+                                     momentum, eps, /*cudnn_enabled=*/true)
                        .view(x.sizes());
     if (gamma.defined()) y = at::addcmul(channel_view(beta, x.dim()), y, channel_view(gamma, x.dim()));
     return activation(y);
@@ -170,8 +168,8 @@ at::Tensor LayerNormImpl::forward(const at::Tensor& x) {
         std::ostringstream printed;
         pretty_print(printed);
         throw ShapeError("flux::" + printed.str() + " expects an input whose last " + std::to_string(k) +
-                         " torch dimensions (Julia's first) are " + c10::str(std::vector<int64_t>(size.rbegin(), size.rend())) +
-                         ", got shape " + shape_text(x));
+                         " torch dimensions (Julia's first) are " +
+                         c10::str(std::vector<int64_t>(size.rbegin(), size.rend())) + ", got shape " + shape_text(x));
     }
     if (options.generation == Generation::v0_15) {
         // normalise since Flux 0.15: (x - μ) / sqrt(σ² + ϵ²), LibTorch's layer norm with ϵ².
@@ -201,8 +199,7 @@ void LayerNormImpl::pretty_print(std::ostream& stream) const {
 }
 
 DropoutImpl::DropoutImpl(double p_, DropoutOptions options) : LayerImpl("flux::Dropout"), p(p_), dims(options.dims) {
-    if (!(p >= 0 && p <= 1))
-        throw InvalidArgument("flux::Dropout expects 0 ≤ p ≤ 1, got p = " + julia_float(p));
+    if (!(p >= 0 && p <= 1)) throw InvalidArgument("flux::Dropout expects 0 ≤ p ≤ 1, got p = " + julia_float(p));
     for (int64_t d : dims)
         if (d < 1) throw InvalidArgument("flux::Dropout: dims are Julia's, from 1; got " + std::to_string(d));
     eval();
@@ -238,8 +235,7 @@ void DropoutImpl::pretty_print(std::ostream& stream) const {
 }
 
 AlphaDropoutImpl::AlphaDropoutImpl(double p_) : LayerImpl("flux::AlphaDropout"), p(p_) {
-    if (!(p >= 0 && p <= 1))
-        throw InvalidArgument("flux::AlphaDropout expects 0 ≤ p ≤ 1, got p = " + julia_float(p));
+    if (!(p >= 0 && p <= 1)) throw InvalidArgument("flux::AlphaDropout expects 0 ≤ p ≤ 1, got p = " + julia_float(p));
     eval();
 }
 

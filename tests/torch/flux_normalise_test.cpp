@@ -122,7 +122,8 @@ TEST(FluxBatchNorm, UntrackedUsesBatchStatisticsEvenInEval) {
     const std::vector<float> xj = random_values(C * N);
     auto channel = [&](int64_t i) { return i % C; };
     const Stats batch = statistics(xj, C, channel);
-    expect_near(values(bn(::torch::tensor(xj).reshape({N, C}))), norm_reference(xj, batch, channel, channel, {}, {}, 1e-3));
+    expect_near(values(bn(::torch::tensor(xj).reshape({N, C}))),
+                norm_reference(xj, batch, channel, channel, {}, {}, 1e-3));
 }
 
 TEST(FluxBatchNorm, TrainingUsesBatchStatisticsAndUpdatesWithFluxsMomentum) {
@@ -240,8 +241,8 @@ TEST(FluxGroupNorm, IsTheFormulaOverConsecutiveChannels) {
     auto group = [&](int64_t i) { return i / (S * C / G); };  // (g, n): channels c ÷ (C/G)
     auto channel = [&](int64_t i) { return (i / S) % C; };
     const at::Tensor x = ::torch::tensor(xj).reshape({N, C, 2, 3});
-    const std::vector<double> want = norm_reference(xj, statistics(xj, G * N, group), group, channel, gamma, beta,
-                                                    1e-5, true);
+    const std::vector<double> want =
+        norm_reference(xj, statistics(xj, G * N, group), group, channel, gamma, beta, 1e-5, true);
     expect_near(values(gn(x)), want);
     flux::GroupNorm fresh(C, G, kSigmoid);
     flux::load_weights(*fresh, flux::fetch_weights(*gn));
@@ -353,8 +354,10 @@ TEST(FluxDropout, IdentityInEvalFluxsScalingInTraining) {
     const std::vector<float> xs = values(x), ys = values(d(x));
     size_t zeros = 0;
     for (size_t i = 0; i < xs.size(); ++i) {
-        if (ys[i] == 0) ++zeros;
-        else EXPECT_FLOAT_EQ(ys[i], xs[i] * (1.0f / (1.0f - 0.4f)));
+        if (ys[i] == 0)
+            ++zeros;
+        else
+            EXPECT_FLOAT_EQ(ys[i], xs[i] * (1.0f / (1.0f - 0.4f)));
     }
     EXPECT_NEAR(double(zeros) / xs.size(), 0.4, 0.05);
     flux::Dropout one(1);
@@ -395,8 +398,10 @@ TEST(FluxAlphaDropout, FluxsAffineOfTheKeptOrAlpha) {
     size_t dropped = 0;
     for (size_t i = 0; i < xs.size(); ++i) {
         const float kept = a * xs[i] + b, gone = a * float(alpha) + b;
-        if (std::fabs(ys[i] - gone) < 1e-6f && std::fabs(ys[i] - kept) > 1e-6f) ++dropped;
-        else EXPECT_NEAR(ys[i], kept, 1e-6);
+        if (std::fabs(ys[i] - gone) < 1e-6f && std::fabs(ys[i] - kept) > 1e-6f)
+            ++dropped;
+        else
+            EXPECT_NEAR(ys[i], kept, 1e-6);
     }
     EXPECT_NEAR(double(dropped) / xs.size(), p, 0.05);
     // Flux's test: mean and variance are kept for standard normal input.
@@ -404,4 +409,36 @@ TEST(FluxAlphaDropout, FluxsAffineOfTheKeptOrAlpha) {
     EXPECT_NEAR(y.mean().item<float>(), 0, 0.05);
     EXPECT_NEAR(y.var().item<float>(), 1, 0.05);
     EXPECT_EQ(printed(*d), "AlphaDropout(0.2)");
+}
+
+// GroupNorm accepts Julia's (C, N) as Flux does: the statistics of each group of features.
+TEST(FluxGroupNorm, FeaturesByBatch) {
+    const int64_t C = 6, G = 2, N = 3;
+    flux::GroupNorm gn(C, G);
+    const std::vector<float> xj = random_values(C * N);
+    auto group = [&](int64_t i) { return i / (C / G); };
+    auto channel = [&](int64_t i) { return i % C; };
+    expect_near(values(gn(::torch::tensor(xj).reshape({N, C}))),
+                norm_reference(xj, statistics(xj, G * N, group), group, channel, {}, {}, 1e-5));
+}
+
+// In a Chain: the arrays in Flux's order, and the Chain's train()/eval() is Flux's
+// trainmode!/testmode! for every layer it holds.
+TEST(FluxNormalise, InAChain) {
+    const flux::Function relu{"relu", [](const at::Tensor& x) { return x.relu(); }};
+    flux::Chain c(flux::LayerNorm(3), flux::BatchNorm(3, relu), flux::Dropout(0.5), flux::GroupNorm(3, 3));
+    std::vector<std::string> names;
+    const Weights w = flux::fetch_weights(*c, &names);
+    EXPECT_EQ(names, (std::vector<std::string>{"0.scale", "0.bias", "1.bias", "1.weight", "1.running_mean",
+                                               "1.running_var", "3.bias", "3.weight"}));
+    const at::Tensor x = ::torch::randn({4, 3});  // Julia (3, 4)
+    c->eval();
+    const at::Tensor inference = c(x);
+    EXPECT_TRUE(inference.equal(c(x)));
+    c->train();
+    EXPECT_TRUE(c[2]->is_training());
+    c(x);
+    EXPECT_FALSE(values(c[1].as<flux::BatchNormImpl>()->running_mean) == std::vector<float>(3, 0.f));
+    c->eval();
+    EXPECT_FALSE(c[1]->is_training());
 }
