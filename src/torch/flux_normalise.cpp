@@ -138,7 +138,7 @@ at::Tensor GroupNormImpl::forward(const at::Tensor& x) {
     at::Tensor y = at::instance_norm(x.reshape({x.size(0), groups, -1}), {}, {}, running_mean, running_var, input_stats,
                                      momentum, eps, /*cudnn_enabled=*/true)
                        .view(x.sizes());
-    if (gamma.defined()) y = at::addcmul(channel_view(beta, x.dim()), y, channel_view(gamma, x.dim()));
+    if (gamma.defined()) y.mul_(channel_view(gamma, x.dim())).add_(channel_view(beta, x.dim()));
     return activation(y);
 }
 
@@ -171,17 +171,23 @@ at::Tensor LayerNormImpl::forward(const at::Tensor& x) {
                          " torch dimensions (Julia's first) are " +
                          c10::str(std::vector<int64_t>(size.rbegin(), size.rend())) + ", got shape " + shape_text(x));
     }
-    if (options.generation == Generation::v0_15) {
-        // normalise since Flux 0.15: (x - μ) / sqrt(σ² + ϵ²), LibTorch's layer norm with ϵ².
-        const std::vector<int64_t> normalized(x.sizes().end() - k, x.sizes().end());
-        return activation(at::layer_norm(x, normalized, scale, bias, options.eps * options.eps));
-    }
-    // normalise in Flux 0.13/0.14: (x - μ) / (σ + ϵ), σ the uncorrected standard deviation.
+    // Flux's normalise in Julia's two passes (the mean, then the squares about it), vectorised by
+    // LibTorch: a constant slice gives exactly 0, as in Julia, where LibTorch's layer norm leaves
+    // an error that ϵ² = 1e-10 magnifies to 1e-2; its var_mean (Welford's) is many times slower.
     std::vector<int64_t> dims(static_cast<size_t>(k));
-    for (int64_t d = 0; d < k; ++d) dims[static_cast<size_t>(d)] = x.dim() - 1 - d;
-    auto [var, mean] = at::var_mean(x, dims, /*unbiased=*/false, /*keepdim=*/true);
-    at::Tensor y = (x - mean).div_(var.sqrt_().add_(options.eps));
-    if (scale.defined()) y = at::addcmul(bias, y, scale);
+    int64_t count = 1;
+    for (int64_t d = 0; d < k; ++d) {
+        dims[static_cast<size_t>(d)] = x.dim() - 1 - d;
+        count *= x.size(x.dim() - 1 - d);
+    }
+    at::Tensor y = x - x.mean(dims, /*keepdim=*/true);
+    at::Tensor sigma = at::linalg_vector_norm(y, 2, dims, /*keepdim=*/true).mul_(1 / std::sqrt(double(count)));
+    if (options.generation == Generation::v0_15)
+        y.div_(sigma.square_().add_(options.eps * options.eps).sqrt_());  // 0.15+: (x - μ) / sqrt(σ² + ϵ²)
+    else
+        y.div_(sigma.add_(options.eps));  // 0.13/0.14: (x - μ) / (σ + ϵ), σ uncorrected
+    // Scale: scale .* y .+ bias, in place (addcmul with a broadcast `bias` is many times slower).
+    if (scale.defined()) y.mul_(scale).add_(bias);
     return activation(y);
 }
 

@@ -442,3 +442,19 @@ TEST(FluxNormalise, InAChain) {
     c->eval();
     EXPECT_FALSE(c[1]->is_training());
 }
+
+// A constant slice has σ = 0: Flux gives 0/(0 + ϵ) = 0 (then the Scale's bias), not NaN.
+TEST(FluxLayerNorm, ConstantSliceIsZeroNotNaN) {
+    flux::LayerNorm ln(4);
+    flux::load_weights(*ln, Weights({array({1, 2, 3, 4}, {4}), array({0.5f, 0, 0, -1}, {4})}));
+    const at::Tensor x = ::torch::tensor({3.f, 3.f, 3.f, 3.f, 1.f, 2.f, 3.f, 4.f}).reshape({2, 4});
+    const std::vector<float> y = values(ln(x));
+    EXPECT_EQ(std::vector<float>(y.begin(), y.begin() + 4), (std::vector<float>{0.5f, 0, 0, -1}));
+    const std::vector<float> xj = values(x);
+    expect_near(y, layer_norm_reference(xj, 4, {1, 2, 3, 4}, {0.5f, 0, 0, -1}, 1e-5, false));
+    expect_near(values(flux::LayerNorm(4, {.affine = false})(x)), layer_norm_reference(xj, 4, {}, {}, 1e-5, false));
+    // 0.15+'s sqrt(σ² + ϵ²) = 1e-5 magnifies any error in the statistics of a constant slice
+    // (LibTorch's layer norm leaves one); 0.75 sums exactly, so Julia's mean is exact and y is 0.
+    const at::Tensor constant = ::torch::full({3, 10}, 0.75f);
+    EXPECT_TRUE(flux::LayerNorm(10, {.generation = flux::Generation::v0_15})(constant).eq(0).all().item<bool>());
+}
