@@ -1,19 +1,29 @@
-// The network of LegolasFlux.jl's examples/digits.jl, in LibTorch.
+// The network of LegolasFlux.jl's examples/digits.jl, transcribed line by line with
+// legolasflux::flux (Flux's layers, constructors and arithmetic in LibTorch):
 //
-// Julia (Flux), input 28×28×1×N (WHCN):
-//   Dropout(p) → Conv((3,3),1=>32,relu) → BatchNorm(32,relu) → MaxPool((2,2)) → Dropout(p)
-//   → Conv((3,3),32=>16,relu) → Dropout(p) → MaxPool((2,2)) → Dropout(p) → Conv((3,3),16=>10,relu)
-//   → Dropout(p) → flatten → Dropout(p) → Dense(90=>10) → D → D → softmax,  D = Dense(10=>10)
-// LibTorch, input N×1×28×28 (NCHW) with torch's W axis being Julia's first: the same bytes, so the
-// flatten before the Dense layer lines up without a permutation. `d` is one Linear layer used twice;
-// fetch_weights stores it once and load_weights keeps it shared.
+//   Julia (Flux 0.13)                               C++
+//   D = Dense(10, 10)                               flux::Dense d(10, 10);
+//   Chain(Dropout(p),                               flux::Chain(flux::Dropout(p),
+//         Conv((3, 3), 1 => 32, relu),                          flux::Conv({3, 3}, 1, 32, flux::relu),
+//         BatchNorm(32, relu),                                  flux::BatchNorm(32, flux::relu),
+//         MaxPool((2, 2)), …                                    flux::MaxPool({2, 2}), …
+//         x -> reshape(x, :, size(x, 4)),                       flux::flatten,
+//         Dropout(p), Dense(90, 10), D, D, softmax)             flux::Dropout(p), flux::Dense(90, 10), d, d,
+//         flux::softmax)
+//
+// Input: Julia's 28×28×1×N array (WHCN) is the torch tensor [N, 1, 28, 28], the same bytes. `d`
+// is one module placed twice, as Julia's D: its arrays are stored once and stay shared when loaded.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <cstdint>
 
+#include "legolasflux/torch/flux.hpp"
+
 namespace digits {
+
+namespace flux = legolasflux::flux;
 
 struct DigitsConfigV1 {
     int64_t seed = 5;
@@ -22,21 +32,19 @@ struct DigitsConfigV1 {
 
 struct DigitsModelImpl : ::torch::nn::Module {
     DigitsConfigV1 config;
-    ::torch::nn::Linear d{nullptr};
-    ::torch::nn::Sequential chain{nullptr};
+    flux::Dense d{nullptr};
+    flux::Chain chain{nullptr};
 
     explicit DigitsModelImpl(const DigitsConfigV1& c = {}) : config(c) {
-        namespace nn = ::torch::nn;
         ::torch::manual_seed(static_cast<uint64_t>(c.seed));  // the model is a function of its config
         const double p = c.dropout_rate;
-        d = nn::Linear(10, 10);
+        d = flux::Dense(10, 10);
         chain = register_module(
-            "chain", nn::Sequential(nn::Dropout(p), nn::Conv2d(nn::Conv2dOptions(1, 32, 3)), nn::ReLU(),
-                                    nn::BatchNorm2d(32), nn::ReLU(), nn::MaxPool2d(nn::MaxPool2dOptions(2)),
-                                    nn::Dropout(p), nn::Conv2d(nn::Conv2dOptions(32, 16, 3)), nn::ReLU(),
-                                    nn::Dropout(p), nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Dropout(p),
-                                    nn::Conv2d(nn::Conv2dOptions(16, 10, 3)), nn::ReLU(), nn::Dropout(p), nn::Flatten(),
-                                    nn::Dropout(p), nn::Linear(90, 10), d, d, nn::Softmax(nn::SoftmaxOptions(1))));
+            "chain", flux::Chain(flux::Dropout(p), flux::Conv({3, 3}, 1, 32, flux::relu),
+                                 flux::BatchNorm(32, flux::relu), flux::MaxPool({2, 2}), flux::Dropout(p),
+                                 flux::Conv({3, 3}, 32, 16, flux::relu), flux::Dropout(p), flux::MaxPool({2, 2}),
+                                 flux::Dropout(p), flux::Conv({3, 3}, 16, 10, flux::relu), flux::Dropout(p),
+                                 flux::flatten, flux::Dropout(p), flux::Dense(90, 10), d, d, flux::softmax));
     }
 
     ::torch::Tensor forward(::torch::Tensor x) { return chain->forward(x); }

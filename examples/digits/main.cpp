@@ -14,7 +14,7 @@
 #include <iostream>
 
 #include "digits_row.hpp"
-#include "legolasflux/torch/flux_layout.hpp"
+#include "legolasflux/torch/flux.hpp"
 #include "legolasflux/torch/weights.hpp"
 
 namespace {
@@ -31,7 +31,7 @@ const float kJuliaOutput[10] = {0.096030906f, 0.105671346f, 0.09510324f, 0.11786
 // The row of a model: its config and its numbers in Flux's layout.
 DigitsRowV1 make_row(DigitsModel& model, std::optional<int64_t> epoch, std::optional<float> accuracy) {
     DigitsRowV1 row;
-    row.weights = lf::torch::fetch_flux_weights(*model);
+    row.weights = lf::flux::fetch_weights(*model);
     row.config = model->config;
     row.epoch = epoch;
     row.accuracy = accuracy;
@@ -42,7 +42,7 @@ DigitsRowV1 make_row(DigitsModel& model, std::optional<int64_t> epoch, std::opti
 DigitsModel model_from_row(const DigitsRowV1& row) {
     DigitsModel model(row.config);
     if (!row.weights) throw lf::InvalidArgument("the row has no weights");
-    lf::torch::load_flux_weights(*model, *row.weights);
+    lf::flux::load_weights(*model, *row.weights);
     return model;
 }
 
@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
         const auto input = test_x.slice(0, 0, 1);
         const bool same = model->forward(input).equal(rebuilt->forward(input));
         const bool shared =
-            rebuilt->chain[18].get() == rebuilt->d.get() && rebuilt->chain[19].get() == rebuilt->d.get();
+            rebuilt->chain[14].ptr() == rebuilt->d.ptr() && rebuilt->chain[15].ptr() == rebuilt->d.ptr();
         std::printf("wrote %s (%zu arrays, %lld values): %s\n", out.c_str(), back.weights->size(),
                     static_cast<long long>(back.weights->element_count()),
                     lf::legolas::to_string(lf::legolas::schema_version_of<DigitsRowV1>()).c_str());
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
         std::printf("\nJulia's file %s: epoch %lld, accuracy %g, config {seed %lld, dropout_rate %g}\n",
                     julia_file.c_str(), static_cast<long long>(julia.epoch.value_or(-1)), julia.accuracy.value_or(NAN),
                     static_cast<long long>(julia.config.seed), julia.config.dropout_rate);
-        std::printf("%5s  %12s  %12s  %10s\n", "class", "LibTorch", "Julia", "|diff|");
+        std::printf("%5s  %12s  %12s  %10s\n", "class", "C++ (flux)", "Julia", "|diff|");
         double worst = 0;
         for (int i = 0; i < 10; ++i) {
             const float ours = output[0][i].item<float>();

@@ -20,33 +20,6 @@
 
 namespace legolasflux::flux {
 
-// An integer, or a tuple of them (Julia's `stride = 2` or `stride = (1, 2)`). A single integer
-// stands for every spatial dimension; a tuple must have one entry per dimension.
-struct Ints {
-    Ints(int64_t value) : values{value}, scalar(true) {}
-    Ints(std::initializer_list<int64_t> list) : values(list) {}
-    Ints(std::vector<int64_t> list) : values(std::move(list)) {}
-
-    std::vector<int64_t> values;
-    bool scalar = false;
-};
-
-// Flux's SamePad(): padding chosen so that the output size is ceil(input size / stride)
-// (for ConvTranspose: input size * stride).
-struct SamePad {};
-
-// Flux's `pad`: an integer for every side, a tuple of N (each dimension padded the same at both
-// ends), a tuple of 2N (asymmetric, Flux's order: (first dim low, first dim high, second dim low,
-// …), where the first dimension is Julia's first, W), or SamePad().
-struct Padding : Ints {
-    Padding(int64_t value) : Ints(value) {}
-    Padding(std::initializer_list<int64_t> list) : Ints(list) {}
-    Padding(std::vector<int64_t> list) : Ints(std::move(list)) {}
-    Padding(SamePad) : Ints(std::vector<int64_t>{}), same(true) {}
-
-    bool same = false;
-};
-
 // Options in the order of Flux's keywords (a C++ designated initializer follows it).
 struct ConvOptions {
     Ints stride = 1;

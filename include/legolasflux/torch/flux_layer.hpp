@@ -134,13 +134,17 @@ public:
     using ModuleHolder::ModuleHolder;
     // Chain(a, b, c). (One argument that is itself a Chain copies it; nest it as Chain(std::vector<Layer>{c}).)
     template <class First, class... Rest,
-              class = std::enable_if_t<!(sizeof...(Rest) == 0 && std::is_same_v<std::decay_t<First>, Chain>)&&!std::
-                                           is_same_v<std::decay_t<First>, std::nullptr_t> &&
-                                       !std::is_same_v<std::decay_t<First>, std::vector<Layer>>>>
+              class = std::enable_if_t<
+                  !(sizeof...(Rest) == 0 &&
+                    std::is_same_v<std::decay_t<First>, Chain>)&&!std::is_same_v<std::decay_t<First>, std::nullptr_t> &&
+                  !std::is_same_v<std::decay_t<First>, std::vector<Layer>> &&
+                  !std::is_same_v<std::decay_t<First>, std::vector<std::pair<std::string, Layer>>>>>
     explicit Chain(First&& first, Rest&&... rest)
         : ModuleHolder(std::make_shared<ChainImpl>(
               std::vector<Layer>{Layer(std::forward<First>(first)), Layer(std::forward<Rest>(rest))...})) {}
     explicit Chain(std::vector<Layer> layers) : ModuleHolder(std::make_shared<ChainImpl>(std::move(layers))) {}
+    explicit Chain(std::vector<std::pair<std::string, Layer>> named)
+        : ModuleHolder(std::make_shared<ChainImpl>(std::move(named))) {}
     // Chain({{"enc", …}, {"dec", …}}): Flux's named Chain.
     Chain(std::initializer_list<std::pair<std::string, Layer>> named)
         : ModuleHolder(std::make_shared<ChainImpl>(std::vector<std::pair<std::string, Layer>>(named))) {}

@@ -17,13 +17,6 @@
 
 namespace legolasflux::flux {
 
-#ifndef LEGOLASFLUX_FLUX_GENERATION_DEFINED
-#define LEGOLASFLUX_FLUX_GENERATION_DEFINED
-// Which Flux a model comes from, where their arithmetic differs: v0_13 is Flux 0.13 and 0.14,
-// v0_15 is Flux 0.15 and 0.16.
-enum class Generation { v0_13, v0_15 };
-#endif
-
 // BatchNorm, InstanceNorm (and GroupNorm's) keyword arguments. initβ/initγ are not taken: β
 // starts at zeros, γ at ones, μ at zeros, σ² at ones, as Flux's defaults; load arrays to change them.
 struct BatchNormOptions {
