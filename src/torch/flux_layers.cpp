@@ -1,5 +1,6 @@
 #include "legolasflux/torch/flux_layers.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -112,11 +113,11 @@ ScaleImpl::ScaleImpl(std::vector<int64_t> size, Activation activation_, ScaleOpt
 }
 
 at::Tensor ScaleImpl::forward(const at::Tensor& x) {
-    // Julia broadcasts scale over x's leading dimensions, which are torch's trailing ones: torch's
-    // broadcasting lines them up the same way.
-    const int64_t n = scale.dim();
-    bool fits = x.dim() >= n;
-    for (int64_t d = 1; fits && d <= n; ++d)
+    // Julia broadcasts scale over x's leading dimensions, which are torch's trailing ones, and
+    // treats missing trailing Julia dimensions as 1, as torch does missing leading ones: torch's
+    // broadcasting is Julia's on the reversed shapes.
+    bool fits = true;
+    for (int64_t d = 1; fits && d <= std::min<int64_t>(scale.dim(), x.dim()); ++d)
         fits = scale.size(-d) == 1 || x.size(-d) == 1 || scale.size(-d) == x.size(-d);
     if (!fits)
         throw ShapeError("flux::" + printed(*this) + " cannot broadcast over an input of shape " + shape(x) +
@@ -140,19 +141,34 @@ void ScaleImpl::pretty_print(std::ostream& stream) const {
 
 // ---- Embedding
 
-EmbeddingImpl::EmbeddingImpl(int64_t in, int64_t out) : LayerImpl("flux::Embedding") {
+EmbeddingImpl::EmbeddingImpl(int64_t in, int64_t out, EmbeddingOptions options)
+    : LayerImpl("flux::Embedding"), padding_idx(options.padding_idx) {
     weight = register_parameter("weight", embedding_table("Embedding", in, out));
+    if (padding_idx) {
+        if (*padding_idx < 1 || *padding_idx > in)
+            throw InvalidArgument("flux::Embedding: padding_idx=" + std::to_string(*padding_idx) +
+                                  " must be in 1:" + std::to_string(in));
+        ::torch::NoGradGuard no_grad;
+        weight[*padding_idx - 1].zero_();
+    }
 }
 
 at::Tensor EmbeddingImpl::forward(const at::Tensor& x) {
-    if (x.scalar_type() == at::kBool) return one_hot_product("Embedding", weight, x);
-    return lookup("Embedding", weight, x);
+    const bool hot = x.scalar_type() == at::kBool;
+    const at::Tensor y = hot ? one_hot_product("Embedding", weight, x) : lookup("Embedding", weight, x);
+    if (!padding_idx) return y;
+    // Flux's _mask_padding multiplies (y .* mask), so a loaded non-zero padding column still gives
+    // zeros, and NaN stays NaN.
+    const at::Tensor keep = hot ? x.select(-1, *padding_idx - 1).logical_not() : x.ne(*padding_idx);
+    return y * keep.unsqueeze(-1).to(y.scalar_type());
 }
 
 std::vector<FluxTensor> EmbeddingImpl::flux_arrays() const { return {{"weight", weight, FluxTransform::Same}}; }
 
 void EmbeddingImpl::pretty_print(std::ostream& stream) const {
-    stream << "Embedding(" << weight.size(0) << " => " << weight.size(1) << ")";
+    stream << "Embedding(" << weight.size(0) << " => " << weight.size(1);
+    if (padding_idx) stream << ", padding_idx=" << *padding_idx;
+    stream << ")";
 }
 
 // ---- EmbeddingBag

@@ -80,7 +80,54 @@ Floats bilinear_ref(const Floats& w, const Floats& b, const Floats& x, const Flo
     return z;
 }
 
+// Flux.identity_init(gain=g) of Julia size (out, in): W[o, i] = g when o == i.
+Floats identity_init(int64_t out, int64_t in, float gain) {
+    Floats w(out * in, 0.f);
+    for (int64_t i = 0; i < std::min(out, in); ++i) w[i + out * i] = gain;
+    return w;
+}
+
 }  // namespace
+
+TEST(FluxDocstrings, ScaleEmbeddingAndEmbeddingBagExamples) {
+    // The jldoctest examples of Flux 0.14.25's src/layers/basic.jl.
+    flux::Scale a({2});
+    EXPECT_EQ(values(a->forward(julia({1, 2, 3}, {1, 3}))), (Floats{1, 1, 2, 2, 3, 3}));  // a([1 2 3]): 2×3
+    flux::Scale b({1, 4}, flux::Function{"abs2", [](const at::Tensor& x) { return x * x; }}, {.bias = false});
+    flux::load_weights(*b, Weights({legolasflux::FlatArray::from_values<float>({1, 4}, Floats{1, 2, 3, 4})}));
+    const at::Tensor bx = b->forward(julia({1, 10}, {2}));  // b([1, 10]): 2×4
+    EXPECT_EQ(bx.sizes(), (std::vector<int64_t>{4, 2}));
+    EXPECT_EQ(values(bx), (Floats{1, 100, 4, 400, 9, 900, 16, 1600}));
+
+    flux::Embedding emb(26, 4);  // init=Flux.identity_init(gain=22)
+    flux::load_weights(*emb, Weights({legolasflux::FlatArray::from_values<float>({4, 26}, identity_init(4, 26, 22))}));
+    EXPECT_EQ(values(emb->forward(::torch::tensor(int64_t(2)))), (Floats{0, 22, 0, 0}));
+    const at::Tensor cat_dog = emb->forward(::torch::tensor({3, 1, 20, 14, 4, 15, 7}));
+    Floats want(4 * 7, 0.f);
+    want[2] = 22;          // column 1: index 3
+    want[4] = 22;          // column 2: index 1
+    want[3 + 4 * 4] = 22;  // column 5: index 4
+    EXPECT_EQ(values(cat_dog), want);
+    EXPECT_EQ(emb->forward(::torch::randint(1, 27, {12, 1, 10})).sizes(), (std::vector<int64_t>{12, 1, 10, 4}));
+
+    flux::EmbeddingBag eb(26, 3);  // init=Flux.identity_init(gain=100)
+    flux::load_weights(*eb, Weights({legolasflux::FlatArray::from_values<float>({3, 26}, identity_init(3, 26, 100))}));
+    EXPECT_EQ(values(eb->forward(::torch::tensor({2}))), (Floats{0, 100, 0}));
+    expect_near(values(eb->forward(::torch::tensor({3, 3, 1}))), Floats{33.333332f, 0, 66.666664f}, 1e-7);
+    // eb([1 1 1 1; 1 2 3 4]): four bags of two, eachcol.
+    expect_near(values(eb->forward(::torch::tensor({1, 1, 1, 2, 1, 3, 1, 4}).reshape({4, 2}))),
+                Floats{100, 0, 0, 50, 50, 0, 50, 0, 50, 50, 0, 0});
+    EXPECT_EQ(eb->forward(::torch::randint(1, 27, {5, 5, 10})).sizes(), (std::vector<int64_t>{5, 5, 3}));
+    // eb(data, [1, 4]) with data = [11, 1, 12, 2, 13, 3, 14]: two bags, of 3 and 4 items.
+    expect_near(values(eb->forward2(::torch::tensor({11, 1, 12, 2, 13, 3, 14}), ::torch::tensor({1, 4}))),
+                Floats{33.3333f, 0, 0, 0, 25, 25}, 1e-6);
+    // eb(Flux.onehotbatch("bba", 'a':'z')): one bag of [2, 2, 1].
+    at::Tensor bba = ::torch::zeros({3, 26}, at::kBool);
+    bba[0][1] = true;
+    bba[1][1] = true;
+    bba[2][0] = true;
+    expect_near(values(eb->forward(bba)), Floats{33.333332f, 66.666664f, 0}, 1e-7);
+}
 
 TEST(FluxBilinear, ArraysAndFormula) {
     flux::Bilinear b({3, 4}, 2);
@@ -181,6 +228,23 @@ TEST(FluxEmbedding, JuliaIndicesAndOneHot) {
     EXPECT_THROW(e->forward(::torch::tensor({6})), legolasflux::InvalidArgument);
     EXPECT_THROW(e->forward(::torch::zeros({2, 4}, at::kBool)), legolasflux::ShapeError);
     EXPECT_EQ(printed(*e), "Embedding(5 => 3)");
+}
+
+TEST(FluxEmbedding, PaddingIndexOfFlux016) {
+    flux::Embedding e(4, 2, {.padding_idx = 2});
+    EXPECT_EQ(printed(*e), "Embedding(4 => 2, padding_idx=2)");
+    Floats wj = array(flux::fetch_weights(*e), 0);
+    EXPECT_EQ(wj[2], 0.f);  // weight[:, 2] .= 0
+    EXPECT_EQ(wj[3], 0.f);
+    // Flux 0.16: _mask_padding zeroes the padding index's output even when the column is not zero.
+    wj = random(8);
+    flux::load_weights(*e, Weights({legolasflux::FlatArray::from_values<float>({2, 4}, wj)}));
+    EXPECT_EQ(values(e->forward(::torch::tensor({3, 2, 1}))), (Floats{wj[4], wj[5], 0, 0, wj[0], wj[1]}));
+    at::Tensor hot = ::torch::zeros({2, 4}, at::kBool);
+    hot[0][1] = true;
+    hot[1][3] = true;
+    EXPECT_EQ(values(e->forward(hot)), (Floats{0, 0, wj[6], wj[7]}));
+    EXPECT_THROW(flux::Embedding(4, 2, {.padding_idx = 5}), legolasflux::InvalidArgument);
 }
 
 TEST(FluxEmbeddingBag, ReductionsOffsetsAndOneHot) {

@@ -78,16 +78,27 @@ public:
 // (1..in), in an integer tensor of any shape S; the output is [S..., out] (Julia (out, size(x)...)).
 // A bool tensor [..., in] is Flux's one-hot input (weight * x). Arrays: weight (out, in), held as
 // [in, out] (the same bytes; Flux's default init randn32).
+struct EmbeddingOptions {
+    // Flux 0.16.11's padding_idx (1-based): that column starts at zero and its index gives zeros.
+    std::optional<int64_t> padding_idx;
+};
 class EmbeddingImpl : public LayerImpl {
 public:
-    EmbeddingImpl(int64_t in, int64_t out);
+    EmbeddingImpl(int64_t in, int64_t out, EmbeddingOptions options = {});
     at::Tensor forward(const at::Tensor& x) override;
     std::vector<FluxTensor> flux_arrays() const override;
     void pretty_print(std::ostream& stream) const override;
 
     at::Tensor weight;  // [in, out]
+    std::optional<int64_t> padding_idx;
 };
-LEGOLASFLUX_FLUX_MODULE(Embedding);
+class Embedding : public ::torch::nn::ModuleHolder<EmbeddingImpl> {
+public:
+    Embedding(std::nullptr_t) : ModuleHolder(nullptr) {}
+    explicit Embedding(std::shared_ptr<EmbeddingImpl> impl) : ModuleHolder(std::move(impl)) {}
+    Embedding(int64_t in, int64_t out, EmbeddingOptions options = {})
+        : ModuleHolder(std::make_shared<EmbeddingImpl>(in, out, options)) {}
+};
 
 // A Julia function of an array and `dims` (mean, sum, maximum, …), as EmbeddingBag reduces a bag.
 // `fn(x, dim)` reduces torch dimension `dim`, dropping it.
