@@ -1,4 +1,4 @@
-// Flux 0.14's MultiHeadAttention (src/layers/attention.jl) and NNlib's dot_product_attention, in
+// Flux's MultiHeadAttention (src/layers/attention.jl) and NNlib's dot_product_attention, in
 // Julia's layout (flux_layer.hpp): Julia's (dim, len, batch) is torch [batch, len, dim]; the scores
 // α, Julia (kv_len, q_len, nheads, batch), are torch [batch, nheads, q_len, kv_len].
 #pragma once
@@ -33,7 +33,8 @@ struct MultiHeadAttentionOptions {
     double dropout_prob = 0.0;
 };
 
-// MultiHeadAttention(dims; nheads=8, bias=false, dropout_prob=0.0), Flux 0.14 (0.15/0.16 the same).
+// MultiHeadAttention(dims; nheads=8, bias=false, dropout_prob=0.0): the same fields and arithmetic in
+// Flux 0.13.17 to 0.16; printed as 0.14 prints it (0.13 had no show method of its own).
 // dims: one size for all, in => qkv => out, or (q_in, k_in, v_in) => (qk, v) => out. Fields, and
 // arrays, in Flux's order: q_proj, k_proj, v_proj (Dense, no arrays in attn_drop), out_proj.
 class MultiHeadAttentionImpl : public LayerImpl {
