@@ -77,45 +77,41 @@ std::string Connection::name() const {
     return stream.str();
 }
 
-Connection add() {
-    return {"+", Connection::Fn([](const std::vector<at::Tensor>& xs) {
-                if (xs.empty()) throw InvalidArgument("connection +: no arrays to add");
-                for (const at::Tensor& x : xs)
-                    if (!x.sizes().equals(xs[0].sizes()))
-                        throw ShapeError("connection +: arrays of different sizes (Julia's + does not broadcast): " +
-                                         shapes(xs));
-                at::Tensor y = xs[0].clone();
-                for (size_t i = 1; i < xs.size(); ++i) y.add_(xs[i]);
-                return y;
-            })};
-}
+const Connection add{
+    "+", Connection::Fn([](const std::vector<at::Tensor>& xs) {
+        if (xs.empty()) throw InvalidArgument("connection +: no arrays to add");
+        for (const at::Tensor& x : xs)
+            if (!x.sizes().equals(xs[0].sizes()))
+                throw ShapeError("connection +: arrays of different sizes (Julia's + does not broadcast): " +
+                                 shapes(xs));
+        at::Tensor y = xs[0].clone();
+        for (size_t i = 1; i < xs.size(); ++i) y.add_(xs[i]);
+        return y;
+    })};
 
-Connection vcat() {
-    return {"vcat", Connection::Fn([](const std::vector<at::Tensor>& xs) {
-                if (xs.empty()) throw InvalidArgument("connection vcat: no arrays");
-                try {
-                    return at::cat(xs, -1);
-                } catch (const c10::Error&) {
-                    throw ShapeError("connection vcat: arrays that differ in more than Julia's first dimension: " +
-                                     shapes(xs));
-                }
-            })};
-}
+const Connection vcat{
+    "vcat", Connection::Fn([](const std::vector<at::Tensor>& xs) {
+        if (xs.empty()) throw InvalidArgument("connection vcat: no arrays");
+        try {
+            return at::cat(xs, -1);
+        } catch (const c10::Error&) {
+            throw ShapeError("connection vcat: arrays that differ in more than Julia's first dimension: " + shapes(xs));
+        }
+    })};
 
-Connection hcat() {
-    return {"hcat", Connection::Fn([](const std::vector<at::Tensor>& xs) {
-                if (xs.empty()) throw InvalidArgument("connection hcat: no arrays");
-                // A Julia vector is one column: torch [1, n].
-                std::vector<at::Tensor> columns;
-                for (const at::Tensor& x : xs) columns.push_back(x.dim() == 1 ? x.unsqueeze(0) : x);
-                try {
-                    return at::cat(columns, -2);
-                } catch (const c10::Error&) {
-                    throw ShapeError("connection hcat: arrays that differ in more than Julia's second dimension: " +
-                                     shapes(xs));
-                }
-            })};
-}
+const Connection hcat{
+    "hcat", Connection::Fn([](const std::vector<at::Tensor>& xs) {
+        if (xs.empty()) throw InvalidArgument("connection hcat: no arrays");
+        // A Julia vector is one column: torch [1, n].
+        std::vector<at::Tensor> columns;
+        for (const at::Tensor& x : xs) columns.push_back(x.dim() == 1 ? x.unsqueeze(0) : x);
+        try {
+            return at::cat(columns, -2);
+        } catch (const c10::Error&) {
+            throw ShapeError("connection hcat: arrays that differ in more than Julia's second dimension: " +
+                             shapes(xs));
+        }
+    })};
 
 // ---- Maxout
 

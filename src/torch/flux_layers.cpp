@@ -173,21 +173,11 @@ void EmbeddingImpl::pretty_print(std::ostream& stream) const {
 
 // ---- EmbeddingBag
 
-Reduction mean() {
-    return {"mean", [](const at::Tensor& x, int64_t dim) { return x.mean(dim); }};
-}
-Reduction sum() {
-    return {"sum", [](const at::Tensor& x, int64_t dim) { return x.sum(dim); }};
-}
-Reduction maximum() {
-    return {"maximum", [](const at::Tensor& x, int64_t dim) { return x.amax(dim); }};
-}
-Reduction minimum() {
-    return {"minimum", [](const at::Tensor& x, int64_t dim) { return x.amin(dim); }};
-}
-Reduction prod() {
-    return {"prod", [](const at::Tensor& x, int64_t dim) { return x.prod(dim); }};
-}
+const Reduction mean{"mean", [](const at::Tensor& x, int64_t dim) { return x.mean(dim); }};
+const Reduction sum{"sum", [](const at::Tensor& x, int64_t dim) { return x.sum(dim); }};
+const Reduction maximum{"maximum", [](const at::Tensor& x, int64_t dim) { return x.amax(dim); }};
+const Reduction minimum{"minimum", [](const at::Tensor& x, int64_t dim) { return x.amin(dim); }};
+const Reduction prod{"prod", [](const at::Tensor& x, int64_t dim) { return x.prod(dim); }};
 
 EmbeddingBagImpl::EmbeddingBagImpl(int64_t in, int64_t out, Reduction reduction_)
     : LayerImpl("flux::EmbeddingBag"), reduction(std::move(reduction_)) {

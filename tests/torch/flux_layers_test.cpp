@@ -285,7 +285,7 @@ TEST(FluxEmbeddingBag, ReductionsOffsetsAndOneHot) {
     expect_near(values(e->forward(hot)), bag({2, 5}, false));
     EXPECT_THROW(e->forward(::torch::zeros({6}, at::kBool)), legolasflux::ShapeError);
 
-    flux::EmbeddingBag m(6, 2, flux::maximum());
+    flux::EmbeddingBag m(6, 2, flux::maximum);
     flux::load_weights(*m, flux::fetch_weights(*e));
     expect_near(values(m->forward(::torch::tensor({6, 2, 1}))), bag({6, 2, 1}, true));
     EXPECT_EQ(printed(*m), "EmbeddingBag(6 => 2)");
@@ -327,18 +327,18 @@ TEST(FluxSkipConnection, LayersThenConnection) {
     expect_near(values(sc->forward(julia(xj, {3, 4}))), bilinear_ref(array(w, 2), array(w, 3), h, xj, 2, 3, 3));
     EXPECT_EQ(printed(*sc), "SkipConnection(Dense(3 => 3), Bilinear(3 => 2))");
 
-    flux::SkipConnection res(flux::Dense(3, 3, relu), flux::add());
+    flux::SkipConnection res(flux::Dense(3, 3, relu), flux::add);
     const Weights r = flux::fetch_weights(*res);
     Floats want = dense_ref(array(r, 0), array(r, 1), xj, 3, 3);
     for (size_t i = 0; i < want.size(); ++i) want[i] = std::max(want[i], 0.f) + xj[i];
     expect_near(values(res->forward(julia(xj, {3, 4}))), want);
     EXPECT_EQ(printed(*res), "SkipConnection(Dense(3 => 3, relu), +)");
-    EXPECT_THROW(flux::SkipConnection(flux::Dense(3, 2), flux::add())->forward(julia(xj, {3, 4})),
+    EXPECT_THROW(flux::SkipConnection(flux::Dense(3, 2), flux::add)->forward(julia(xj, {3, 4})),
                  legolasflux::ShapeError);
 }
 
 TEST(FluxParallel, ConnectionThenLayers) {
-    flux::Parallel p(flux::vcat(), flux::Dense(2, 3), flux::Dense(2, 1));
+    flux::Parallel p(flux::vcat, flux::Dense(2, 3), flux::Dense(2, 1));
     std::vector<std::string> names;
     const Weights w = flux::fetch_weights(*p, &names);
     EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias"}));
@@ -366,7 +366,7 @@ TEST(FluxParallel, ConnectionThenLayers) {
     expect_near(values(q->forward(julia(xj, {2, 5}))), bilinear_ref(array(wq, 0), array(wq, 1), qa, qb, 2, 3, 1));
 
     // Named, one input per layer, and +.
-    flux::Parallel n(flux::add(), {{"a", flux::Dense(2, 2)}, {"b", flux::Dense(3, 2)}});
+    flux::Parallel n(flux::add, {{"a", flux::Dense(2, 2)}, {"b", flux::Dense(3, 2)}});
     EXPECT_EQ(printed(*n), "Parallel(+, a = Dense(2 => 2), b = Dense(3 => 2))");
     const Weights wn = flux::fetch_weights(*n);
     const Floats x3 = random(3 * 5);
@@ -376,16 +376,16 @@ TEST(FluxParallel, ConnectionThenLayers) {
     expect_near(values(n->forward_each({julia(xj, {2, 5}), julia(x3, {3, 5})})), sum);
     EXPECT_THROW(n->forward_each({julia(xj, {2, 5})}), legolasflux::InvalidArgument);
     EXPECT_EQ(n["b"].as<flux::DenseImpl>()->weight.size(1), 3);
-    EXPECT_THROW(flux::Parallel(flux::add(), {{"connection", flux::Dense(1, 1)}}), legolasflux::InvalidArgument);
+    EXPECT_THROW(flux::Parallel(flux::add, {{"connection", flux::Dense(1, 1)}}), legolasflux::InvalidArgument);
 
     // hcat of vectors: Julia's (2,) and (2,) give (2, 2).
-    flux::Parallel h(flux::hcat(), relu, relu);
+    flux::Parallel h(flux::hcat, relu, relu);
     EXPECT_EQ(h->forward(::torch::tensor({1.f, -2.f})).sizes(), (std::vector<int64_t>{2, 2}));
 }
 
 TEST(FluxPairwiseFusion, FusesEachOutputWithTheNextInput) {
     // Flux's test: PairwiseFusion(+, Dense(1, 30), Dense(30, 10)) on (rand(1, 10), rand(30, 10)).
-    flux::PairwiseFusion pf(flux::add(), flux::Dense(1, 4), flux::Dense(4, 2));
+    flux::PairwiseFusion pf(flux::add, flux::Dense(1, 4), flux::Dense(4, 2));
     const Weights w = flux::fetch_weights(*pf);
     EXPECT_EQ(sizes(w), (std::vector<std::vector<int64_t>>{{4, 1}, {4}, {2, 4}, {2}}));
     const Floats x1 = random(1 * 3), x2 = random(4 * 3);
@@ -400,7 +400,7 @@ TEST(FluxPairwiseFusion, FusesEachOutputWithTheNextInput) {
     EXPECT_EQ(printed(*pf), "PairwiseFusion(+, Dense(1 => 4), Dense(4 => 2))");
 
     // One input: y1 = l1(x), y2 = l2(y1 + x); forward is the last.
-    flux::PairwiseFusion same(flux::add(), flux::Dense(3, 3), flux::Dense(3, 3));
+    flux::PairwiseFusion same(flux::add, flux::Dense(3, 3), flux::Dense(3, 3));
     const Weights ws = flux::fetch_weights(*same);
     const Floats x = random(3 * 2);
     Floats h = dense_ref(array(ws, 0), array(ws, 1), x, 3, 3);
@@ -410,8 +410,8 @@ TEST(FluxPairwiseFusion, FusesEachOutputWithTheNextInput) {
 
 TEST(FluxLayers, RoundTripIntoAFreshModel) {
     const auto make = [] {
-        return flux::Chain(flux::Parallel(flux::vcat(), flux::Scale({3}), flux::Bilinear(3, 2)),
-                           flux::SkipConnection(flux::Maxout(flux::Dense(5, 5), flux::Dense(5, 5)), flux::add()),
+        return flux::Chain(flux::Parallel(flux::vcat, flux::Scale({3}), flux::Bilinear(3, 2)),
+                           flux::SkipConnection(flux::Maxout(flux::Dense(5, 5), flux::Dense(5, 5)), flux::add),
                            flux::Dense(5, 2));
     };
     flux::Chain a = make(), b = make();

@@ -106,11 +106,12 @@ struct Reduction {
     std::string name;
     std::function<at::Tensor(const at::Tensor&, int64_t)> fn;
 };
-Reduction mean();     // Statistics.mean
-Reduction sum();      // Base.sum
-Reduction maximum();  // Base.maximum
-Reduction minimum();  // Base.minimum
-Reduction prod();     // Base.prod
+// Julia's names, so that EmbeddingBag(in => out, maximum) is flux::EmbeddingBag(in, out, flux::maximum).
+extern const Reduction mean;     // Statistics.mean
+extern const Reduction sum;      // Base.sum
+extern const Reduction maximum;  // Base.maximum
+extern const Reduction minimum;  // Base.minimum
+extern const Reduction prod;     // Base.prod
 
 // EmbeddingBag(in => out, reduction = mean): each bag of 1-based indices gives reduction over its
 // embeddings. Integer input [bags..., bag_len] (Julia (bag_len, bags...)) gives [bags..., out];
@@ -119,7 +120,7 @@ Reduction prod();     // Base.prod
 // weight (out, in), held as [in, out].
 class EmbeddingBagImpl : public LayerImpl {
 public:
-    EmbeddingBagImpl(int64_t in, int64_t out, Reduction reduction = mean());
+    EmbeddingBagImpl(int64_t in, int64_t out, Reduction reduction = mean);
     at::Tensor forward(const at::Tensor& x) override;
     at::Tensor forward2(const at::Tensor& data, const at::Tensor& starts);
     std::vector<FluxTensor> flux_arrays() const override;
@@ -133,7 +134,7 @@ public:
     // Not ModuleHolder's forwarding constructor: it would take these arguments before the conversions below.
     EmbeddingBag(std::nullptr_t) : ModuleHolder(nullptr) {}
     explicit EmbeddingBag(std::shared_ptr<EmbeddingBagImpl> impl) : ModuleHolder(std::move(impl)) {}
-    EmbeddingBag(int64_t in, int64_t out, Reduction reduction = mean())
+    EmbeddingBag(int64_t in, int64_t out, Reduction reduction = mean)
         : ModuleHolder(std::make_shared<EmbeddingBagImpl>(in, out, std::move(reduction))) {}
 };
 
@@ -159,13 +160,14 @@ private:
     Fn fn_;
     std::shared_ptr<LayerImpl> module_;
 };
+// Parallel(vcat, …) is flux::Parallel(flux::vcat, …).
 // Julia's +: arrays of one size, added left to right.
-Connection add();
+extern const Connection add;
 // Julia's vcat: concatenated along Julia's first dimension (torch's last).
-Connection vcat();
+extern const Connection vcat;
 // Julia's hcat: concatenated along Julia's second dimension (torch's second last); vectors become
 // the columns of a matrix.
-Connection hcat();
+extern const Connection hcat;
 
 // Maxout(layers...): the elementwise maximum of the layers' outputs. Maxout(f, n) builds n layers
 // by calling f.
