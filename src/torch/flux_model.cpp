@@ -254,8 +254,162 @@ private:
         if (name == "GlobalMeanPool") return GlobalMeanPool();
         if (name == "PixelShuffle") return PixelShuffle(a.positive(a.at(0)));
         if (name == "Upsample") return upsample(a);
+        if (name == "Recur" || name == "RNN" || name == "LSTM" || name == "GRU" || name == "GRUv3" ||
+            name == "RNNCell" || name == "LSTMCell" || name == "GRUCell" || name == "GRUv3Cell")
+            return recurrent(name, a);
+        if (name == "Bilinear") {
+            // Bilinear((in1, in2) => out, σ; bias=false); Bilinear(in => out) is in1 = in2 = in.
+            const Expr& p = a.at(0);
+            if (p.kind != ExprKind::Pair) a.fail(p, "expected `(in1, in2) => out`");
+            std::pair<int64_t, int64_t> in;
+            if (p.args[0].kind == ExprKind::Integer) {
+                in = {a.positive(p.args[0]), a.positive(p.args[0])};
+            } else {
+                const std::vector<int64_t> ins = a.ints(p.args[0]);
+                if (ins.size() != 2) a.fail(p.args[0], "expected two input sizes");
+                in = {ins[0], ins[1]};
+            }
+            BilinearOptions o;
+            if (const Expr* v = a.keyword("bias")) o.bias = a.boolean(*v);
+            return Bilinear(in, a.positive(p.args[1]), activation(a, 1), o);
+        }
+        if (name == "Scale") {
+            // Scale(2, 3, σ; bias=false): the size, then the activation.
+            std::vector<int64_t> size;
+            size_t next = 0;
+            while (a.has(next) && a.call().args[next].kind == ExprKind::Integer)
+                size.push_back(a.positive(a.at(next++)));
+            if (size.empty()) a.fail("expected the size");
+            ScaleOptions o;
+            if (const Expr* v = a.keyword("bias")) o.bias = a.boolean(*v);
+            return Scale(size, activation(a, next), o);
+        }
+        if (name == "Embedding") {
+            const auto [in, out] = a.channels(a.at(0));
+            EmbeddingOptions o;
+            if (const Expr* v = a.keyword("pad")) o.padding_idx = a.integer(*v);
+            return Embedding(in, out, o);
+        }
+        if (name == "EmbeddingBag") {
+            const auto [in, out] = a.channels(a.at(0));
+            Reduction reduction = mean;
+            if (a.has(1)) {
+                const Expr& r = a.at(1);
+                const Reduction* known[] = {&mean, &sum, &maximum, &minimum, &prod};
+                const char* names[] = {"mean", "sum", "maximum", "minimum", "prod"};
+                bool found = false;
+                for (size_t i = 0; i < 5; ++i)
+                    if (r.kind == ExprKind::Name && r.name == names[i]) reduction = *known[i], found = true;
+                if (!found) a.fail(r, "expected mean, sum, maximum, minimum or prod");
+            }
+            return EmbeddingBag(in, out, reduction);
+        }
+        if (name == "Maxout") {
+            std::vector<Layer> layers;
+            for (size_t i = 0; i < a.count(); ++i) layers.push_back(layer(a.at(i)));
+            return Maxout(std::move(layers));
+        }
+        if (name == "SkipConnection") {
+            Layer inner = layer(a.at(0));
+            return SkipConnection(inner, connection(a, a.at(1)));
+        }
+        if (name == "Parallel" || name == "PairwiseFusion") {
+            const Connection c = connection(a, a.at(0));
+            const Expr& e = a.call();
+            if (!e.keywords.empty()) {
+                if (e.args.size() > 1) a.fail("layers are either named or positional, not both");
+                std::vector<std::pair<std::string, Layer>> named;
+                for (const Keyword& k : e.keywords) {
+                    a.keyword(k.name);
+                    named.emplace_back(k.name, layer(k.value));
+                }
+                if (name == "Parallel") return std::make_shared<ParallelImpl>(c, std::move(named));
+                return std::make_shared<PairwiseFusionImpl>(c, std::move(named));
+            }
+            std::vector<Layer> layers;
+            for (size_t i = 1; i < a.count(); ++i) layers.push_back(layer(a.at(i)));
+            if (name == "Parallel") return Parallel(c, std::move(layers));
+            return PairwiseFusion(c, std::move(layers));
+        }
+        if (name == "MultiHeadAttention") return attention(a);
         throw UnsupportedError("unknown layer `" + a.call().qualified_name() + "` at " +
                                describe_position(text_, a.call().offset));
+    }
+
+    // How Parallel, SkipConnection and PairwiseFusion combine: +, vcat, hcat, or a Bilinear layer.
+    Connection connection(Args& a, const Expr& e) {
+        if (e.kind == ExprKind::Name) {
+            if (e.name == "+") return add;
+            if (e.name == "vcat") return vcat;
+            if (e.name == "hcat") return hcat;
+            a.fail(e, "unknown connection (+, vcat, hcat or a Bilinear layer)");
+        }
+        if (e.kind == ExprKind::Call && e.name == "Bilinear") {
+            Layer l = layer(e);
+            return Connection(Bilinear(l.as<BilinearImpl>()));
+        }
+        a.fail(e, "expected a connection (+, vcat, hcat or a Bilinear layer)");
+    }
+
+    // Flux 0.13/0.14 print a recurrent layer as Recur(LSTMCell(in => out)); 0.15/0.16 as
+    // LSTM(in => out), whose cells are layers of their own.
+    Layer recurrent(const std::string& name, Args& a) {
+        const bool v0_13 = options_.generation == Generation::v0_13;
+        if (name == "Recur") {
+            if (!v0_13)
+                a.fail("Recur is Flux 0.13/0.14's; this model is read as Flux 0.15/0.16 (BuildOptions::generation)");
+            const Expr& cell = a.at(0);
+            if (cell.kind != ExprKind::Call || cell.name.size() < 5 || cell.name.substr(cell.name.size() - 4) != "Cell")
+                a.fail(cell, "expected a recurrent cell (RNNCell, LSTMCell, GRUCell, GRUv3Cell)");
+            Args inner(cell, text_);
+            Layer built = recurrent_layer(cell.name.substr(0, cell.name.size() - 4), inner, false);
+            inner.done();
+            return built;
+        }
+        const bool cell = name.size() > 4 && name.substr(name.size() - 4) == "Cell";
+        if (v0_13 && cell)
+            a.fail("a " + name + " outside Recur is a function of (state, x) in Flux 0.13/0.14; write Recur(" + name +
+                   "(…)), or read the model as Flux 0.15/0.16");
+        return recurrent_layer(cell ? name.substr(0, name.size() - 4) : name, a, cell);
+    }
+
+    Layer recurrent_layer(const std::string& kind, Args& a, bool cell) {
+        const auto [in, out] = a.channels(a.at(0));
+        RecurrentOptions o;
+        o.generation = options_.generation;
+        if (const Expr* v = a.keyword("bias")) o.bias = a.boolean(*v);
+        a.keyword("return_state");  // how a caller takes the outputs: forward_state
+        if (kind == "RNN") {
+            const Activation act = a.has(1) ? a.function(a.at(1)) : flux::tanh;
+            if (cell) return RNNCell(in, out, act, o);
+            return RNN(in, out, act, o);
+        }
+        if (kind == "LSTM") return cell ? Layer(LSTMCell(in, out, o)) : Layer(LSTM(in, out, o));
+        if (kind == "GRU") return cell ? Layer(GRUCell(in, out, o)) : Layer(GRU(in, out, o));
+        if (kind == "GRUv3") return cell ? Layer(GRUv3Cell(in, out, o)) : Layer(GRUv3(in, out, o));
+        a.fail("unknown recurrent layer " + kind);
+    }
+
+    // MultiHeadAttention(64; nheads=8), (in => qkv => out), ((q, k, v) => (qk, v) => out).
+    Layer attention(Args& a) {
+        MultiHeadAttentionOptions o;
+        if (const Expr* v = a.keyword("nheads")) o.nheads = a.positive(*v);
+        if (const Expr* v = a.keyword("bias")) o.bias = a.boolean(*v);
+        if (const Expr* v = a.keyword("dropout_prob")) o.dropout_prob = a.real(*v);
+        const Expr& d = a.at(0);
+        if (d.kind == ExprKind::Integer) return MultiHeadAttention(a.positive(d), o);
+        if (d.kind != ExprKind::Pair || d.args[1].kind != ExprKind::Pair)
+            a.fail(d, "expected dims, `in => qkv => out` or `(q_in, k_in, v_in) => (qk, v) => out`");
+        const Expr& in = d.args[0];
+        const Expr& qkv = d.args[1].args[0];
+        const int64_t out = a.positive(d.args[1].args[1]);
+        if (in.kind == ExprKind::Integer && qkv.kind == ExprKind::Integer)
+            return MultiHeadAttention(a.positive(in), a.positive(qkv), out, o);
+        const std::vector<int64_t> ins = a.ints(in), qkvs = a.ints(qkv);
+        if (ins.size() != 3) a.fail(in, "expected (q_in, k_in, v_in)");
+        if (qkvs.size() != 2) a.fail(qkv, "expected (qk, v)");
+        return MultiHeadAttention(std::array<int64_t, 3>{ins[0], ins[1], ins[2]},
+                                  std::array<int64_t, 2>{qkvs[0], qkvs[1]}, out, o);
     }
 
     // Upsample(:nearest, scale = (2, 2)) / Upsample(:bilinear, size = (8, 8)) / Upsample(2).
