@@ -8,6 +8,9 @@
 #   - legolasflux_async_bench: how long CheckpointManager::save_async blocks the caller at 256 MiB
 #     and 1 GiB against one memcpy of the same bytes (target async_save_block_vs_memcpy <= 1.3),
 #     and what a training step loses to a save in the background;
+#   - legolasflux_flux_bench: inference of a conv net and a two-layer LSTM built with
+#     legolasflux::flux against the same networks in plain LibTorch modules, batch 32 (targets
+#     flux_forward_vs_libtorch_conv and _lstm <= 1.1);
 #   - legolasflux_sharded_bench: 2 ranks saving halves of a 1 GiB model against one process saving it
 #     whole (target sharded_save_2r_vs_1r <= 0.8), and 2 ranks loading a 4-rank checkpoint against
 #     one process loading the consolidated row (target reshard_load_vs_load <= 1.5).
@@ -34,7 +37,7 @@ if ! grep -q '^legolasflux_bench:' <<<"$targets"; then
   exit 1
 fi
 cmake --build "$build" -j "$(nproc)" --target legolasflux_bench legolasflux_cli_bench legolasflux_async_bench \
-  legolasflux_sharded_bench
+  legolasflux_sharded_bench legolasflux_flux_bench
 cli_args=()
 for a in "$@"; do [[ $a == --check ]] && cli_args+=(--check); done
 async_status=0
@@ -43,6 +46,10 @@ echo
 sharded_status=0
 "$build/bench/legolasflux_sharded_bench" "${cli_args[@]}" || sharded_status=$?
 async_status=$((sharded_status > async_status ? sharded_status : async_status))
+echo
+flux_status=0
+"$build/bench/legolasflux_flux_bench" "${cli_args[@]}" || flux_status=$?
+async_status=$((flux_status > async_status ? flux_status : async_status))
 echo
 # Both run even when the first misses a target; the exit code is the worse of the two.
 cli_status=0

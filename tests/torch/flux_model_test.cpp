@@ -67,9 +67,7 @@ std::vector<Case> cases() {
          "flatten)",
          {2, 4, 10}},
         {"recurrent 0.13",
-         [] {
-             return flux::Chain(flux::LSTM(3, 5), flux::GRU(5, 4), flux::RNN(4, 3, flux::relu), flux::GRUv3(3, 2));
-         },
+         [] { return flux::Chain(flux::LSTM(3, 5), flux::GRU(5, 4), flux::RNN(4, 3, flux::relu), flux::GRUv3(3, 2)); },
          "Chain(Recur(LSTMCell(3 => 5)), Recur(GRUCell(5 => 4)), Recur(RNNCell(4 => 3, relu)), "
          "Recur(GRUv3Cell(3 => 2)))",
          {6, 2, 3}},
@@ -78,19 +76,22 @@ std::vector<Case> cases() {
              const flux::RecurrentOptions o{.generation = flux::Generation::v0_15};
              return flux::Chain(flux::LSTM(3, 5, o), flux::GRU(5, 2, o));
          },
-         "Chain(LSTM(3 => 5), GRU(5 => 2))", {2, 6, 3}, G::v0_15},
+         "Chain(LSTM(3 => 5), GRU(5 => 2))",
+         {2, 6, 3},
+         G::v0_15},
         {"containers",
          [] {
              return flux::Chain(flux::Parallel(flux::vcat, flux::Dense(3, 2), flux::Dense(3, 4, flux::relu)),
-                                flux::SkipConnection(flux::Dense(6, 6), flux::add), flux::Maxout(flux::Dense(6, 2), flux::Dense(6, 2)),
-                                flux::Bilinear(2, 3));
+                                flux::SkipConnection(flux::Dense(6, 6), flux::add),
+                                flux::Maxout(flux::Dense(6, 2), flux::Dense(6, 2)), flux::Bilinear(2, 3));
          },
          "Chain(Parallel(vcat, Dense(3 => 2), Dense(3 => 4, relu)), SkipConnection(Dense(6 => 6), +), "
          "Maxout(Dense(6 => 2), Dense(6 => 2)), Bilinear((2, 2) => 3))",
          {5, 3}},
         {"attention",
          [] { return flux::Chain(flux::MultiHeadAttention(8, {.nheads = 2}), flux::Dense(8, 3)); },
-         "Chain(MultiHeadAttention(8; nheads=2), Dense(8 => 3))", {2, 4, 8}},
+         "Chain(MultiHeadAttention(8; nheads=2), Dense(8 => 3))",
+         {2, 4, 8}},
     };
 }
 
@@ -121,7 +122,8 @@ TEST(FluxModel, EveryFamilyFromItsTextIsTheTranscribedModel) {
 }
 
 TEST(FluxModel, TheReplFormBuildsTheSameModel) {
-    const std::string one_line = "Chain(Conv((3, 3), 1 => 2, relu, pad=1), Recur(LSTMCell(2 => 3)), Dense(3 => 2), NNlib.softmax)";
+    const std::string one_line =
+        "Chain(Conv((3, 3), 1 => 2, relu, pad=1), Recur(LSTMCell(2 => 3)), Dense(3 => 2), NNlib.softmax)";
     const std::string repl = R"(Chain(
   Conv((3, 3), 1 => 2, relu, pad=1),    # 20 parameters
   Recur(
@@ -150,7 +152,8 @@ TEST(FluxModel, WhatCannotBeBuiltIsNamedWithItsPosition) {
     };
     EXPECT_NE(message("Chain(Dense(2 => 3), MyLayer(3))").find("MyLayer"), std::string::npos);
     EXPECT_NE(message("Chain(Dense(2 => 3), MyLayer(3))").find("line 1, column 22"), std::string::npos);
-    EXPECT_NE(message("Chain(\n  Dense(2 => 3, relu; stride=2),\n)").find("unknown keyword `stride`"), std::string::npos);
+    EXPECT_NE(message("Chain(\n  Dense(2 => 3, relu; stride=2),\n)").find("unknown keyword `stride`"),
+              std::string::npos);
     EXPECT_NE(message("Chain(\n  Dense(2 => 3, relu; stride=2),\n)").find("line 2"), std::string::npos);
     EXPECT_NE(message("Dense(2, relu)").find("expected"), std::string::npos);
     EXPECT_NE(message("Chain(Dense(2 => 3), x -> x)").find("no error"), 0u);
@@ -191,8 +194,8 @@ TEST(FluxRun, RunsEveryFamilyFromItsTextAndARow) {
     legolasflux::write_model_row(dir / "small.arrow", row);
     legolasflux::write_npy(dir / "x.npy", legolasflux::torch::to_flat_array(::torch::randn({1, 3})));
     const std::string command = std::string(LEGOLASFLUX_FLUX_RUN) + " --model 'Chain(Dense(4 => 2))' --weights " +
-                                (dir / "small.arrow").string() + " --input " + (dir / "x.npy").string() +
-                                " --output " + (dir / "y.npy").string() + " 2>" + (dir / "err").string();
+                                (dir / "small.arrow").string() + " --input " + (dir / "x.npy").string() + " --output " +
+                                (dir / "y.npy").string() + " 2>" + (dir / "err").string();
     EXPECT_NE(std::system(command.c_str()), 0);
     std::ifstream err(dir / "err");
     std::stringstream text;
