@@ -77,10 +77,12 @@ int main(int argc, char** argv) {
     {  // The conv net. LibTorch's modules first; Flux's arrays fetched from them, loaded into ours.
         nn::Sequential plain(nn::Conv2d(nn::Conv2dOptions(3, 32, 3).padding(1)), nn::ReLU(),
                              nn::Conv2d(nn::Conv2dOptions(32, 64, 3).padding(1)), nn::ReLU(),
-                             nn::MaxPool2d(nn::MaxPool2dOptions(2)), nn::Conv2d(nn::Conv2dOptions(64, 64, 3).padding(1)),
-                             nn::ReLU(), nn::Flatten(), nn::Linear(64 * 16 * 16, 10));
-        flux::Chain ours(flux::Conv({3, 3}, 3, 32, flux::relu, {.pad = 1}), flux::Conv({3, 3}, 32, 64, flux::relu, {.pad = 1}),
-                         flux::MaxPool({2, 2}), flux::Conv({3, 3}, 64, 64, flux::relu, {.pad = 1}), flux::flatten,
+                             nn::MaxPool2d(nn::MaxPool2dOptions(2)),
+                             nn::Conv2d(nn::Conv2dOptions(64, 64, 3).padding(1)), nn::ReLU(), nn::Flatten(),
+                             nn::Linear(64 * 16 * 16, 10));
+        flux::Chain ours(flux::Conv({3, 3}, 3, 32, flux::relu, {.pad = 1}),
+                         flux::Conv({3, 3}, 32, 64, flux::relu, {.pad = 1}), flux::MaxPool({2, 2}),
+                         flux::Conv({3, 3}, 64, 64, flux::relu, {.pad = 1}), flux::flatten,
                          flux::Dense(64 * 16 * 16, 10));
         flux::load_weights(*ours, legolasflux::torch::fetch_flux_weights(*plain));
         plain->eval(), ours->eval();

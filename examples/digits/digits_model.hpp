@@ -38,6 +38,7 @@ struct DigitsModelImpl : ::torch::nn::Module {
     explicit DigitsModelImpl(const DigitsConfigV1& c = {}) : config(c) {
         ::torch::manual_seed(static_cast<uint64_t>(c.seed));  // the model is a function of its config
         const double p = c.dropout_rate;
+        // [flux-transcribed]
         d = flux::Dense(10, 10);
         chain = register_module(
             "chain", flux::Chain(flux::Dropout(p), flux::Conv({3, 3}, 1, 32, flux::relu),
@@ -45,6 +46,7 @@ struct DigitsModelImpl : ::torch::nn::Module {
                                  flux::Conv({3, 3}, 32, 16, flux::relu), flux::Dropout(p), flux::MaxPool({2, 2}),
                                  flux::Dropout(p), flux::Conv({3, 3}, 16, 10, flux::relu), flux::Dropout(p),
                                  flux::flatten, flux::Dropout(p), flux::Dense(90, 10), d, d, flux::softmax));
+        // [/flux-transcribed]
     }
 
     ::torch::Tensor forward(::torch::Tensor x) { return chain->forward(x); }

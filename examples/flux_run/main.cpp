@@ -88,8 +88,10 @@ int main(int argc, char** argv) {
         const std::string text =
             args.count("--model") ? args["--model"] : text_column(row, args["--model-column"], weights_file);
 
-        flux::Layer model = flux::parse_model(text, options);
-        flux::load_weights(*model, *row.weights);
+        // [flux-from-text]
+        flux::Layer model = flux::parse_model(text, options);  // e.g. "Chain(Dense(784 => 32, relu), …)"
+        flux::load_weights(*model, *row.weights);              // Julia's arrays, in fetch_weights order
+        // [/flux-from-text]
 
         const lf::FlatArray input = lf::read_npy(args["--input"]);
         if (input.element_type != lf::ElementType::Float32)
@@ -97,10 +99,12 @@ int main(int argc, char** argv) {
                                       std::string(lf::element_type_name(input.element_type)));
         const at::Tensor x = lf::torch::to_tensor(input);
 
+        // [flux-run]
         ::torch::NoGradGuard no_grad;
-        model->reset();
-        model->eval();
-        const at::Tensor y = model->forward(x).contiguous();
+        model->reset();                                       // Flux's reset!: recurrent layers back to state0
+        model->eval();                                        // inference: dropout off, BatchNorm's running statistics
+        const at::Tensor y = model->forward(x).contiguous();  // the bytes of Julia's output array
+        // [/flux-run]
         lf::write_npy(args["--output"], lf::torch::to_flat_array(y));
         std::cout << "flux_run: " << args["--output"] << ": torch shape " << y.sizes() << " (Julia size "
                   << lf::format_julia_size(lf::torch::to_flat_array(y).size) << ")\n";

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <sstream>
@@ -432,26 +431,4 @@ TEST(FluxRecurrent, BadArgumentsAreRefused) {
                  legolasflux::InvalidArgument);
     EXPECT_THROW(flux::LSTM(3, 3)->forward_state(::torch::zeros({2, 3})), legolasflux::InvalidArgument);
     EXPECT_THROW(flux::LSTM(3, 3)->forward(::torch::zeros({0, 2, 3})), legolasflux::ShapeError);
-}
-
-// Not a test: Flux's two-layer LSTM against LibTorch's nn::LSTM on the same sizes
-// (--gtest_also_run_disabled_tests). The issue asks for a ratio of at most 1.1.
-TEST(FluxRecurrent, DISABLED_TwoLayerLSTMAgainstLibTorch) {
-    ::torch::NoGradGuard no_grad;
-    const int64_t in = 64, hidden = 128, batch = 16, time = 50, reps = 30;
-    flux::Chain ours(flux::LSTM(in, hidden), flux::LSTM(hidden, hidden));
-    ::torch::nn::LSTM theirs(::torch::nn::LSTMOptions(in, hidden).num_layers(2));
-    const at::Tensor x = ::torch::randn({time, batch, in});
-    auto seconds = [&](auto&& run) {
-        run();
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < reps; ++i) run();
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    };
-    const double a = seconds([&] {
-        ours->reset();
-        ours->forward(x);
-    });
-    const double b = seconds([&] { theirs->forward(x); });
-    std::cout << "flux LSTM " << a / reps * 1e3 << " ms, nn::LSTM " << b / reps * 1e3 << " ms, ratio " << a / b << "\n";
 }
