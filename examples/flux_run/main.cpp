@@ -8,7 +8,8 @@
 // Julia's layout (fetch_weights order; names the row may carry are not compared), and the model runs
 // in inference from a fresh state. X.npy: float32, C order in the torch shape — the bytes of the
 // Julia array (Julia (W, H, C, N) is [N, C, H, W]; 0.13 recurrent (features, batch, time) is
-// [time, batch, features]) — or Fortran order with the Julia size. Y.npy: C order, torch shape.
+// [time, batch, features]) — or Fortran order with the Julia size; integer arrays are indices for
+// a model that starts with an Embedding (1-based, as in Julia). Y.npy: C order, torch shape.
 #include <torch/torch.h>
 
 #include <iostream>
@@ -93,11 +94,14 @@ int main(int argc, char** argv) {
         flux::load_weights(*model, *row.weights);              // Julia's arrays, in fetch_weights order
         // [/flux-from-text]
 
+        // Float32 arrays, or integer ones for models that start with an Embedding (Julia's 1-based indices).
         const lf::FlatArray input = lf::read_npy(args["--input"]);
-        if (input.element_type != lf::ElementType::Float32)
-            throw lf::InvalidArgument(args["--input"] + ": the input must be float32, it is " +
+        at::Tensor x = lf::torch::to_tensor(input);
+        if (at::isIntegralType(x.scalar_type(), /*includeBool=*/false))
+            x = x.to(at::kLong);
+        else if (input.element_type != lf::ElementType::Float32)
+            throw lf::InvalidArgument(args["--input"] + ": the input must be float32 (or integer indices), it is " +
                                       std::string(lf::element_type_name(input.element_type)));
-        const at::Tensor x = lf::torch::to_tensor(input);
 
         // [flux-run]
         ::torch::NoGradGuard no_grad;

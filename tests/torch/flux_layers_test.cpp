@@ -10,58 +10,21 @@
 #include "legolasflux/errors.hpp"
 #include "legolasflux/torch/flux.hpp"
 #include "legolasflux/torch/flux_layers.hpp"
+#include "support/flux_arrays.hpp"
 
 namespace flux = legolasflux::flux;
 using legolasflux::Weights;
-using Floats = std::vector<float>;
 
 namespace {
 
+using namespace lftest;
+
 const flux::Function relu{"relu", [](const at::Tensor& x) { return x.relu(); }};
-
-// A tensor holding a Julia array: values column-major, Julia size `size` (torch shape reversed).
-at::Tensor julia(const Floats& v, std::vector<int64_t> size) {
-    std::reverse(size.begin(), size.end());
-    return ::torch::tensor(v).reshape(size);
-}
-
-Floats values(const at::Tensor& t) {
-    const at::Tensor c = t.to(at::kFloat).contiguous();
-    return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
-}
-
-Floats random(int64_t n) { return values(::torch::randn({n})); }
-
-Floats array(const Weights& w, size_t i) { return Floats(w[i].data<float>().begin(), w[i].data<float>().end()); }
 
 std::vector<std::vector<int64_t>> sizes(const Weights& w) {
     std::vector<std::vector<int64_t>> s;
     for (const auto& a : w.arrays) s.push_back(a.size);
     return s;
-}
-
-std::string printed(const torch::nn::Module& m) {
-    std::ostringstream s;
-    m.pretty_print(s);
-    return s.str();
-}
-
-void expect_near(const Floats& got, const Floats& want, double tol = 1e-5) {
-    ASSERT_EQ(got.size(), want.size());
-    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol * (1 + std::abs(want[i]))) << "at " << i;
-}
-
-// Dense: y[o, n] = Σ_i W[o, i] x[i, n] + b[o].
-Floats dense_ref(const Floats& w, const Floats& b, const Floats& x, int64_t in, int64_t out) {
-    const int64_t batch = int64_t(x.size()) / in;
-    Floats y(out * batch);
-    for (int64_t n = 0; n < batch; ++n)
-        for (int64_t o = 0; o < out; ++o) {
-            double s = b.empty() ? 0 : b[o];
-            for (int64_t i = 0; i < in; ++i) s += double(w[o + i * out]) * x[i + n * in];
-            y[o + n * out] = float(s);
-        }
-    return y;
 }
 
 // Bilinear: Z[o, n] = Σ_ij W[o, i, j] x[i, n] y[j, n] + b[o].

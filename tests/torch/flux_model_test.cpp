@@ -88,6 +88,18 @@ std::vector<Case> cases() {
          "Chain(Parallel(vcat, Dense(3 => 2), Dense(3 => 4, relu)), SkipConnection(Dense(6 => 6), +), "
          "Maxout(Dense(6 => 2), Dense(6 => 2)), Bilinear((2, 2) => 3))",
          {5, 3}},
+        {"stateless",
+         [] {
+             return flux::Chain(
+                 flux::Upsample(flux::UpsampleMode::bilinear, {.scale = {2, 2}}), flux::PixelShuffle(2),
+                 flux::DepthwiseConv({3, 3}, 2, 4, flux::hardσ, {.pad = 1}), flux::MeanPool({2, 2}, {.stride = 1}),
+                 flux::AdaptiveMaxPool({2, 2}), flux::AlphaDropout(0.1), flux::flatten,
+                 flux::PairwiseFusion(flux::add, flux::Dense(16, 16), flux::Dense(16, 16)), flux::logsoftmax);
+         },
+         "Chain(Upsample(:bilinear, scale = (2, 2)), PixelShuffle(2), Conv((3, 3), 2 => 4, hardσ, pad=1, groups=2), "
+         "MeanPool((2, 2), stride=1), AdaptiveMaxPool((2, 2)), AlphaDropout(0.1), flatten, "
+         "PairwiseFusion(+, Dense(16 => 16), Dense(16 => 16)), logsoftmax)",
+         {2, 8, 3, 3}},
         {"attention",
          [] { return flux::Chain(flux::MultiHeadAttention(8, {.nheads = 2}), flux::Dense(8, 3)); },
          "Chain(MultiHeadAttention(8; nheads=2), Dense(8 => 3))",
@@ -186,6 +198,24 @@ TEST(FluxRun, RunsEveryFamilyFromItsTextAndARow) {
             const at::Tensor y = legolasflux::torch::to_tensor(legolasflux::read_npy(out));
             EXPECT_TRUE(::torch::allclose(y, expected, 1e-5, 1e-6)) << how;
         }
+    }
+    // Integer inputs: Julia's 1-based indices into an Embedding.
+    {
+        ::torch::manual_seed(6);
+        flux::Chain model(flux::Embedding(10, 4), flux::Dense(4, 3, flux::swish));
+        FluxRunRowV1 row;
+        row.weights = flux::fetch_weights(*model);
+        legolasflux::write_model_row(dir / "embedding.arrow", row);
+        const at::Tensor x = ::torch::randint(1, 11, {5, 2}, at::kLong);
+        legolasflux::write_npy(dir / "i.npy", legolasflux::torch::to_flat_array(x.to(at::kInt)));
+        const std::string command = std::string(LEGOLASFLUX_FLUX_RUN) +
+                                    " --model 'Chain(Embedding(10 => 4), Dense(4 => 3, swish))' --weights " +
+                                    (dir / "embedding.arrow").string() + " --input " + (dir / "i.npy").string() +
+                                    " --output " + (dir / "y.npy").string() + " >/dev/null";
+        ASSERT_EQ(std::system(command.c_str()), 0) << command;
+        flux::Layer m = model;
+        EXPECT_TRUE(::torch::allclose(legolasflux::torch::to_tensor(legolasflux::read_npy(dir / "y.npy")), run(m, x),
+                                      1e-5, 1e-6));
     }
     // A row that does not fit: the error names the array, the layer and both sizes.
     FluxRunRowV1 row;
