@@ -15,6 +15,8 @@
 #include "legolasflux/npy.hpp"
 #include "legolasflux/torch/flux.hpp"
 #include "legolasflux/torch/weights.hpp"
+#include "support/conv_reference.hpp"
+#include "support/flux_arrays.hpp"
 
 namespace flux = legolasflux::flux;
 namespace fs = std::filesystem;
@@ -233,6 +235,34 @@ TEST(FluxRun, RunsEveryFamilyFromItsTextAndARow) {
     EXPECT_NE(text.str().find("'0.weight'"), std::string::npos) << text.str();
     EXPECT_NE(text.str().find("(2, 4)"), std::string::npos) << text.str();
     EXPECT_NE(text.str().find("(2, 3)"), std::string::npos) << text.str();
+    fs::remove_all(dir);
+}
+// Arrays as Julia holds them, not fetched from a C++ model: flux_run's output is NNlib's conv,
+// relu, Flux.flatten and Dense written as loops (tests/support).
+TEST(FluxRun, ArraysFromJuliaGiveNNlibsFormula) {
+    const fs::path dir = fs::temp_directory_path() / ("legolasflux-flux-run-ref-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    ::torch::manual_seed(7);
+    const lftest::JArray x = lftest::random_array({4, 4, 2, 2}), w = lftest::random_array({3, 3, 2, 3});
+    const lftest::Floats b = lftest::random(3), dw = lftest::random(4 * 48), db = lftest::random(4);
+    FluxRunRowV1 row;
+    row.weights = Weights({legolasflux::FlatArray::from_values<float>({3, 3, 2, 3}, w.v),
+                           legolasflux::FlatArray::from_values<float>({3}, b),
+                           legolasflux::FlatArray::from_values<float>({4, 48}, dw),
+                           legolasflux::FlatArray::from_values<float>({4}, db)});
+    row.model_text = "Chain(Conv((3, 3), 2 => 3, relu, pad=1), Flux.flatten, Dense(48 => 4))";
+    legolasflux::write_model_row(dir / "row.arrow", row);
+    legolasflux::write_npy(dir / "x.npy", legolasflux::torch::to_flat_array(lftest::julia(x.v, x.size)));
+    const std::string command = std::string(LEGOLASFLUX_FLUX_RUN) + " --model-column model_text --weights " +
+                                (dir / "row.arrow").string() + " --input " + (dir / "x.npy").string() + " --output " +
+                                (dir / "y.npy").string() + " >/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    lftest::JArray h = lftest::conv_reference(x, w, b, {.stride = {1, 1}, .lo = {1, 1}, .hi = {1, 1}}, true);
+    for (float& v : h.v) v = std::max(v, 0.0f);
+    const lftest::Floats want = lftest::dense_ref(dw, db, h.v, 48, 4);  // h's columns are flatten's
+    const at::Tensor y = legolasflux::torch::to_tensor(legolasflux::read_npy(dir / "y.npy"));
+    EXPECT_EQ(y.sizes(), (c10::IntArrayRef{2, 4}));
+    lftest::expect_near(lftest::values(y), want, 1e-5);
     fs::remove_all(dir);
 }
 #endif
