@@ -11,20 +11,12 @@
 #include "common/parallel_copy.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/read_into.hpp"
+#include "load_plan.hpp"
 
 namespace legolasflux::torch {
 namespace {
 
-std::string torch_shape(at::IntArrayRef sizes) {
-    std::string s = "[";
-    for (size_t i = 0; i < sizes.size(); ++i) {
-        if (i) s += ", ";
-        s += std::to_string(sizes[i]);
-    }
-    return s + "]";
-}
-
-std::vector<int64_t> reversed(at::IntArrayRef sizes) { return {sizes.rbegin(), sizes.rend()}; }
+using detail::reversed;
 
 // Two tensor handles are the same model tensor when they share an implementation, or view the same
 // memory the same way (tied weights re-registered through another handle).
@@ -129,42 +121,6 @@ common::ParallelCopy memcpy_copies(const std::vector<NamedTensor>& targets, cons
     return copy;
 }
 
-// Which array goes into which tensor (source[t] for targets[t]), checked against the stored
-// names when given, matched by them when `by_name`.
-std::vector<size_t> sources_of(const std::vector<NamedTensor>& targets, size_t arrays,
-                               const std::vector<std::string>* names, bool by_name) {
-    if (names && names->size() != arrays)
-        throw ShapeError("the weights have " + std::to_string(arrays) + " arrays but " + std::to_string(names->size()) +
-                         " names");
-    if (arrays != targets.size())
-        throw ShapeError("Number of weights given (" + std::to_string(arrays) +
-                         ") does not match number of weights the model expects (" + std::to_string(targets.size()) +
-                         ")");
-    // Which array goes into which tensor.
-    std::vector<size_t> source(targets.size());
-    if (by_name) {
-        if (!names) throw InvalidArgument("load_weights by name needs the stored names");
-        std::map<std::string, size_t> index_of;
-        for (size_t i = 0; i < names->size(); ++i)
-            if (!index_of.emplace((*names)[i], i).second)
-                throw ShapeError("the name '" + (*names)[i] + "' is stored for more than one array");
-        for (size_t t = 0; t < targets.size(); ++t) {
-            auto it = index_of.find(targets[t].name);
-            if (it == index_of.end())
-                throw ShapeError("the model's tensor '" + targets[t].name + "' has no array in the weights");
-            source[t] = it->second;
-        }
-    } else {
-        for (size_t t = 0; t < targets.size(); ++t) {
-            source[t] = t;
-            if (names && (*names)[t] != targets[t].name)
-                throw ShapeError("array " + std::to_string(t) + " is stored as '" + (*names)[t] +
-                                 "' but the model's tensor " + std::to_string(t) + " is '" + targets[t].name + "'");
-        }
-    }
-    return source;
-}
-
 }  // namespace
 
 at::ScalarType to_dtype(ElementType type) {
@@ -264,34 +220,41 @@ Weights fetch_weights(const ::torch::nn::Module& module, std::vector<std::string
     return Weights::promoted_exactly(std::move(arrays));  // one element type, as Julia (never rounding into bfloat16)
 }
 
-void load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options) {
-    const std::vector<NamedTensor> targets = named_weights(module, options.fetch);
-    const auto* names = options.names;
-    const std::vector<size_t> source = sources_of(targets, weights.size(), names, options.by_name);
+namespace {
+std::vector<detail::StoredArray> stored_arrays(const Weights& weights) {
+    std::vector<detail::StoredArray> out;
+    for (const FlatArray& a : weights.arrays) out.push_back({a.element_type, a.size});
+    return out;
+}
+}  // namespace
 
-    // Check everything before touching the model.
-    for (size_t t = 0; t < targets.size(); ++t) {
-        const FlatArray& array = weights[source[t]];
-        const at::Tensor& tensor = targets[t].tensor;
-        const std::vector<int64_t> expected = reversed(tensor.sizes());
-        if (array.size != expected)
-            throw ShapeError("For array " + std::to_string(source[t]) + " ('" + targets[t].name +
-                             "') the model expects torch shape " + torch_shape(tensor.sizes()) + " (Julia size " +
-                             format_julia_size(expected) + "), got Julia size " + format_julia_size(array.size) +
-                             " (torch shape " +
-                             torch_shape(std::vector<int64_t>(array.size.rbegin(), array.size.rend())) + ")");
-        if (auto why = inexact_value(array, tensor.scalar_type()))
-            throw ShapeError("array " + std::to_string(source[t]) + " ('" + targets[t].name +
-                             "') cannot be stored in a " + c10::toString(tensor.scalar_type()) + " tensor: " + *why);
+LoadReport load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options) {
+    const std::vector<NamedTensor> tensors = named_weights(module, options.fetch);
+    const std::vector<detail::StoredArray> stored = stored_arrays(weights);
+    detail::LoadPlan plan = detail::plan_load(tensors, stored, options);
+    // Values an integer tensor cannot hold are differences too, found before anything is copied.
+    for (size_t k = plan.targets.size(); k-- > 0;) {
+        const FlatArray& array = weights[plan.sources[k]];
+        if (auto why = inexact_value(array, tensors[plan.targets[k]].tensor.scalar_type())) {
+            detail::reject(plan, k, tensors, stored[plan.sources[k]],
+                           std::string("its values cannot be stored in a ") +
+                               c10::toString(tensors[plan.targets[k]].tensor.scalar_type()) + " tensor: " + *why);
+            continue;
+        }
         if (array.element_type == ElementType::UInt64 || array.element_type == ElementType::UInt32 ||
             array.element_type == ElementType::UInt16)
             (void)to_tensor(array);  // converts now, so that nothing can fail below
     }
+    detail::finish(plan, tensors, options.strict);
 
     // One copy per array, straight into the tensor, converting dtype on the way.
     ::torch::NoGradGuard no_grad;
-    std::vector<at::Tensor> from(targets.size());
-    for (size_t t = 0; t < targets.size(); ++t) from[t] = to_tensor(weights[source[t]]);
+    std::vector<NamedTensor> targets;
+    std::vector<at::Tensor> from;
+    for (size_t k = 0; k < plan.targets.size(); ++k) {
+        targets.push_back(tensors[plan.targets[k]]);
+        from.push_back(to_tensor(weights[plan.sources[k]]));
+    }
     std::vector<bool> plain(targets.size());
     const common::ParallelCopy copy = memcpy_copies(targets, from, plain);
     for (size_t t = 0; t < targets.size(); ++t)
@@ -304,32 +267,34 @@ void load_weights(::torch::nn::Module& module, const Weights& weights, const Loa
     // As copy_ would: autograd then sees that the tensors changed since a graph saved them.
     for (size_t t = 0; t < targets.size(); ++t)
         if (plain[t]) targets[t].tensor.unsafeGetTensorImpl()->bump_version();
+    return std::move(plan.report);
 }
 
-void load_weights(::torch::nn::Module& module, const std::filesystem::path& path, const LoadOptions& options,
-                  const ModelReadOptions& read) {
+LoadReport load_weights(::torch::nn::Module& module, const std::filesystem::path& path, const LoadOptions& options,
+                        const ModelReadOptions& read) {
     const OpenModelRow open = open_model_row(path, read);
     if (!open.arrays) throw SchemaError(path.string() + ": the row's weights are missing: nothing to load");
     LoadOptions o = options;
-    if (!o.names && o.by_name && open.row.weight_names) o.names = &*open.row.weight_names;
-    const std::vector<NamedTensor> targets = named_weights(module, o.fetch);
+    if (!o.names && open.row.weight_names) o.names = &*open.row.weight_names;
+    const std::vector<NamedTensor> tensors = named_weights(module, o.fetch);
     const std::vector<ArrayLayout>& arrays = *open.arrays;
-    // Straight into the tensors when each is a plain CPU tensor of the stored dtype and shape and
-    // none shares memory with another; anything else goes through load_weights' checks and copies.
-    bool plain = targets.size() == arrays.size();
-    std::vector<size_t> source;
-    if (plain) source = sources_of(targets, arrays.size(), o.names, o.by_name);
+    std::vector<detail::StoredArray> stored;
+    for (const ArrayLayout& a : arrays) stored.push_back({a.element_type, a.size});
+    detail::LoadPlan plan = detail::plan_load(tensors, stored, o);
+    // Straight into the tensors when every array goes into a tensor that is a plain CPU tensor of
+    // the stored dtype and shape, and none shares memory with another; anything else (differences
+    // included, whose report load_weights writes) goes through load_weights' checks and copies.
+    bool plain = plan.report.complete() && plan.targets.size() == arrays.size();
     std::vector<std::span<uint8_t>> into(arrays.size());
     std::vector<std::pair<uintptr_t, uintptr_t>> spans;
-    for (size_t t = 0; plain && t < targets.size(); ++t) {
-        const at::Tensor& tensor = targets[t].tensor;
-        const ArrayLayout& array = arrays[source[t]];
+    for (size_t k = 0; plain && k < plan.targets.size(); ++k) {
+        const at::Tensor& tensor = tensors[plan.targets[k]].tensor;
+        const ArrayLayout& array = arrays[plan.sources[k]];
         const auto type = stored_type_of(array.element_type);
-        plain = type && tensor.scalar_type() == *type && reversed(tensor.sizes()) == array.size &&
-                plain_copy(tensor, tensor);
+        plain = type && tensor.scalar_type() == *type && plain_copy(tensor, tensor);
         if (!plain) break;
         auto* data = static_cast<uint8_t*>(tensor.data_ptr());
-        into[source[t]] = {data, tensor.nbytes()};
+        into[plan.sources[k]] = {data, tensor.nbytes()};
         const auto begin = reinterpret_cast<uintptr_t>(data);
         if (tensor.nbytes() > 0) spans.emplace_back(begin, begin + tensor.nbytes());
     }
@@ -339,10 +304,16 @@ void load_weights(::torch::nn::Module& module, const std::filesystem::path& path
         const std::optional<Weights> weights = read_weights(open, o.threads);
         return load_weights(module, *weights, o);
     }
+    detail::finish(plan, tensors, o.strict);
     ::torch::NoGradGuard no_grad;
     read_weights_into(open, into, o.threads);
     // As copy_ would: autograd then sees that the tensors changed since a graph saved them.
-    for (const NamedTensor& t : targets) t.tensor.unsafeGetTensorImpl()->bump_version();
+    for (size_t t : plan.targets) tensors[t].tensor.unsafeGetTensorImpl()->bump_version();
+    return std::move(plan.report);
+}
+
+void save_weights(const ::torch::nn::Module& module, const std::filesystem::path& path, const SaveOptions& options) {
+    save_weights(module, path, ModelV1{}, options);
 }
 
 }  // namespace legolasflux::torch

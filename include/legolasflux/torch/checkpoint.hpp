@@ -3,7 +3,7 @@
 //
 // Both give the tensors with their module paths in fetch_weights' order (a module's parameters,
 // then its buffers, then its children), so a row made from them loads into the same model built
-// in C++, by index or by name (LoadOptions::by_name). A tensor stored under two names (tied
+// in C++, by name (the names are stored) or by position. A tensor stored under two names (tied
 // weights) is kept once, at its first name, as fetch_weights does.
 #pragma once
 

@@ -20,19 +20,33 @@
 // BFloat16 array into a bfloat16 tensor is a plain copy, into a float32 tensor exact; a Float32
 // array into a bfloat16 tensor rounds to nearest even.
 //
+// Matching. A load pairs each stored array with a module tensor: by name when the stored names
+// are known (a file's weight_names column, which save_weights writes; LoadOptions::names), so that
+// the order may differ and a renamed or added layer is reported, never loaded in the wrong place;
+// by position when they are not (Julia's rows) or when asked (Match::ByPosition). Every difference
+// is reported at once (LoadReport): the module tensors no array is for (missing), the arrays no
+// tensor takes (unexpected), and the pairs whose shapes or values do not fit (mismatched), with
+// names, indices and both shapes. A strict load (the default) throws them as a LoadError and
+// changes nothing; a load with strict = false loads exactly the pairs that fit. Subsets (only,
+// prefixes) and renames (stored name -> module name) load part of a model, e.g. a backbone into a
+// model with a new head.
+//
 // Copies. fetch_weights copies nothing when the tensors are contiguous CPU tensors of the
 // promoted element type: the FlatArrays view the tensors' memory and keep the tensors alive.
-// load_weights checks everything first (count, every shape, names when asked, exact conversion of
-// values into integer tensors) and only then copies each array once into its tensor, converting
+// load_weights checks everything first (names, every shape, exact conversion of values into
+// integer tensors) and only then copies each array once into its tensor, converting
 // dtype in the same pass; on any error the module is left exactly as it was.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
 
@@ -57,30 +71,106 @@ std::vector<NamedTensor> named_weights(const ::torch::nn::Module& module, const 
 Weights fetch_weights(const ::torch::nn::Module& module, std::vector<std::string>* names = nullptr,
                       const FetchOptions& options = {});
 
+// How stored arrays find the module's tensors.
+enum class Match {
+    Auto,    // by name when the stored names are known (LoadOptions::names, a file's weight_names), else by position
+    ByName,  // by name; the stored names must be known
+    ByPosition,  // array i into tensor i, whatever the names (Julia's rows; the Flux layout loads this way)
+};
+
 struct LoadOptions {
     FetchOptions fetch;
-    // Stored names (e.g. a row's weight_names column). When given they must match the module's
-    // names, index by index, unless by_name is set, in which case arrays are matched by name and
-    // the order may differ (every module tensor must have exactly one array).
+    // The stored names (e.g. a row's weight_names column), one per array. load_weights(module, path)
+    // takes the file's own when this is not given.
     const std::vector<std::string>* names = nullptr;
-    bool by_name = false;
+    Match match = Match::Auto;
+    bool by_name = false;  // the same as match = Match::ByName (kept for earlier callers)
+    // Strict (the default): any difference is a LoadError and the module is left as it was. Not
+    // strict: the tensors that fit are loaded, the others left as they are, and the returned report
+    // says which is which.
+    bool strict = true;
+    // A subset: only the module tensors named in `only` or starting with one of `prefixes` (e.g.
+    // "backbone.") are loaded, from the stored arrays of the same names (after `rename`); the others,
+    // on either side, are neither loaded nor differences. Needs names.
+    std::vector<std::string> only;
+    std::vector<std::string> prefixes;
+    // Stored name -> module name: whole names, then (for names not listed there) the first
+    // matching prefix of `rename_prefixes` replaced, e.g. {"encoder.", "backbone."}. Needs names.
+    std::map<std::string, std::string> rename;
+    std::vector<std::pair<std::string, std::string>> rename_prefixes;
     // Threads that copy a large model's values (0: one per core).
     int threads = 0;
 };
 
-// Loads `weights` into `module` (see above). Throws ShapeError, naming the index, the module path
-// and both shapes, when the weights do not fit; the module is then unchanged.
-void load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options = {});
+// One difference between the stored arrays and the module's tensors.
+struct LoadDifference {
+    // The module tensor's path (missing, mismatched), or the stored array's name (unexpected; empty
+    // when the arrays have no names).
+    std::string name;
+    std::optional<size_t> array;       // the stored array's index (unexpected, mismatched)
+    std::string stored_name;           // its stored name when known (mismatched; renames show here)
+    std::vector<int64_t> model_shape;  // the module tensor's torch shape (missing, mismatched)
+    std::vector<int64_t> stored_size;  // the stored array's Julia size (unexpected, mismatched)
+    std::string why;                   // mismatched: what does not fit
+};
+
+// What a load did: PyTorch's missing_keys / unexpected_keys, and the tensors whose arrays do not
+// fit (shape, or values an integer tensor cannot hold).
+struct LoadReport {
+    Match matched_by = Match::ByPosition;    // ByName or ByPosition: how the arrays were matched
+    std::vector<std::string> loaded;         // module tensors loaded (their paths), in the module's order
+    std::vector<LoadDifference> missing;     // module tensors no stored array is for
+    std::vector<LoadDifference> unexpected;  // stored arrays no module tensor takes
+    std::vector<LoadDifference> mismatched;  // matched, but the array does not fit the tensor
+    bool complete() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+    // Every difference, one a line, for messages.
+    std::string describe() const;
+};
+
+// A strict load that did not fit: a ShapeError whose message lists every difference, and the report.
+class LoadError : public ShapeError {
+public:
+    LoadError(const std::string& what, LoadReport report) : ShapeError(what), report(std::move(report)) {}
+    LoadReport report;
+};
+
+// Loads `weights` into `module` (see above), matched as `options.match` says. Strict: throws
+// LoadError (a ShapeError) naming every difference — every missing, unexpected and mismatched
+// tensor with its name or index, module path and both shapes — and leaves the module unchanged.
+// Not strict: loads what fits and reports the rest. Returns the report either way.
+LoadReport load_weights(::torch::nn::Module& module, const Weights& weights, const LoadOptions& options = {});
 
 // Loads the weights of the model file at `path` into `module`: read_model_row's checks (as `read`
-// says) and load_weights' (with the row's weight_names when `options.by_name` and no names are
-// given); on any error the module is unchanged (but for forged files: read_into.hpp). When every
-// tensor is a contiguous CPU tensor of the stored dtype and shape and none shares memory with
-// another, the values go straight from the file into the tensors — compressed ones decoded into
-// place, part by part on every core (read_into.hpp) — with no copy of the model in between;
-// otherwise as read_model_row then load_weights.
-void load_weights(::torch::nn::Module& module, const std::filesystem::path& path, const LoadOptions& options = {},
-                  const ModelReadOptions& read = {});
+// says) and load_weights', matched by the file's weight_names when it has them (Match::Auto), else
+// by position; on any error of a strict load the module is unchanged (but for forged files:
+// read_into.hpp). When every tensor is a contiguous CPU tensor of the stored dtype and shape and
+// none shares memory with another, the values go straight from the file into the tensors —
+// compressed ones decoded into place, part by part on every core (read_into.hpp) — with no copy
+// of the model in between; otherwise as read_model_row then load_weights.
+LoadReport load_weights(::torch::nn::Module& module, const std::filesystem::path& path, const LoadOptions& options = {},
+                        const ModelReadOptions& read = {});
+
+struct SaveOptions {
+    FetchOptions fetch;
+    // How the file is written. Its weight_names are the module's tensor paths unless `names` is false.
+    ModelWriteOptions write;
+    bool names = true;
+};
+
+// The module's weights as a legolas-flux.model@1 row (with the tensors' names, so that a later
+// load matches them by name and reports any difference), written atomically at `path`.
+void save_weights(const ::torch::nn::Module& module, const std::filesystem::path& path,
+                  const SaveOptions& options = {});
+
+// The same for a row of the caller's schema (R extends legolasflux::ModelV1): its weights are the
+// module's, its other fields as given.
+template <class R>
+void save_weights(const ::torch::nn::Module& module, const std::filesystem::path& path, R row,
+                  const SaveOptions& options = {}) {
+    SaveOptions o = options;
+    row.weights = fetch_weights(module, o.names ? &o.write.weight_names : nullptr, o.fetch);
+    write_model_row(path, row, o.write);
+}
 
 // One array <-> one tensor, in the layout described above (no copy when the dtype matches; a
 // bfloat16 tensor gives a BFloat16 array only when `bfloat16` is Native).
