@@ -180,6 +180,7 @@ TEST(TorchSave, PythonTorchLoadsEveryTensor) {
     const auto tensors = sample();
     write_torch_save(dir / "plain.pt", tensors, {.durable = false});
     write_torch_save(dir / "zip64.pth", tensors, {.durable = false, .force_zip64 = true});
+    write_torch_save(dir / "empty.pt", std::vector<SafeTensor>{}, {.durable = false});  // an empty OrderedDict
     std::ofstream(dir / "read.py") << R"(import sys, torch
 for path in sys.argv[1:]:
     for weights_only in (False, True):
@@ -191,7 +192,8 @@ for path in sys.argv[1:]:
 )";
     const std::string out = (dir / "out").string();
     const std::string command = "/usr/bin/python3 " + (dir / "read.py").string() + " " + (dir / "plain.pt").string() +
-                                " " + (dir / "zip64.pth").string() + " >" + out + " 2>&1";
+                                " " + (dir / "zip64.pth").string() + " " + (dir / "empty.pt").string() + " >" + out +
+                                " 2>&1";
     ASSERT_EQ(std::system(command.c_str()), 0) << slurp(out);
     const std::map<D, std::string> torch_dtype{{D::F32, "torch.float32"}, {D::BOOL, "torch.bool"},
                                                {D::I64, "torch.int64"},   {D::F64, "torch.float64"},
