@@ -59,6 +59,13 @@ inline constexpr std::string_view kWeightsColumn = "weights";
 // undeclared columns, so Julia reads such files as usual.
 inline constexpr std::string_view kWeightNamesColumn = "weight_names";
 
+// The column that holds each weight's original dtype when the row's one element type is not every
+// array's own (a safetensors file of mixed dtypes, promoted exactly): list<utf8> of safetensors
+// dtype codes ("F32", "F16", "BF16", "I64", …, "BOOL"), one per array. Writers of other formats
+// (to_safetensors, write_torch_save) convert each array back to it; docs/format.md, "weight_dtypes".
+// Undeclared, like weight_names: Julia reads such files as usual.
+inline constexpr std::string_view kWeightDtypesColumn = "weight_dtypes";
+
 // The schema-metadata key under which write_model_row records an XXH3-64 checksum of every row's
 // weight values, per Weights column, and one of the rest of the file (metadata, padding, footer,
 // every column but the weight values); read_model_row verifies them (docs/format.md, "Integrity").
@@ -72,6 +79,8 @@ struct ModelWriteOptions {
     std::optional<legolas::SchemaVersion> schema_version;
     // Written as the extra `weight_names` column (list<utf8>) when not empty; one per array.
     std::vector<std::string> weight_names;
+    // Written as the extra `weight_dtypes` column (kWeightDtypesColumn) when not empty; one per array.
+    std::vector<ElementType> weight_dtypes;
     // How the file is written, including `durable` (fsync before and after the atomic rename).
     arrow::WriteOptions ipc;
     // Threads at work while saving (0: one per core): one writes the file while the others compute
@@ -109,7 +118,8 @@ struct ModelRow {
     std::optional<Weights> weights;
     std::optional<int64_t> architecture_version;
     std::optional<std::vector<std::string>> weight_names;
-    arrow::Table table;  // the whole one-row table, every column included
+    std::optional<std::vector<ElementType>> weight_dtypes;  // kWeightDtypesColumn, when the file has it
+    arrow::Table table;                                     // the whole one-row table, every column included
 };
 
 namespace detail {

@@ -3,7 +3,9 @@
 // Tensors: one per array of the row's Weights, named by `weight_names` (rows without names get
 // "weight_0001", "weight_0002", … — zero-padded to at least four digits, numbered from 1), with
 // the torch shape (the FlatArray's Julia size reversed: the same bytes, as the torch adapter
-// stores them) and the dtype of the Weights' element type (BFloat16: BF16).
+// stores them) and the dtype of the Weights' element type (BFloat16: BF16) — or the array's own
+// from `weight_dtypes` (kWeightDtypesColumn), which from_safetensors records for files of mixed
+// dtypes.
 //
 // `__metadata__` keys (docs/cli.md, "convert"):
 //   legolas_schema_qualified     the row's schema chain, e.g. "digits.model@1>legolas-flux.model@1"
@@ -40,6 +42,12 @@
 namespace legolasflux {
 
 SafetensorsFile to_safetensors(const ModelRow& row);
+// The row's weights as named tensors in torch layout, each in its original dtype: names from
+// weight_names (else generated_weight_name), shapes the Julia sizes reversed (the same bytes), and
+// each array converted back to its weight_dtypes entry when the row has that column (a FormatError
+// naming the weight when a value is not one of that dtype). What to_safetensors and
+// write_torch_save write.
+std::vector<SafeTensor> row_tensors(const ModelRow& row);
 // The name a row without weight_names gives its array `index` (0-based) of `count`: "weight_0001", ….
 std::string generated_weight_name(size_t index, size_t count);
 
@@ -47,7 +55,8 @@ std::string generated_weight_name(size_t index, size_t count);
 // FormatError. Files written by other tools (no legolasflux.* keys): arrays in data-offset order,
 // named by the tensor names (stored as weight_names), every metadata key a string column, and the
 // schema legolas-flux.model@1 unless legolas_schema_qualified says otherwise. Tensors of several
-// dtypes are promoted to one element type as Julia's Weights does.
+// dtypes are promoted to one element type as Weights::promoted_exactly does (Julia's promotion,
+// widened until no value changes), and each tensor's dtype is recorded in weight_dtypes.
 //
 // BF16 tensors: with `bfloat16` = Float32 (the default) they become Float32 arrays, exactly (the
 // upper half of each float32), and promote as Float32. With Native they are BFloat16 arrays

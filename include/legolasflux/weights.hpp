@@ -128,10 +128,13 @@ struct Weights {
     // Julia's Weights(v): the element type is the promotion of every array's element type; arrays
     // of another type are converted. An empty list is an InvalidArgument (Julia cannot write it).
     explicit Weights(std::vector<FlatArray> arrays);
-    // The same, except that BFloat16 arrays are first widened to Float32 (exactly) when the
-    // promotion to BFloat16 would round a value of another array (an Int64 step counter past 256,
-    // say): what the readers of other frameworks' tensors do, so that keeping bfloat16 never
-    // changes a number that Float32 would have kept.
+    // The same, except that no value changes: Julia's promotion when it holds every array's values
+    // exactly, else the narrowest wider type that does — Float16 and BFloat16 widen to Float32 then
+    // Float64 (an Int64 step counter past 2048 beside Float16 weights, past 256 beside BFloat16 ones,
+    // past 2^24 beside Float32 ones), an unsigned integer type to a wider signed one when another
+    // array holds negative values (Int8 with UInt8: Int16), integers to Float64 as a last resort.
+    // InvalidArgument when nothing holds them all (64-bit integers past 2^53 with floats). What the
+    // readers of other frameworks' tensors use.
     static Weights promoted_exactly(std::vector<FlatArray> arrays);
     // All arrays must already have `type`; no conversion.
     Weights(ElementType type, std::vector<FlatArray> arrays);

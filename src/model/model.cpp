@@ -7,6 +7,7 @@
 #include "integrity.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/errors.hpp"
+#include "legolasflux/safetensors.hpp"
 #include "model_read.hpp"
 #include "weights_internal.hpp"
 
@@ -79,13 +80,13 @@ void put_weights(arrow::Table& table, const Weights& weights, BFloat16Storage bf
     throw InvalidArgument("the row's table has no weights column");
 }
 
-void add_weight_names(arrow::Table& table, const std::vector<std::string>& names) {
+void add_string_list(arrow::Table& table, std::string_view column_name, const std::vector<std::string>& names) {
     const arrow::DataType type = arrow::list(arrow::field("", arrow::utf8(), false));
     auto schema = std::make_shared<arrow::Schema>(*table.schema);
     for (const auto& f : schema->fields)
-        if (f.name == kWeightNamesColumn)
-            throw InvalidArgument("the row already has a column named " + std::string(kWeightNamesColumn));
-    schema->fields.push_back(arrow::field(std::string(kWeightNamesColumn), type, false));
+        if (f.name == column_name)
+            throw InvalidArgument("the row already has a column named " + std::string(column_name));
+    schema->fields.push_back(arrow::field(std::string(column_name), type, false));
     auto column = arrow::make_list(type, {static_cast<int64_t>(names.size())}, arrow::make_strings(names));
     auto& batch = table.batches.at(0);
     batch.columns.push_back(column);
@@ -93,14 +94,24 @@ void add_weight_names(arrow::Table& table, const std::vector<std::string>& names
     batch.schema = schema;
 }
 
-std::optional<std::vector<std::string>> read_weight_names(const arrow::Table& table) {
+void add_weight_dtypes(arrow::Table& table, const std::vector<ElementType>& dtypes, const Weights* weights) {
+    if (weights && weights->size() != dtypes.size())
+        throw InvalidArgument("ModelWriteOptions::weight_dtypes has " + std::to_string(dtypes.size()) +
+                              " entries for " + std::to_string(weights->size()) + " weights");
+    std::vector<std::string> codes;
+    for (ElementType t : dtypes) codes.emplace_back(dtype_name(dtype_for(t)));
+    add_string_list(table, kWeightDtypesColumn, codes);
+}
+
+std::optional<std::vector<std::string>> read_string_list(const arrow::Table& table, std::string_view column) {
     const auto& fields = table.schema->fields;
     for (size_t k = 0; k < fields.size(); ++k) {
-        if (fields[k].name != kWeightNamesColumn) continue;
+        if (fields[k].name != column) continue;
         const arrow::DataType& t = fields[k].type;
         if ((t.id != arrow::TypeId::List && t.id != arrow::TypeId::LargeList) ||
             (t.children[0].type.id != arrow::TypeId::Utf8 && t.children[0].type.id != arrow::TypeId::LargeUtf8))
-            throw SchemaError("column weight_names must be a list of strings, found " + arrow::to_string(t));
+            throw SchemaError("column " + std::string(column) + " must be a list of strings, found " +
+                              arrow::to_string(t));
         const arrow::Array& list = *table.batches.at(0).columns[k];
         if (list.is_null(0)) return std::nullopt;
         const auto [begin, end] = list.list_range(0);
@@ -109,6 +120,21 @@ std::optional<std::vector<std::string>> read_weight_names(const arrow::Table& ta
         return names;
     }
     return std::nullopt;
+}
+
+std::optional<std::vector<ElementType>> read_weight_dtypes(const arrow::Table& table, const std::string& source) {
+    const auto codes = read_string_list(table, kWeightDtypesColumn);
+    if (!codes) return std::nullopt;
+    std::vector<ElementType> types;
+    for (size_t i = 0; i < codes->size(); ++i) {
+        const auto dtype = parse_dtype((*codes)[i]);
+        if (!dtype)
+            throw FormatError(source + ": column " + std::string(kWeightDtypesColumn) + ", entry " + std::to_string(i) +
+                              ": '" + (*codes)[i] +
+                              "' is not a dtype (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL, …)");
+        types.push_back(element_type_for(*dtype));
+    }
+    return types;
 }
 
 }  // namespace
@@ -122,7 +148,8 @@ void write_model_table(const std::filesystem::path& path, arrow::Table table, co
     if (!legolas::default_registry().descends_from(own, sv))
         throw InvalidArgument("cannot label a " + legolas::to_string(own) + " row as " + legolas::to_string(sv) +
                               ": it is not that schema or one of its ancestors");
-    if (!options.weight_names.empty()) add_weight_names(table, options.weight_names);
+    if (!options.weight_names.empty()) add_string_list(table, kWeightNamesColumn, options.weight_names);
+    if (!options.weight_dtypes.empty()) add_weight_dtypes(table, options.weight_dtypes, weights);
     legolas::WriteOptions wo;
     wo.ipc = options.ipc;
     // Checksums computed from the table as written, so a reader recomputing them from the file agrees.
@@ -204,7 +231,12 @@ ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, 
     const ModelV1 base = legolas::from_row<ModelV1>(row.table, 0);
     row.weights = base.weights;
     row.architecture_version = base.architecture_version;
-    row.weight_names = read_weight_names(row.table);
+    row.weight_names = read_string_list(row.table, kWeightNamesColumn);
+    row.weight_dtypes = read_weight_dtypes(row.table, source);
+    if (row.weight_dtypes && row.weights && row.weight_dtypes->size() != row.weights->size())
+        throw FormatError(source + ": column " + std::string(kWeightDtypesColumn) + " has " +
+                          std::to_string(row.weight_dtypes->size()) + " entries for " +
+                          std::to_string(row.weights->size()) + " weights");
     return row;
 }
 

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -247,6 +249,29 @@ std::vector<size_t> model_order(const SafetensorsFile& file, const std::map<std:
     return order;
 }
 
+// `a` (of the row's element type) as `type`, the dtype its values came from: a FormatError naming the
+// weight when a value is not one of `type` (the row was changed since).
+FlatArray restored(const FlatArray& a, ElementType type, const std::string& name) {
+    if (a.element_type == type) return a;
+    const auto inexact = [&](const std::string& why) {
+        return FormatError("weight '" + name + "': " + std::string(kWeightDtypesColumn) + " says " +
+                           std::string(dtype_name(dtype_for(type))) + " but " + why);
+    };
+    FlatArray out;
+    try {
+        out = a.converted_to(type);
+    } catch (const InvalidArgument& e) {
+        throw inexact(e.what());
+    }
+    const FlatArray back = out.converted_to(a.element_type);
+    if (la::same_bytes(back.values, a.values)) return out;
+    const std::vector<double> before = a.to_doubles(), after = back.to_doubles();
+    for (size_t i = 0; i < before.size(); ++i)
+        if (before[i] != after[i] && !(std::isnan(before[i]) && std::isnan(after[i])))
+            throw inexact("value " + number_text(before[i]) + " at index " + std::to_string(i) + " is not one of its");
+    return out;
+}
+
 }  // namespace
 
 std::string generated_weight_name(size_t index, size_t count) {
@@ -255,8 +280,7 @@ std::string generated_weight_name(size_t index, size_t count) {
     return "weight_" + std::string(width - digits.size(), '0') + digits;
 }
 
-SafetensorsFile to_safetensors(const ModelRow& row) {
-    SafetensorsFile file;
+std::vector<SafeTensor> row_tensors(const ModelRow& row) {
     const size_t n = row.weights ? row.weights->size() : 0;
     std::vector<std::string> names;
     if (row.weight_names) {
@@ -267,10 +291,23 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
     } else {
         for (size_t i = 0; i < n; ++i) names.push_back(generated_weight_name(i, n));
     }
+    if (row.weight_dtypes && row.weight_dtypes->size() != n)
+        throw FormatError("the row has " + std::to_string(n) + " weights but " +
+                          std::to_string(row.weight_dtypes->size()) + " " + std::string(kWeightDtypesColumn));
+    std::vector<SafeTensor> tensors;
     for (size_t i = 0; i < n; ++i) {
-        const FlatArray& a = (*row.weights)[i];
-        file.tensors.push_back({names[i], dtype_for(a.element_type), reversed(a.size), a.values});
+        FlatArray a = (*row.weights)[i];
+        if (row.weight_dtypes) a = restored(a, (*row.weight_dtypes)[i], names[i]);
+        tensors.push_back({names[i], dtype_for(a.element_type), reversed(a.size), a.values});
     }
+    return tensors;
+}
+
+SafetensorsFile to_safetensors(const ModelRow& row) {
+    SafetensorsFile file;
+    file.tensors = row_tensors(row);
+    std::vector<std::string> names;
+    for (const SafeTensor& t : file.tensors) names.push_back(t.name);
 
     auto& md = file.metadata;
     md.emplace_back(legolas::kSchemaQualifiedKey, row.qualified_identifier);
@@ -282,7 +319,7 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
     const auto& batch = row.table.batches.at(0);
     for (size_t k = 0; k < fields.size(); ++k) {
         const la::Field& f = fields[k];
-        if (f.name == kWeightNamesColumn) continue;
+        if (f.name == kWeightNamesColumn || f.name == kWeightDtypesColumn) continue;  // the tensors say them
         if (f.name == kWeightsColumn) {
             columns.push_back({{"name", f.name}, {"type", "weights"}});
             continue;
@@ -329,10 +366,15 @@ ModelRow from_safetensors(const SafetensorsFile& file, BFloat16Storage bfloat16)
     const std::vector<size_t> order = model_order(file, md);
     std::vector<FlatArray> arrays;
     std::vector<std::string> names;
+    std::vector<ElementType> dtypes;
     for (size_t i : order) {
         arrays.push_back(to_flat_array(file.tensors[i], bfloat16));
         names.push_back(file.tensors[i].name);
+        dtypes.push_back(element_type_for(file.tensors[i].dtype));
     }
+    // Tensors of several dtypes share the row's one element type: each one's own is recorded, so
+    // that the way out gives it back.
+    const bool mixed = std::adjacent_find(dtypes.begin(), dtypes.end(), std::not_equal_to<>()) != dtypes.end();
     std::optional<Weights> weights;
     // One element type, as Julia's Weights (never rounding a value into bfloat16).
     if (!arrays.empty()) weights = Weights::promoted_exactly(std::move(arrays));
@@ -356,7 +398,7 @@ ModelRow from_safetensors(const SafetensorsFile& file, BFloat16Storage bfloat16)
     };
     std::set<std::string> column_names;
     auto claim = [&](const std::string& name) {
-        if (name == kWeightsColumn || name == kWeightNamesColumn)
+        if (name == kWeightsColumn || name == kWeightNamesColumn || name == kWeightDtypesColumn)
             throw FormatError("safetensors metadata: the key '" + name + "' names a column filled from the tensors");
         if (!column_names.insert(name).second)
             throw FormatError("safetensors metadata: the column '" + name + "' is described twice");
@@ -439,6 +481,13 @@ ModelRow from_safetensors(const SafetensorsFile& file, BFloat16Storage bfloat16)
         schema->fields.push_back(la::field(std::string(kWeightNamesColumn), type, false));
         columns.push_back(la::make_list(type, {static_cast<int64_t>(names.size())}, la::make_strings(names)));
     }
+    if (mixed) {
+        std::vector<std::string> codes;
+        for (ElementType t : dtypes) codes.emplace_back(dtype_name(dtype_for(t)));
+        const la::DataType type = la::list(la::field("", la::utf8(), false));
+        schema->fields.push_back(la::field(std::string(kWeightDtypesColumn), type, false));
+        columns.push_back(la::make_list(type, {static_cast<int64_t>(codes.size())}, la::make_strings(codes)));
+    }
 
     ModelRow row;
     auto schema_it = md.find(std::string(legolas::kSchemaQualifiedKey));
@@ -467,6 +516,7 @@ ModelRow from_safetensors(const SafetensorsFile& file, BFloat16Storage bfloat16)
     row.weights = base.weights;
     row.architecture_version = base.architecture_version;
     if (stored_names) row.weight_names = names;
+    if (mixed) row.weight_dtypes = dtypes;
     return row;
 }
 

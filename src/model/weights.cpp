@@ -1,5 +1,6 @@
 #include "legolasflux/weights.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -287,23 +288,94 @@ Weights::Weights(std::vector<FlatArray> arrays_) : arrays(std::move(arrays_)) {
         if (a.element_type != element_type) a = a.converted_to(element_type);
 }
 
+namespace {
+
+// An integer (or Bool) element as its sign and magnitude, exact for 64-bit values.
+std::pair<bool, uint64_t> integer_at(ElementType type, const uint8_t* p) {
+    switch (type) {
+        case ElementType::Int64: {
+            int64_t v;
+            std::memcpy(&v, p, 8);
+            return {v < 0, v < 0 ? uint64_t{0} - static_cast<uint64_t>(v) : static_cast<uint64_t>(v)};
+        }
+        case ElementType::UInt64: {
+            uint64_t v;
+            std::memcpy(&v, p, 8);
+            return {false, v};
+        }
+        default: {
+            const double v = load_as_double(type, p);  // exact below 64 bits
+            return {v < 0, static_cast<uint64_t>(std::fabs(v))};
+        }
+    }
+}
+
+// Whether `type` holds the integer ±magnitude exactly: in range, and for floats within their
+// significant bits (Float16: 11, BFloat16: 8, Float32: 24, Float64: 53).
+bool holds_integer(ElementType type, bool negative, uint64_t magnitude) {
+    if (magnitude == 0) return true;
+    if (is_floating(type)) {
+        const int bits = type == ElementType::Float16    ? 11
+                         : type == ElementType::BFloat16 ? 8
+                         : type == ElementType::Float32  ? 24
+                                                         : 53;
+        if (type == ElementType::Float16 && magnitude > 65504) return false;
+        return (magnitude >> std::countr_zero(magnitude)) >> bits == 0;
+    }
+    if (type == ElementType::Bool) return !negative && magnitude == 1;
+    const int bits = element_size(type) * 8;
+    if (is_unsigned_integer(type)) return !negative && (bits == 64 || magnitude >> bits == 0);
+    return negative ? magnitude <= uint64_t{1} << (bits - 1) : magnitude < uint64_t{1} << (bits - 1);
+}
+
+// Whether every value of `a` is exactly a value of `type`. Floats are held by any float at least as
+// wide (the candidates below never narrow a float, nor pair Float16 with BFloat16).
+bool holds_all(ElementType type, const FlatArray& a) {
+    if (a.element_type == type) return true;
+    if (is_floating(a.element_type)) return is_floating(type) && element_size(type) >= element_size(a.element_type);
+    const int w = element_size(a.element_type);
+    const int64_t n = a.element_count();
+    for (int64_t i = 0; i < n; ++i) {
+        const auto [negative, magnitude] = integer_at(a.element_type, a.values.data() + i * w);
+        if (!holds_integer(type, negative, magnitude)) return false;
+    }
+    return true;
+}
+
+// Julia's promotion `type` first, then the wider types that may hold what it rounds or cannot hold.
+std::vector<ElementType> exact_candidates(ElementType type) {
+    using E = ElementType;
+    switch (type) {
+        case E::Bool: return {E::Bool};
+        case E::Float16: return {E::Float16, E::Float32, E::Float64};
+        case E::BFloat16: return {E::BFloat16, E::Float32, E::Float64};
+        case E::Float32: return {E::Float32, E::Float64};
+        case E::Float64: return {E::Float64};
+        default: break;
+    }
+    std::vector<E> out{type};
+    // A negative value in an unsigned promotion (Int8 with UInt8) needs a wider signed type.
+    for (E s : {E::Int16, E::Int32, E::Int64})
+        if (element_size(s) > element_size(type)) out.push_back(s);
+    out.push_back(E::Float64);
+    return out;
+}
+
+}  // namespace
+
 Weights Weights::promoted_exactly(std::vector<FlatArray> arrays) {
     if (arrays.empty()) return Weights(std::move(arrays));  // its error
     ElementType type = arrays.front().element_type;
     for (const auto& a : arrays) type = promote(type, a.element_type);
-    if (type != ElementType::BFloat16) return Weights(std::move(arrays));
-    // Only integers and Bool promote to BFloat16 with it: each must come back unchanged.
-    bool exact = true;
-    for (const auto& a : arrays) {
-        if (a.element_type == ElementType::BFloat16 || !exact) continue;
-        const std::vector<double> before = a.to_doubles();
-        const std::vector<double> after = a.converted_to(ElementType::BFloat16).to_doubles();
-        exact = before == after;
+    for (ElementType candidate : exact_candidates(type)) {
+        if (!std::all_of(arrays.begin(), arrays.end(), [&](const FlatArray& a) { return holds_all(candidate, a); }))
+            continue;
+        for (auto& a : arrays) a = a.converted_to(candidate);
+        return Weights(candidate, std::move(arrays));
     }
-    if (!exact)
-        for (auto& a : arrays)
-            if (a.element_type == ElementType::BFloat16) a = a.converted_to(ElementType::Float32);
-    return Weights(std::move(arrays));
+    throw InvalidArgument("no one element type holds every array's values exactly (Julia's promotion gives " +
+                          std::string(element_type_name(type)) +
+                          "; 64-bit integers past 2^53 cannot share a row with floats or with the other signedness)");
 }
 
 Weights::Weights(ElementType type, std::vector<FlatArray> arrays_) : element_type(type), arrays(std::move(arrays_)) {

@@ -78,7 +78,8 @@ TEST(CliConvertTorch, StateDictAndTorchScriptBecomeNamedRows) {
     EXPECT_NE(wrong.err.find("not a TorchScript archive"), std::string::npos) << wrong.err;
     EXPECT_FALSE(std::filesystem::exists(dir / "x.arrow"));
 #endif
-    // .pt files are read, never written.
-    const auto to_pt = run_cli({"convert", (dir / "model.pth.arrow").string(), (dir / "back.pt").string()});
+    // A .pt file converts to .arrow, not to another .pt (rows convert to .pt: torch_save_test.cpp).
+    const auto to_pt = run_cli({"convert", (dir / "model.pth").string(), (dir / "back.pt").string()});
     EXPECT_EQ(to_pt.exit_code, 2) << describe(to_pt);
+    EXPECT_NE(to_pt.err.find("convert it to .arrow"), std::string::npos) << to_pt.err;
 }

@@ -520,10 +520,13 @@ TEST(SafetensorsModel, ForeignFilesBecomeModelRows) {
     EXPECT_EQ((*row.weights)[0].to_doubles(), std::vector<double>{7});
     EXPECT_EQ(row.weight_names, (std::vector<std::string>{"bn.num_batches_tracked", "fc.weight"}));
     EXPECT_FALSE(row.architecture_version);
+    // Each tensor's own dtype, recorded so that the way out restores it.
+    EXPECT_EQ(row.weight_dtypes, (std::vector<ElementType>{ElementType::Int64, ElementType::Float32}));
     const auto& fields = row.table.schema->fields;
-    ASSERT_EQ(fields.size(), 3u);
+    ASSERT_EQ(fields.size(), 4u);
     EXPECT_EQ(fields[1].name, "format");
     EXPECT_EQ(fields[1].type.id, la::TypeId::Utf8);
+    EXPECT_EQ(fields[3].name, kWeightDtypesColumn);
 }
 
 TEST(SafetensorsModel, RowsThatCannotBeExpressedAreRefused) {

@@ -1,4 +1,4 @@
-// `legolasflux convert IN OUT` (LegolasFlux .arrow ↔ .safetensors) and
+// `legolasflux convert IN OUT` (LegolasFlux .arrow ↔ .safetensors, either to PyTorch's .pt/.pth) and
 // `legolasflux export FILE --weight N|NAME -o OUT.npy` (one weight as NumPy .npy).
 #include <fmt/format.h>
 
@@ -13,6 +13,7 @@
 #include "legolasflux/model.hpp"
 #include "legolasflux/npy.hpp"
 #include "legolasflux/safetensors_model.hpp"
+#include "legolasflux/torch_save.hpp"
 #include "torch_convert.hpp"
 
 namespace legolasflux::cli {
@@ -30,7 +31,7 @@ Format format_of(const std::string& path, const std::string& role) {
     if (ext == ".pt" || ext == ".pth") return Format::Torch;
     throw CLI::ValidationError(role, "'" + path +
                                          "' must end in .arrow (LegolasFlux model file), .safetensors, or "
-                                         ".pt/.pth (TorchScript archive or PyTorch state dict, input only)");
+                                         ".pt/.pth (TorchScript archive or PyTorch state dict)");
 }
 
 // Errors of the conversion that do not name the file yet get its path, keeping their type.
@@ -90,36 +91,70 @@ size_t find_weight(const ModelRow& row, const std::string& file, const std::stri
                           "; `legolasflux inspect` lists them)");
 }
 
+// "IN -> OUT: 3 weights of Float32, schema …", and the dtypes each tensor got back when the row
+// records them (weight_dtypes: .safetensors and .pt/.pth output).
+void print_conversion(const std::string& in, const std::string& out, const ModelRow& row, BFloat16Storage storage) {
+    const size_t n = row.weights ? row.weights->size() : 0;
+    // The element type as written.
+    ElementType type = row.weights ? row.weights->element_type : ElementType::Float32;
+    if (type == ElementType::BFloat16 && storage == BFloat16Storage::Float32) type = ElementType::Float32;
+    std::string restored;
+    if (row.weight_dtypes && fs::path(out).extension() != ".arrow") {
+        for (ElementType t : *row.weight_dtypes)
+            restored += (restored.empty() ? "" : ", ") + std::string(dtype_name(dtype_for(t)));
+        restored = " (each in its original dtype: " + restored + ")";
+    }
+    fmt::print("{} -> {}: {} weights{}{}, schema {}\n", in, out, n,
+               row.weights ? " of " + std::string(element_type_name(type)) : "", restored, row.qualified_identifier);
+}
+
 }  // namespace
 
 void add_convert_commands(CLI::App& app, int& exit_code) {
     {
         auto* cmd = app.add_subcommand(
             "convert",
-            "Convert a model between LegolasFlux .arrow and .safetensors (either way), or from a TorchScript "
-            "archive or PyTorch state dict (.pt/.pth) to .arrow; formats by file extension");
+            "Convert a model between LegolasFlux .arrow and .safetensors (either way), from a TorchScript "
+            "archive or PyTorch state dict (.pt/.pth) to .arrow, or from .arrow or .safetensors to a PyTorch "
+            ".pt/.pth file (torch.save's format: torch.load gives the state dict); formats by file extension");
         static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32";
+        static bool with_columns = false;
         cmd->add_option("IN", in, "Model file to read (.arrow, .safetensors, or .pt/.pth: PyTorch)")->required();
-        cmd->add_option("OUT", out, "File to write (.arrow or .safetensors; .arrow from .pt/.pth)")->required();
+        cmd->add_option("OUT", out,
+                        "File to write (.arrow or .safetensors; .pt/.pth from .arrow or .safetensors; .arrow from "
+                        ".pt/.pth)")
+            ->required();
         cmd->add_option("--compression", compression, "Arrow body compression (.arrow output only)")
             ->check(CLI::IsMember({"none", "lz4", "zstd"}))
             ->capture_default_str();
         cmd->add_option("--from", from, "What a .pt/.pth input is (auto: TorchScript archive, else state dict)")
             ->check(CLI::IsMember({"auto", "torchscript", "state-dict"}))
             ->capture_default_str();
-        cmd->add_option("--bfloat16", bfloat16,
-                        "How bfloat16 weights are written: float32 (widened exactly; Julia reads the numbers) or "
-                        "native (2 bytes a value; .arrow: UInt16 marked legolasflux.bfloat16, .safetensors: BF16)")
-            ->check(CLI::IsMember(bfloat16_choices()))
-            ->capture_default_str();
+        static CLI::Option* bfloat16_option = nullptr;
+        bfloat16_option =
+            cmd->add_option("--bfloat16", bfloat16,
+                            "How bfloat16 weights are written: float32 (widened exactly; Julia reads the numbers) or "
+                            "native (2 bytes a value; .arrow: UInt16 marked legolasflux.bfloat16, .safetensors: "
+                            "BF16). .pt/.pth output keeps torch.bfloat16 unless float32 is given")
+                ->check(CLI::IsMember(bfloat16_choices()))
+                ->capture_default_str();
+        cmd->add_flag("--with-columns", with_columns,
+                      ".pt/.pth output only: write {\"state_dict\": ..., \"columns\": {...}} with the row's other "
+                      "columns (numbers as 0-d tensors, strings as str, missing as None), which "
+                      "torch.load(f, weights_only=True) reads");
         cmd->callback([&exit_code] {
             const Format source = format_of(in, "IN"), to = format_of(out, "OUT");
             if (to == Format::Safetensors && compression != "none")
                 throw CLI::ValidationError("--compression",
                                            "safetensors files are not compressed; use it with .arrow output");
-            if (to == Format::Torch)
-                throw CLI::ValidationError("OUT",
-                                           "TorchScript and PyTorch files are read, not written: convert to .arrow");
+            if (with_columns && to != Format::Torch)
+                throw CLI::ValidationError("--with-columns", "it is for .pt/.pth output (torch.save's format)");
+            if (to == Format::Torch && compression != "none")
+                throw CLI::ValidationError("--compression",
+                                           "PyTorch files are not compressed; use it with .arrow output");
+            if (to == Format::Torch && source == Format::Torch)
+                throw CLI::ValidationError(
+                    "OUT", "a .pt/.pth file is not converted to another: convert it to .arrow, then that to .pt");
             const arrow::WriteOptions ipc = convert_write_options(compression);
             if (source == Format::Torch) {
                 if (to != Format::Arrow)
@@ -127,6 +162,17 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
                         "OUT", "a TorchScript or PyTorch file converts to .arrow (then to .safetensors)");
                 exit_code = convert_torch_file(
                     {.in = in, .out = out, .from = from, .compression = compression, .bfloat16 = bfloat16});
+                return;
+            }
+            if (to == Format::Torch) {
+                // torch has bfloat16 tensors: kept as they are unless asked otherwise.
+                const bool widen =
+                    bfloat16_option->count() > 0 && bfloat16_storage(bfloat16) == BFloat16Storage::Float32;
+                ModelRow row = read_row(in, source, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native);
+                if (widen) row = widened(std::move(row));
+                naming(in, [&] { write_torch_save(out, row, {.with_columns = with_columns}); });
+                print_conversion(in, out, row, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native);
+                exit_code = kOk;
                 return;
             }
             const BFloat16Storage storage = bfloat16_storage(bfloat16);
@@ -137,12 +183,7 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
                 if (storage == BFloat16Storage::Float32) row = widened(std::move(row));
                 write_safetensors(out, naming(in, [&] { return to_safetensors(row); }));
             }
-            const size_t n = row.weights ? row.weights->size() : 0;
-            // The element type as written.
-            ElementType type = row.weights ? row.weights->element_type : ElementType::Float32;
-            if (type == ElementType::BFloat16 && storage == BFloat16Storage::Float32) type = ElementType::Float32;
-            fmt::print("{} -> {}: {} weights{}, schema {}\n", in, out, n,
-                       row.weights ? " of " + std::string(element_type_name(type)) : "", row.qualified_identifier);
+            print_conversion(in, out, row, storage);
             exit_code = kOk;
         });
     }
