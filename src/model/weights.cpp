@@ -370,7 +370,8 @@ Weights Weights::promoted_exactly(std::vector<FlatArray> arrays) {
     for (ElementType candidate : exact_candidates(type)) {
         if (!std::all_of(arrays.begin(), arrays.end(), [&](const FlatArray& a) { return holds_all(candidate, a); }))
             continue;
-        for (auto& a : arrays) a = a.converted_to(candidate);
+        for (auto& a : arrays)
+            if (a.element_type != candidate) a = a.converted_to(candidate);  // else a view stays a view
         return Weights(candidate, std::move(arrays));
     }
     throw InvalidArgument("no one element type holds every array's values exactly (Julia's promotion gives " +
