@@ -23,7 +23,7 @@ bash scripts/consumer.sh build
 
 # -O1, as AddressSanitizer's documentation suggests: half the compile time of -O2 -g here.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
-  -DLEGOLASFLUX_SANITIZE=address,undefined -DLEGOLASFLUX_BUILD_TOOLS=OFF >/dev/null
+  -DLEGOLASFLUX_SANITIZE=address,undefined -DLEGOLASFLUX_BUILD_TOOLS=OFF -DLEGOLASFLUX_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs" --timeout 1800

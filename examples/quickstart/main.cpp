@@ -25,26 +25,45 @@ int main() {
     auto my_model = make_my_model();
     // train it? that part is optional ;)
 
-    // Now, let's save it!
-    legolasflux::ModelV1 model_row{.weights = legolasflux::torch::fetch_weights(*my_model), .architecture_version = 1};
-    legolasflux::write_model_row("my_model.model.arrow", model_row);
+    // Now, let's save it! One call: the weights, with their tensors' names, as a model row.
+    legolasflux::torch::save_weights(*my_model, "my_model.model.arrow",
+                                     legolasflux::ModelV1{.architecture_version = 1});
 
     // Great! Later on, we want to re-load our model weights.
     auto fresh_model = make_my_model();
-    auto loaded = legolasflux::read_model_row<legolasflux::ModelV1>("my_model.model.arrow");
-    legolasflux::torch::load_weights(*fresh_model, *loaded.weights);
-    // Now our weights have been loaded back into `fresh_model`.
+    legolasflux::torch::load_weights(*fresh_model, "my_model.model.arrow");
+    // Now our weights have been loaded back into `fresh_model`, each into the tensor of its name.
     // [/usage]
 
-    // [load-file]
-    // Or in one call, from the file straight into the model's tensors (compressed files too):
+    // [load-row]
+    // Or read the row first (its other columns too), then load its weights (by position: a row
+    // read as ModelV1 carries no names):
     auto another_model = make_my_model();
-    legolasflux::torch::load_weights(*another_model, "my_model.model.arrow");
-    // [/load-file]
+    auto loaded = legolasflux::read_model_row<legolasflux::ModelV1>("my_model.model.arrow");
+    legolasflux::torch::load_weights(*another_model, *loaded.weights);
+    // [/load-row]
+
+    // [load-report]
+    // A model that differs is refused with every difference named, and left as it was...
+    torch::nn::Sequential bigger(torch::nn::Linear(1, 10), torch::nn::Linear(10, 10), torch::nn::Linear(10, 1),
+                                 torch::nn::Linear(1, 1));
+    try {
+        legolasflux::torch::load_weights(*bigger, "my_model.model.arrow");
+    } catch (const legolasflux::torch::LoadError& e) {
+        std::cout << e.what()
+                  << "\n";  // "... missing: the model's '3.weight' (torch shape [1, 1]) has no stored array"
+    }
+    // ...or loaded as far as it fits, the differences returned (PyTorch's strict=False).
+    legolasflux::torch::LoadOptions lenient;
+    lenient.strict = false;
+    legolasflux::torch::LoadReport report = legolasflux::torch::load_weights(*bigger, "my_model.model.arrow", lenient);
+    std::cout << report.loaded.size() << " loaded, " << report.missing.size() << " missing\n";  // 6 loaded, 2 missing
+    // [/load-report]
 
     const auto x = torch::randn({4, 1});
-    const bool same =
-        my_model->forward(x).equal(fresh_model->forward(x)) && my_model->forward(x).equal(another_model->forward(x));
+    const bool same = my_model->forward(x).equal(fresh_model->forward(x)) &&
+                      my_model->forward(x).equal(another_model->forward(x)) && report.loaded.size() == 6 &&
+                      report.missing.size() == 2;
     std::cout << "usage: architecture_version " << *loaded.architecture_version << ", outputs "
               << (same ? "identical" : "DIFFERENT") << "\n";
 

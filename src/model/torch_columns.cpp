@@ -75,11 +75,13 @@ void pickle_value(PickledTensors& out, const la::Field& f, const la::Array& a, i
             const auto [begin, end] = a.list_range(i);
             const la::Field& item = t.children[0];
             const la::Array& items = *a.children[0];
-            const auto dtype = item.dictionary ? std::nullopt : tensor_dtype(item.type);
-            bool complete = true;
+            const auto found = item.dictionary ? std::nullopt : tensor_dtype(item.type);
+            bool complete = found.has_value();
             for (int64_t k = begin; k < end && complete; ++k) complete = items.is_valid(k);
-            if (dtype && complete)
-                return out.tensor(*dtype, {end - begin}, storage_of(items, begin, end, *dtype, where), where);
+            if (complete) {
+                const auto dtype = found.value_or(decltype(found)::value_type{});  // (g++ 12 warns on *found)
+                return out.tensor(dtype, {end - begin}, storage_of(items, begin, end, dtype, where), where);
+            }
             out.pickle.empty_list();
             if (begin == end) return;
             out.pickle.mark();

@@ -106,12 +106,12 @@ struct LoadOptions {
 struct LoadDifference {
     // The module tensor's path (missing, mismatched), or the stored array's name (unexpected; empty
     // when the arrays have no names).
-    std::string name;
-    std::optional<size_t> array;       // the stored array's index (unexpected, mismatched)
-    std::string stored_name;           // its stored name when known (mismatched; renames show here)
-    std::vector<int64_t> model_shape;  // the module tensor's torch shape (missing, mismatched)
-    std::vector<int64_t> stored_size;  // the stored array's Julia size (unexpected, mismatched)
-    std::string why;                   // mismatched: what does not fit
+    std::string name = {};
+    std::optional<size_t> array = {};       // the stored array's index (unexpected, mismatched)
+    std::string stored_name = {};           // its stored name when known (mismatched; renames show here)
+    std::vector<int64_t> model_shape = {};  // the module tensor's torch shape (missing, mismatched)
+    std::vector<int64_t> stored_size = {};  // the stored array's Julia size (unexpected, mismatched)
+    std::string why = {};                   // mismatched: what does not fit
 };
 
 // What a load did: PyTorch's missing_keys / unexpected_keys, and the tensors whose arrays do not
