@@ -50,8 +50,8 @@ int main() {
     try {
         legolasflux::torch::load_weights(*bigger, "my_model.model.arrow");
     } catch (const legolasflux::torch::LoadError& e) {
-        std::cout << e.what()
-                  << "\n";  // "... missing: the model's '3.weight' (torch shape [1, 1]) has no stored array"
+        // "… missing: the model's '3.weight' (torch shape [1, 1]) has no stored array" …
+        std::cout << e.what() << "\n";
     }
     // ...or loaded as far as it fits, the differences returned (PyTorch's strict=False).
     legolasflux::torch::LoadOptions lenient;

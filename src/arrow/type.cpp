@@ -280,7 +280,8 @@ std::string to_string(const DataType& t) {
 }
 
 std::string to_string(const Field& f) {
-    std::string s = f.name + ": " + to_string(f.type);
+    // A list's child is often unnamed (Arrow.jl writes ""): its type alone, not ": type".
+    std::string s = (f.name.empty() ? "" : f.name + ": ") + to_string(f.type);
     if (f.dictionary)
         s += " dictionary<" + to_string(f.dictionary->index_type) + ", id=" + std::to_string(f.dictionary->id) + ">";
     if (!f.nullable) s += " not null";

@@ -56,7 +56,7 @@ TEST(Constraint, DescribesColumns) {
     EXPECT_EQ(describe(col(arrow::int64(), true)), "int64 (nullable)");
     EXPECT_EQ(describe(col(arrow::null(), true)), "null");
     EXPECT_EQ(describe(weights_field()),
-              "struct<weights: list<: struct<vec: list<: float32 not null> not null, size: list<: int64 not null> not "
+              "struct<weights: list<struct<vec: list<float32 not null> not null, size: list<int64 not null> not "
               "null> not null extension<JuliaLang.LegolasFlux.FlatArray>> not null> (extension "
               "JuliaLang.LegolasFlux.Weights)");
 }
