@@ -10,10 +10,6 @@ namespace legolasflux::torch {
 namespace detail {
 namespace {
 
-std::vector<int64_t> shape_of(const std::vector<int64_t>& julia_size) {
-    return {julia_size.rbegin(), julia_size.rend()};
-}
-
 // The module name a stored name loads into.
 std::string renamed(const std::string& stored, const LoadOptions& o) {
     if (const auto it = o.rename.find(stored); it != o.rename.end()) return it->second;
@@ -34,7 +30,7 @@ std::optional<std::string> misfit(const NamedTensor& t, const StoredArray& a) {
     if (a.size == expected) return std::nullopt;
     return "the model expects torch shape " + torch_shape(t.tensor.sizes()) + " (Julia size " +
            format_julia_size(expected) + "), got Julia size " + format_julia_size(a.size) + " (torch shape " +
-           torch_shape(shape_of(a.size)) + ")";
+           torch_shape(reversed(a.size)) + ")";
 }
 
 LoadDifference missing(const NamedTensor& t) { return {.name = t.name, .model_shape = t.tensor.sizes().vec()}; }
@@ -161,7 +157,7 @@ std::string LoadReport::describe() const {
     for (const LoadDifference& d : unexpected)
         s += "\n  unexpected: array " + std::to_string(*d.array) + (d.name.empty() ? "" : " " + quoted(d.name)) +
              " (Julia size " + format_julia_size(d.stored_size) + ", torch shape " +
-             detail::torch_shape(detail::shape_of(d.stored_size)) + ") goes into no tensor of the model";
+             detail::torch_shape(detail::reversed(d.stored_size)) + ") goes into no tensor of the model";
     for (const LoadDifference& d : mismatched)
         s += "\n  mismatched: " + detail::stored_label(d) + " for " + quoted(d.name) + ": " + d.why;
     return s;
