@@ -344,14 +344,16 @@ SafetensorsFile to_safetensors(const ModelRow& row) {
         if (f.type.id != la::TypeId::Null && column->is_valid(0)) values.emplace_back(f.name, value_text(*column));
     }
     md.emplace_back(kColumnsKey, dump(columns));
-    // The table's own metadata, when it holds more than the schema tag, in order.
+    // The table's own metadata, when it holds more than the schema tag, in order. Not the Arrow
+    // file's checksums: they describe bytes this file does not have, and a row written from it
+    // gets its own.
     const auto& schema_md = row.table.schema->metadata;
-    if (std::any_of(schema_md.begin(), schema_md.end(),
-                    [](const auto& kv) { return kv.first != legolas::kSchemaQualifiedKey; })) {
-        json pairs = json::array();
-        for (const auto& [key, value] : schema_md) pairs.push_back({key, value});
+    json pairs = json::array();
+    for (const auto& [key, value] : schema_md)
+        if (key != kChecksumsMetadataKey) pairs.push_back({key, value});
+    if (std::any_of(pairs.begin(), pairs.end(),
+                    [](const json& kv) { return kv[0].get<std::string>() != legolas::kSchemaQualifiedKey; }))
         md.emplace_back(kSchemaMetadataKey, dump(pairs));
-    }
     md.insert(md.end(), values.begin(), values.end());
     return file;
 }
@@ -501,6 +503,8 @@ ModelRow from_safetensors(const SafetensorsFile& file, BFloat16Storage bfloat16)
             if (!kv.is_array() || kv.size() != 2 || !kv[0].is_string() || !kv[1].is_string())
                 throw FormatError("safetensors metadata: " + std::string(kSchemaMetadataKey) +
                                   " must be an array of [key, value] strings");
+            // Files written before the checksums were left out carry the source's, stale.
+            if (kv[0] == kChecksumsMetadataKey) continue;
             schema->metadata.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
         }
     }

@@ -1,12 +1,16 @@
 // Messages of the command line itself: an unknown command is named, bad numbers are refused in
-// words (not with a 300-digit bound), export says what it wrote, inspect's columns line up.
+// words (not with a 300-digit bound), export says what it wrote, inspect's columns line up, a
+// converted file carries no checksums of the file it came from.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 #include <string>
 
 #include "cli/cli_files.hpp"
 #include "cli/cli_support.hpp"
+#include "legolasflux/model.hpp"
+#include "legolasflux/safetensors.hpp"
 
 namespace {
 
@@ -71,6 +75,29 @@ TEST(CliMessages, InspectLinesUpItsColumns) {
     }
     EXPECT_EQ(column, std::string("architecture_version").size() + 1);
     EXPECT_EQ(checked, 5) << "schema, architecture_version, config, epoch, accuracy:\n" << r.out;
+}
+
+// A row of ours carries checksums of its Arrow file's bytes; the safetensors file made from it
+// must not (they would describe bytes it does not have), and the row made back from that gets
+// checksums of its own, which verify accepts.
+TEST(CliMessages, ConvertedFilesCarryNoStaleChecksums) {
+    const auto dir = cli_scratch_dir("messages_checksums");
+    const auto ours = dir / "ours.arrow", st = dir / "ours.safetensors", back = dir / "back.arrow";
+    ASSERT_EQ(run_cli({"convert", julia_model().string(), ours.string()}).exit_code, 0);
+    const legolasflux::ModelRow row = legolasflux::read_model_row(ours);
+    const auto& ours_md = row.table.schema->metadata;
+    ASSERT_TRUE(std::any_of(ours_md.begin(), ours_md.end(), [](const auto& kv) {
+        return kv.first == legolasflux::kChecksumsMetadataKey;
+    })) << "the .arrow file we write has checksums";
+    ASSERT_EQ(run_cli({"convert", ours.string(), st.string()}).exit_code, 0);
+    for (const auto& [key, value] : legolasflux::read_safetensors(st).metadata) {
+        EXPECT_EQ(key.find("checksums"), std::string::npos) << key;
+        EXPECT_EQ(value.find(legolasflux::kChecksumsMetadataKey), std::string::npos) << key << ": " << value;
+    }
+    const CliResult r = run_cli({"convert", st.string(), back.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const CliResult verified = run_cli({"verify", back.string()});
+    EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 }
 
 }  // namespace
