@@ -84,32 +84,8 @@ ElementType promote(ElementType a, ElementType b) noexcept {
 float half_to_float(uint16_t h) noexcept { return common::half_to_float(h); }
 uint16_t float_to_half(float value) noexcept { return common::double_to_half(value); }
 
-float bfloat16_to_float(uint16_t bits) noexcept { return std::bit_cast<float>(uint32_t{bits} << 16); }
-
-uint16_t double_to_bfloat16(double value) noexcept {
-    // As common::double_to_half, with bfloat16's 8 exponent bits (float32's range) and 8
-    // significant bits: one rounding from the double, so a float and a double of the same value
-    // give the same bfloat16.
-    const uint64_t bits = std::bit_cast<uint64_t>(value);
-    const auto sign = static_cast<uint16_t>((bits >> 48) & 0x8000);
-    const uint64_t abs = bits & 0x7fffffffffffffffu;
-    if (abs >= 0x7ff0000000000000u)  // infinity, or NaN kept quiet with the top of its payload
-        return sign | 0x7f80 | (abs > 0x7ff0000000000000u ? 0x40 | ((abs >> 45) & 0x7f) : 0);
-    const int exponent = static_cast<int>(abs >> 52) - 1023;
-    if (exponent >= 128) return sign | 0x7f80;
-    if (exponent < -134) return sign;  // below half the smallest subnormal, 2^-133
-    const uint64_t significand = (abs & 0xfffffffffffffu) | (uint64_t{1} << 52);
-    // Normals keep 8 significant bits; subnormals count units of 2^-133. A carry out of the kept
-    // bits moves into the exponent, which is how rounding reaches the next binade or infinity.
-    const int drop = exponent < -126 ? -81 - exponent : 45;
-    const uint32_t base = exponent < -126 ? 0 : static_cast<uint32_t>(exponent + 126) << 7;
-    uint32_t out = base + static_cast<uint32_t>(significand >> drop);
-    const uint64_t rest = significand & ((uint64_t{1} << drop) - 1);
-    const uint64_t halfway = uint64_t{1} << (drop - 1);
-    if (rest > halfway || (rest == halfway && (out & 1))) ++out;
-    return sign | static_cast<uint16_t>(out);
-}
-
+float bfloat16_to_float(uint16_t bits) noexcept { return common::bfloat16_to_float(bits); }
+uint16_t double_to_bfloat16(double value) noexcept { return common::double_to_bfloat16(value); }
 uint16_t float_to_bfloat16(float value) noexcept { return double_to_bfloat16(value); }
 
 namespace {
