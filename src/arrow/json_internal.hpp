@@ -43,6 +43,23 @@ Json field_to_json(const Field& field);
 Json schema_to_json(const Schema& schema);
 Schema schema_from_json(const Json& json);
 
+// The reader's accessors (json_values.cpp). `where` is the path of the value in the document.
+std::string key_at(const std::string& where, const char* key);
+std::string index_at(const std::string& where, const char* key, size_t i);
+// obj[key], which must exist.
+const Json& need(const Json& obj, const char* key, const std::string& where);
+// The array under `key`, which must hold exactly `n` entries.
+const Json& array_of(const Json& col, const char* key, size_t n, const std::string& where);
+// An integer written as a JSON number or as a decimal string (the format's way for 64 bits),
+// within [min, max] (signed) or [0, max] (unsigned).
+int64_t signed_value(const Json& v, int64_t min, int64_t max, const std::string& where);
+uint64_t unsigned_value(const Json& v, uint64_t max, const std::string& where);
+// A number, or "NaN", "Infinity", "-Infinity" (and "Inf", "-Inf").
+double float_value(const Json& v, const std::string& where);
+// 0, 1, true or false.
+bool bit_value(const Json& v, const std::string& where);
+std::string string_value(const Json& v, const std::string& where);
+
 // Deepest field nesting read_json accepts; deeper documents are rejected rather than recursed.
 constexpr int kMaxDepth = 64;
 
