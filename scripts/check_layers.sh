@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Layers in order. The public headers of layer `model` are those directly in include/legolasflux/;
-# errors.hpp belongs to every layer.
+# errors.hpp and temporaries.hpp (the collection of killed saves' files, implemented in common) belong
+# to every layer.
 rank() {
   case $1 in
     common) echo 0 ;; arrow) echo 1 ;; legolas) echo 2 ;; model) echo 3 ;; torch) echo 4 ;; tools) echo 5 ;;
@@ -17,7 +18,7 @@ rank() {
 # The layer of a public header, from its path below include/.
 header_layer() {
   case $1 in
-    legolasflux/errors.hpp) echo common ;;
+    legolasflux/errors.hpp | legolasflux/temporaries.hpp) echo common ;;
     legolasflux/arrow/*) echo arrow ;;
     legolasflux/legolas/*) echo legolas ;;
     legolasflux/torch/*) echo torch ;;

@@ -59,12 +59,12 @@ bool same_file(const struct stat& a, const struct stat& b) { return a.st_dev == 
 
 // The verdict on one temporary, or nothing when it vanished meanwhile (its writer renamed it, or
 // another collector removed it): then there is nothing to report.
-std::optional<TemporaryFile> judge(int dir_fd, const std::string& name, TemporaryName parts,
-                                   const CollectOptions& options) {
-    TemporaryFile t;
+std::optional<JudgedTemporary> judge(int dir_fd, const std::string& name, TemporaryName parts,
+                                     const CollectOptions& options) {
+    JudgedTemporary t;
     t.name = name;
     t.parts = std::move(parts);
-    auto kept = [&t](KeptBecause why, std::string error = {}) {
+    auto kept = [&t](TemporaryKept why, std::string error = {}) {
         t.kept = why;
         t.error = std::move(error);
         return t;
@@ -72,11 +72,11 @@ std::optional<TemporaryFile> judge(int dir_fd, const std::string& name, Temporar
     struct stat listed;
     if (::fstatat(dir_fd, name.c_str(), &listed, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) return std::nullopt;
-        return kept(KeptBecause::Failed, "cannot examine it: " + system_message(errno));
+        return kept(TemporaryKept::Failed, "cannot examine it: " + system_message(errno));
     }
-    if (!S_ISREG(listed.st_mode)) return kept(KeptBecause::NotRegularFile);
+    if (!S_ISREG(listed.st_mode)) return kept(TemporaryKept::NotRegularFile);
     t.size = static_cast<uint64_t>(listed.st_size);
-    if (listed.st_uid != ::geteuid()) return kept(KeptBecause::OtherOwner);
+    if (listed.st_uid != ::geteuid()) return kept(TemporaryKept::OtherOwner);
 
     // O_NOFOLLOW and O_NONBLOCK: should the name have become a link or a FIFO since it was listed,
     // the open fails or returns at once instead of following it or waiting for a writer. Opened for
@@ -87,40 +87,42 @@ std::optional<TemporaryFile> judge(int dir_fd, const std::string& name, Temporar
     if (raw < 0 && (errno == EACCES || errno == EROFS)) raw = ::openat(dir_fd, name.c_str(), O_RDONLY | flags);
     if (raw < 0) {
         if (errno == ENOENT) return std::nullopt;
-        if (errno == ELOOP) return kept(KeptBecause::NotRegularFile);
-        return kept(KeptBecause::Failed, "cannot open it: " + system_message(errno));
+        if (errno == ELOOP) return kept(TemporaryKept::NotRegularFile);
+        return kept(TemporaryKept::Failed, "cannot open it: " + system_message(errno));
     }
     const Fd fd(raw);
     struct stat held;
-    if (::fstat(fd.get(), &held) != 0) return kept(KeptBecause::Failed, "cannot examine it: " + system_message(errno));
+    if (::fstat(fd.get(), &held) != 0)
+        return kept(TemporaryKept::Failed, "cannot examine it: " + system_message(errno));
     if (!S_ISREG(held.st_mode) || !same_file(held, listed))
-        return kept(KeptBecause::Failed, "it was replaced while being examined");
+        return kept(TemporaryKept::Failed, "it was replaced while being examined");
     t.size = static_cast<uint64_t>(held.st_size);
 
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EWOULDBLOCK) return kept(KeptBecause::Locked);
-        return kept(KeptBecause::Failed, "cannot lock it: " + system_message(errno));
+        if (errno == EWOULDBLOCK) return kept(TemporaryKept::Locked);
+        return kept(TemporaryKept::Failed, "cannot lock it: " + system_message(errno));
     }
     if (t.parts.pid) {
         // EPERM means a process of another user: alive all the same. Only ESRCH says "no process".
-        if (::kill(static_cast<pid_t>(*t.parts.pid), 0) == 0 || errno != ESRCH) return kept(KeptBecause::WriterRunning);
+        if (::kill(static_cast<pid_t>(*t.parts.pid), 0) == 0 || errno != ESRCH)
+            return kept(TemporaryKept::WriterRunning);
     } else {
         timespec now{};
         ::clock_gettime(CLOCK_REALTIME, &now);
         const int64_t age = static_cast<int64_t>(now.tv_sec) - static_cast<int64_t>(held.st_mtim.tv_sec);
-        if (age < options.old_format_min_age.count()) return kept(KeptBecause::TooRecent);
+        if (age < options.old_format_min_age.count()) return kept(TemporaryKept::TooRecent);
     }
 
     // Remove by name only what was judged: the name must still lead to the file we hold.
     struct stat again;
     if (::fstatat(dir_fd, name.c_str(), &again, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) return std::nullopt;
-        return kept(KeptBecause::Failed, "cannot examine it: " + system_message(errno));
+        return kept(TemporaryKept::Failed, "cannot examine it: " + system_message(errno));
     }
-    if (!same_file(again, held)) return kept(KeptBecause::Failed, "it was replaced while being examined");
+    if (!same_file(again, held)) return kept(TemporaryKept::Failed, "it was replaced while being examined");
     if (!options.dry_run && ::unlinkat(dir_fd, name.c_str(), 0) != 0) {
         if (errno == ENOENT) return std::nullopt;
-        return kept(KeptBecause::Failed, "cannot remove it: " + system_message(errno));
+        return kept(TemporaryKept::Failed, "cannot remove it: " + system_message(errno));
     }
     return t;
 }
@@ -154,7 +156,7 @@ std::optional<TemporaryName> parse_temporary_name(std::string_view file_name) {
     return TemporaryName{std::string(target), pid};
 }
 
-std::vector<TemporaryFile> collect_temporaries(const std::filesystem::path& dir, const CollectOptions& options) {
+std::vector<JudgedTemporary> collect_temporaries(const std::filesystem::path& dir, const CollectOptions& options) {
     const Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir_fd.get() < 0) throw IoError(dir, "cannot open the directory: " + system_message(errno));
 
@@ -182,10 +184,38 @@ std::vector<TemporaryFile> collect_temporaries(const std::filesystem::path& dir,
     }
     std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
-    std::vector<TemporaryFile> out;
+    std::vector<JudgedTemporary> out;
     for (auto& [name, parts] : found)
         if (auto t = judge(dir_fd.get(), name, std::move(parts), options)) out.push_back(std::move(*t));
     return out;
 }
 
 }  // namespace legolasflux::common
+
+namespace legolasflux {
+
+std::string_view to_string(TemporaryKept reason) {
+    switch (reason) {
+        case TemporaryKept::Locked: return "locked";
+        case TemporaryKept::WriterRunning: return "writer_running";
+        case TemporaryKept::TooRecent: return "too_recent";
+        case TemporaryKept::NotRegularFile: return "not_regular_file";
+        case TemporaryKept::OtherOwner: return "other_owner";
+        case TemporaryKept::Failed: return "failed";
+    }
+    return "failed";
+}
+
+CollectedTemporaries collect_stale_temporaries(const std::filesystem::path& dir,
+                                               const TemporaryCollectOptions& options) {
+    common::CollectOptions common_options;
+    static_cast<TemporaryCollectOptions&>(common_options) = options;
+    CollectedTemporaries out;
+    for (auto& t : common::collect_temporaries(dir, common_options)) {
+        TemporaryFile file{dir / t.name, std::move(t.parts.target), t.parts.pid, t.size, t.kept, std::move(t.error)};
+        (t.kept ? out.kept : out.removed).push_back(std::move(file));
+    }
+    return out;
+}
+
+}  // namespace legolasflux

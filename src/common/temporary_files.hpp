@@ -1,5 +1,5 @@
 // The temporary files of AtomicFile (atomic_file.hpp), and telling a dead writer's from a live one's
-// (private to the library; the public face is legolasflux/temporaries.hpp).
+// (private to the library; the public face, whose types these use, is legolasflux/temporaries.hpp).
 //
 // A writer names its temporary ".<name>.tmp-<pid>-<12 hex digits>" in the target's directory and
 // holds an exclusive flock(2) on it from just after creating it until after its rename. flock locks
@@ -35,6 +35,8 @@
 #include <string_view>
 #include <vector>
 
+#include "legolasflux/temporaries.hpp"
+
 namespace legolasflux::common {
 
 // What a temporary's name says: the file name of the target it was written for, and the pid of its
@@ -49,34 +51,24 @@ std::string temporary_name(std::string_view target, int64_t pid, std::string_vie
 // The parts of a temporary's name, or nothing for any other name.
 std::optional<TemporaryName> parse_temporary_name(std::string_view file_name);
 
-// Why a temporary is kept.
-enum class KeptBecause {
-    Locked,          // a process holds its lock: a live writer
-    WriterRunning,   // its lock is free but the pid in its name is a running process
-    TooRecent,       // old format, modified less than old_format_min_age ago
-    NotRegularFile,  // a symbolic link, a directory, …: not ours to remove
-    OtherOwner,      // owned by another user
-    Failed,          // it could not be examined or removed (`error` says why)
-};
-
-struct TemporaryFile {
+// A temporary found in a directory, and the verdict on it.
+struct JudgedTemporary {
     std::string name;  // the file name, in the collected directory
     TemporaryName parts;
     uint64_t size = 0;
-    std::optional<KeptBecause> kept;  // missing: removed (or, in a dry run, would be)
-    std::string error;                // for KeptBecause::Failed
+    std::optional<TemporaryKept> kept;  // missing: removed (or, in a dry run, would be)
+    std::string error;                  // for TemporaryKept::Failed
 };
 
-struct CollectOptions {
-    bool dry_run = false;  // judge, but remove nothing
-    std::chrono::seconds old_format_min_age = std::chrono::hours(24);
+// The public options (dry run, the old format's age), and for a save's own collection:
+struct CollectOptions : TemporaryCollectOptions {
     // Only the temporaries of this target (a file name in the directory); all of them when missing.
     std::optional<std::string> target;
 };
 
 // Judges every temporary of `dir` (not its subdirectories) and removes the dead ones, in name order.
 // IoError when the directory cannot be opened or listed; a temporary that cannot be examined or
-// removed is reported (KeptBecause::Failed), not thrown.
-std::vector<TemporaryFile> collect_temporaries(const std::filesystem::path& dir, const CollectOptions& options);
+// removed is reported (TemporaryKept::Failed), not thrown.
+std::vector<JudgedTemporary> collect_temporaries(const std::filesystem::path& dir, const CollectOptions& options);
 
 }  // namespace legolasflux::common

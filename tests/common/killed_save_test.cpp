@@ -19,10 +19,10 @@
 #include "support/scratch.hpp"
 
 namespace fs = std::filesystem;
+using legolasflux::TemporaryKept;
 using legolasflux::common::AtomicFile;
 using legolasflux::common::collect_temporaries;
 using legolasflux::common::CollectOptions;
-using legolasflux::common::KeptBecause;
 using legolasflux::common::parse_temporary_name;
 using namespace std::chrono_literals;
 
@@ -151,7 +151,7 @@ TEST(LiveSave, ItsTemporarySurvivesACollectionAndASaveOfTheSamePath) {
     ASSERT_EQ(judged.size(), 2u);
     for (const auto& t : judged) {
         if (dir / t.name == live_temp)
-            EXPECT_EQ(t.kept, KeptBecause::Locked);
+            EXPECT_EQ(t.kept, TemporaryKept::Locked);
         else
             EXPECT_FALSE(t.kept) << t.name;
     }
@@ -169,7 +169,7 @@ TEST(LiveSave, ItsTemporarySurvivesACollectionAndASaveOfTheSamePath) {
     const auto collected = collect_temporaries(dir, {});
     ASSERT_EQ(collected.size(), 1u);
     EXPECT_EQ(dir / collected[0].name, live_temp);
-    EXPECT_EQ(collected[0].kept, KeptBecause::Locked);
+    EXPECT_EQ(collected[0].kept, TemporaryKept::Locked);
     EXPECT_TRUE(fs::exists(live_temp));
 
     to_child.send("go");

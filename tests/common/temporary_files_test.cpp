@@ -22,13 +22,13 @@
 
 namespace fs = std::filesystem;
 using legolasflux::IoError;
+using legolasflux::TemporaryKept;
 using legolasflux::common::AtomicFile;
 using legolasflux::common::collect_temporaries;
 using legolasflux::common::CollectOptions;
-using legolasflux::common::KeptBecause;
+using legolasflux::common::JudgedTemporary;
 using legolasflux::common::parse_temporary_name;
 using legolasflux::common::temporary_name;
-using legolasflux::common::TemporaryFile;
 
 namespace {
 
@@ -52,7 +52,7 @@ std::vector<std::string> names_in(const fs::path& dir) {
     return out;
 }
 
-const TemporaryFile* find(const std::vector<TemporaryFile>& all, const std::string& name) {
+const JudgedTemporary* find(const std::vector<JudgedTemporary>& all, const std::string& name) {
     for (const auto& t : all)
         if (t.name == name) return &t;
     return nullptr;
@@ -160,11 +160,11 @@ TEST(CollectTemporaries, RemovesOnlyTheCertainlyDead) {
     }
     EXPECT_FALSE(find(all, dead_one)->kept);
     EXPECT_EQ(find(all, dead_one)->parts.pid, dead);
-    EXPECT_EQ(find(all, dead_but_locked)->kept, KeptBecause::Locked);
-    EXPECT_EQ(find(all, pid_alive)->kept, KeptBecause::WriterRunning);
-    EXPECT_EQ(find(all, old_recent)->kept, KeptBecause::TooRecent);
+    EXPECT_EQ(find(all, dead_but_locked)->kept, TemporaryKept::Locked);
+    EXPECT_EQ(find(all, pid_alive)->kept, TemporaryKept::WriterRunning);
+    EXPECT_EQ(find(all, old_recent)->kept, TemporaryKept::TooRecent);
     EXPECT_FALSE(find(all, old_stale)->kept);
-    EXPECT_EQ(find(all, old_stale_locked)->kept, KeptBecause::Locked);
+    EXPECT_EQ(find(all, old_stale_locked)->kept, TemporaryKept::Locked);
     std::vector<std::string> left{old_recent, dead_but_locked, pid_alive, old_stale_locked, "m.arrow", "notes.txt"};
     std::sort(left.begin(), left.end());
     EXPECT_EQ(names_in(dir), left);
@@ -195,7 +195,7 @@ TEST(CollectTemporaries, NeverFollowsLinksNorTouchesWhatIsNotARegularFile) {
     options.old_format_min_age = std::chrono::seconds(0);
     const auto all = collect_temporaries(dir, options);
     ASSERT_EQ(all.size(), 3u);
-    for (const auto& t : all) EXPECT_EQ(t.kept, KeptBecause::NotRegularFile) << t.name;
+    for (const auto& t : all) EXPECT_EQ(t.kept, TemporaryKept::NotRegularFile) << t.name;
     EXPECT_TRUE(fs::is_symlink(dir / link));
     EXPECT_TRUE(fs::is_symlink(dir / dangling));
     EXPECT_TRUE(fs::exists(dir / subdir / "inside"));
@@ -272,6 +272,6 @@ TEST(CollectTemporaries, KeepsOtherUsersFiles) {
     ASSERT_EQ(::chown((dir / name).c_str(), 65534, 65534), 0);
     const auto all = collect_temporaries(dir, {});
     ASSERT_EQ(all.size(), 1u);
-    EXPECT_EQ(all[0].kept, KeptBecause::OtherOwner);
+    EXPECT_EQ(all[0].kept, TemporaryKept::OtherOwner);
     EXPECT_TRUE(fs::exists(dir / name));
 }
