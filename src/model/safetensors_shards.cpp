@@ -219,7 +219,8 @@ SafetensorsShards read_safetensors_shards(const fs::path& path, const Safetensor
         std::error_code ec;
         if (!fs::exists(shard_path, ec))
             throw IoError(shard_path, "the shard is missing (the index " + path.string() + " puts " +
-                                          std::to_string(names.size()) + " tensors in it: " + some_of(names) + ")");
+                                          std::to_string(names.size()) + (names.size() == 1 ? " tensor" : " tensors") +
+                                          " in it: " + some_of(names) + ")");
         SafetensorsFile shard = read_safetensors(shard_path, options);
         SafetensorsShard summary{file, {}, 0};
         for (SafeTensor& t : shard.tensors) {

@@ -273,7 +273,7 @@ TEST(SafetensorsShards, BrokenCheckpointsAreRefusedNamingTheFile) {
     write_text(index, original);
     fs::remove(dir / "model-00002-of-00003.safetensors");
     EXPECT_ERROR(IoError, index, (dir / "model-00002-of-00003.safetensors").string() + ": the shard is missing");
-    EXPECT_ERROR(IoError, index, "puts 1 tensors in it: 'c'");
+    EXPECT_ERROR(IoError, index, "puts 1 tensor in it: 'c'");
 
     // A tensor in two shards.
     SafetensorsFile two;
