@@ -2,7 +2,8 @@
 // (/usr/bin/python3 with numpy, json and struct: the safetensors bytes by hand, split and named as
 // huggingface_hub does, the index as transformers writes it; not by our writer) → `convert` → row →
 // `convert --shard-size` → shards equal to the originals (every tensor's name, dtype, shape and
-// bytes, the weight_map, total_size), checked by Python; `inspect`; refusals and their exit codes.
+// bytes, the weight_map, total_size), checked by Python; to .pt in one step, read by torch.load;
+// `inspect`; refusals and their exit codes.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -109,6 +110,24 @@ print(json.dumps({"same_tensors": a[0] == b[0], "names": sorted(a[0]), "other_na
                   "metadata": b[2], "formats": b[3]}))
 )";
 
+// torch.load of argv[1] against the checkpoint of argv[2]: each tensor's dtype, and the names whose
+// shape or bytes differ from the shard's.
+const char* kTorchLoad = R"(import json, os, struct, sys, torch
+sd = torch.load(sys.argv[1])
+index = json.load(open(sys.argv[2]))
+differing = []
+for name, shard in index["weight_map"].items():
+    raw = open(os.path.join(os.path.dirname(sys.argv[2]), shard), "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    entry = json.loads(raw[8:8 + n])[name]
+    begin, end = entry["data_offsets"]
+    t = sd[name].contiguous()
+    got = bytes(t.view(-1).view(torch.uint8).tolist()) if t.numel() else b""
+    if list(t.shape) != entry["shape"] or got != raw[8 + n + begin:8 + n + end]:
+        differing.append(name)
+print(json.dumps({"dtypes": {k: str(v.dtype) for k, v in sd.items()}, "order": list(sd), "differing": differing}))
+)";
+
 json run_python(const fs::path& dir, const char* script, const std::vector<std::string>& args) {
     std::ofstream(dir / "script.py") << script;
     std::string command = "/usr/bin/python3 " + (dir / "script.py").string();
@@ -195,6 +214,17 @@ TEST(CliHuggingFaceShards, CheckpointToRowAndBackIsEqual) {
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     same = run_python(dir, kCompare, {hf.string(), single});
     EXPECT_TRUE(same.value("same_tensors", false)) << same.dump(2);
+
+    // And to PyTorch in one step: torch.load gives each tensor in its original dtype and bytes.
+    const std::string pt = (dir / "model.pt").string();
+    r = run_cli({"convert", hf.string(), pt});
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    const json loaded = run_python(dir, kTorchLoad, {pt, hf.string()});
+    EXPECT_EQ(loaded["dtypes"], json::parse(R"({"embed.weight": "torch.bfloat16", "layers.0.steps": "torch.int64",
+        "layers.0.weight": "torch.float32", "layers.0.bias": "torch.bfloat16", "counter": "torch.int64",
+        "head.weight": "torch.float32", "head.bias": "torch.float16"})"));
+    EXPECT_EQ(loaded["order"].size(), 7u);
+    EXPECT_EQ(loaded["differing"], json::array()) << loaded.dump(2);
 }
 
 TEST(CliHuggingFaceShards, InspectShowsShardsAndTensors) {
