@@ -223,7 +223,7 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
     {
         auto* cmd = app.add_subcommand("export", "Write one weight of a model file as a NumPy .npy file (torch shape)");
         static std::string in, weight, out;
-        cmd->add_option("FILE", in, "Model file (.arrow or .safetensors)")->required();
+        cmd->add_option("FILE", in, "Model file (.arrow, .safetensors or X.safetensors.index.json)")->required();
         cmd->add_option("-w,--weight", weight, "The weight's name, or its 0-based index")->required();
         cmd->add_option("-o,--output", out, "The .npy file to write")->required();
         cmd->callback([&exit_code] {
