@@ -133,12 +133,13 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
         static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32", shard_size = "5GB";
         static bool with_columns = false;
         cmd->add_option("IN", in,
-                        "Model file to read (.arrow, .safetensors, X.safetensors.index.json: a sharded checkpoint, its "
-                        "shards beside it, or .pt/.pth: PyTorch)")
+                        "Model file to read (.arrow, .safetensors, or .pt/.pth: PyTorch), or X.safetensors.index.json: "
+                        "a Hugging Face sharded checkpoint, its shards beside it")
             ->required();
         cmd->add_option("OUT", out,
-                        "File to write (.arrow, .safetensors or X.safetensors.index.json, its shards written beside it "
-                        "as X-00001-of-0000N.safetensors, …; .pt/.pth from those three; .arrow from .pt/.pth)")
+                        "File to write (.arrow or .safetensors; .pt/.pth from .arrow or .safetensors, or from a "
+                        "sharded checkpoint; .arrow from .pt/.pth), or X.safetensors.index.json: shards "
+                        "X-00001-of-0000N.safetensors, … beside it (--shard-size)")
             ->required();
         static CLI::Option* shard_size_option = nullptr;
         shard_size_option = cmd->add_option("--shard-size", shard_size,
