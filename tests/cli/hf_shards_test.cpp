@@ -22,7 +22,8 @@ namespace {
 // Writes a checkpoint into argv[1] as the Hugging Face tools do: tensors in state-dict order split
 // by huggingface_hub's rule (max 64 bytes a shard), each shard in the reference writer's layout
 // (dtype alignment, then name; header padded to 8; {"format": "pt"}), the index with
-// json.dumps(indent=2, sort_keys=True).
+// json.dumps(indent=2, sort_keys=True). Shards 1 and 2 are full (64 bytes): split again in the order
+// the files keep (inside a shard, not the state dict's), the tensors fall into the same shards.
 const char* kMake = R"(import json, os, struct, sys
 import numpy as np
 out = sys.argv[1]
