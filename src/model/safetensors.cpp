@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/atomic_file.hpp"
+#include "json_check.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux {
@@ -37,55 +38,6 @@ uint64_t load_u64_le(const uint8_t* p) {
     for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
     return v;
 }
-
-// A first pass over the header's JSON, without building anything: it nests at most three deep
-// ({name: {"shape": [..]}}), and no key repeats within one object (the DOM would keep only one
-// value of a repeated key, hiding a tensor). A SAX handler rather than a parse callback: nlohmann's
-// callback parser rescans the parent object at the end of every child, quadratic in the tensors.
-class HeaderCheck {
-public:
-    using string_t = json::string_t;
-    bool null() { return true; }
-    bool boolean(bool) { return true; }
-    bool number_integer(json::number_integer_t) { return true; }
-    bool number_unsigned(json::number_unsigned_t) { return true; }
-    bool number_float(json::number_float_t, const string_t&) { return true; }
-    bool string(string_t&) { return true; }
-    bool binary(json::binary_t&) { return true; }
-    bool start_object(std::size_t) {
-        push();
-        keys_.emplace_back();
-        return true;
-    }
-    bool key(string_t& key) {
-        if (!keys_.back().insert(key).second)
-            throw FormatError("safetensors header: the key " + in_quotes(key) + " appears twice in one object");
-        return true;
-    }
-    bool end_object() {
-        keys_.pop_back();
-        --depth_;
-        return true;
-    }
-    bool start_array(std::size_t) {
-        push();
-        return true;
-    }
-    bool end_array() {
-        --depth_;
-        return true;
-    }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
-        throw FormatError(std::string("safetensors: the header is not valid JSON: ") + e.what());
-    }
-
-private:
-    void push() {
-        if (++depth_ > 3) throw FormatError("safetensors header: JSON nested deeper than the format allows");
-    }
-    int depth_ = 0;
-    std::vector<std::set<std::string>> keys_;
-};
 
 int64_t checked_nonnegative(const json& v, const std::string& what) {
     if (!v.is_number_unsigned()) throw FormatError(what + " must be a non-negative integer, found " + v.dump());
@@ -185,7 +137,8 @@ SafetensorsFile parse(const arrow::Buffer& bytes, const SafetensorsReadOptions& 
 
     json header;
     try {
-        HeaderCheck check;
+        // It nests at most three deep ({name: {"shape": [..]}}).
+        detail::JsonCheck check("safetensors header", "safetensors: the header is not valid JSON: ", 3);
         json::sax_parse(text.begin(), text.end(), &check);
         header = json::parse(text.begin(), text.end());
     } catch (const json::exception& e) {

@@ -13,7 +13,9 @@
 #include "legolasflux/model.hpp"
 #include "legolasflux/npy.hpp"
 #include "legolasflux/safetensors_model.hpp"
+#include "legolasflux/safetensors_shards.hpp"
 #include "legolasflux/torch_save.hpp"
+#include "shards_convert.hpp"
 #include "torch_convert.hpp"
 
 namespace legolasflux::cli {
@@ -21,17 +23,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-enum class Format { Arrow, Safetensors, Torch };
+// SafetensorsIndex: a Hugging Face sharded checkpoint (model.safetensors.index.json and its shards).
+enum class Format { Arrow, Safetensors, Torch, SafetensorsIndex };
 
 // The format of a file is its extension's; anything else is a command-line error (exit 2).
 Format format_of(const std::string& path, const std::string& role) {
+    if (is_safetensors_index(path)) return Format::SafetensorsIndex;
     const std::string ext = fs::path(path).extension().string();
     if (ext == ".arrow") return Format::Arrow;
     if (ext == ".safetensors") return Format::Safetensors;
     if (ext == ".pt" || ext == ".pth") return Format::Torch;
     throw CLI::ValidationError(role, "'" + path +
-                                         "' must end in .arrow (LegolasFlux model file), .safetensors, or "
-                                         ".pt/.pth (TorchScript archive or PyTorch state dict)");
+                                         "' must end in .arrow (LegolasFlux model file), .safetensors, "
+                                         ".safetensors.index.json (sharded checkpoint) or .pt/.pth (TorchScript "
+                                         "archive or PyTorch state dict)");
 }
 
 // Errors of the conversion that do not name the file yet get its path, keeping their type.
@@ -59,6 +64,11 @@ auto naming(const std::string& path, F&& f) {
 // `bfloat16`: how BF16 tensors of a safetensors file are read (an .arrow file's weights are what
 // the file stores).
 ModelRow read_row(const std::string& path, Format format, BFloat16Storage bfloat16 = BFloat16Storage::Float32) {
+    if (format == Format::SafetensorsIndex) {
+        // The shards' errors name their files; the row's, the index.
+        const SafetensorsFile file = read_safetensors_shards(path).file;
+        return naming(path, [&] { return from_safetensors(file, bfloat16); });
+    }
     return naming(path, [&] {
         if (format == Format::Arrow) return read_model_row(path);
         return from_safetensors(read_safetensors(path), bfloat16);
@@ -93,7 +103,8 @@ size_t find_weight(const ModelRow& row, const std::string& file, const std::stri
 
 // "IN -> OUT: 3 weights of Float32, schema …", and the dtypes each tensor got back when the row
 // records them (weight_dtypes: .safetensors and .pt/.pth output).
-void print_conversion(const std::string& in, const std::string& out, const ModelRow& row, BFloat16Storage storage) {
+void print_conversion(const std::string& in, const std::string& out, const ModelRow& row, BFloat16Storage storage,
+                      const std::string& more = "") {
     const size_t n = row.weights ? row.weights->size() : 0;
     // The element type as written.
     ElementType type = row.weights ? row.weights->element_type : ElementType::Float32;
@@ -104,8 +115,9 @@ void print_conversion(const std::string& in, const std::string& out, const Model
             restored += (restored.empty() ? "" : ", ") + std::string(dtype_name(dtype_for(t)));
         restored = " (each in its original dtype: " + restored + ")";
     }
-    fmt::print("{} -> {}: {} weights{}{}, schema {}\n", in, out, n,
-               row.weights ? " of " + std::string(element_type_name(type)) : "", restored, row.qualified_identifier);
+    fmt::print("{} -> {}: {} weights{}{}, schema {}{}\n", in, out, n,
+               row.weights ? " of " + std::string(element_type_name(type)) : "", restored, row.qualified_identifier,
+               more);
 }
 
 }  // namespace
@@ -114,16 +126,28 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
     {
         auto* cmd = app.add_subcommand(
             "convert",
-            "Convert a model between LegolasFlux .arrow and .safetensors (either way), from a TorchScript "
-            "archive or PyTorch state dict (.pt/.pth) to .arrow, or from .arrow or .safetensors to a PyTorch "
+            "Convert a model between LegolasFlux .arrow, .safetensors and Hugging Face sharded checkpoints "
+            "(model.safetensors.index.json and its shards; --shard-size) in any direction, from a TorchScript "
+            "archive or PyTorch state dict (.pt/.pth) to .arrow, or from any of the first three to a PyTorch "
             ".pt/.pth file (torch.save's format: torch.load gives the state dict); formats by file extension");
-        static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32";
+        static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32", shard_size = "5GB";
         static bool with_columns = false;
-        cmd->add_option("IN", in, "Model file to read (.arrow, .safetensors, or .pt/.pth: PyTorch)")->required();
-        cmd->add_option("OUT", out,
-                        "File to write (.arrow or .safetensors; .pt/.pth from .arrow or .safetensors; .arrow from "
-                        ".pt/.pth)")
+        cmd->add_option("IN", in,
+                        "Model file to read (.arrow, .safetensors, or .pt/.pth: PyTorch), or X.safetensors.index.json: "
+                        "a Hugging Face sharded checkpoint, its shards beside it")
             ->required();
+        cmd->add_option("OUT", out,
+                        "File to write (.arrow or .safetensors; .pt/.pth from .arrow or .safetensors, or from a "
+                        "sharded checkpoint; .arrow from .pt/.pth), or X.safetensors.index.json: shards "
+                        "X-00001-of-0000N.safetensors, … beside it (--shard-size)")
+            ->required();
+        static CLI::Option* shard_size_option = nullptr;
+        shard_size_option = cmd->add_option("--shard-size", shard_size,
+                                            "X.safetensors.index.json output only: the most tensor bytes a shard "
+                                            "holds (a larger tensor gets a shard of its own); 5GB = 5*10^9 bytes, "
+                                            "5GiB = 5*2^30, a plain number is bytes (units B, KB, MB, GB, TB, KiB, "
+                                            "MiB, GiB, TiB)")
+                                ->capture_default_str();
         cmd->add_option("--compression", compression, "Arrow body compression (.arrow output only)")
             ->check(CLI::IsMember({"none", "lz4", "zstd"}))
             ->capture_default_str();
@@ -144,7 +168,11 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
                       "torch.load(f, weights_only=True) reads");
         cmd->callback([&exit_code] {
             const Format source = format_of(in, "IN"), to = format_of(out, "OUT");
-            if (to == Format::Safetensors && compression != "none")
+            if (shard_size_option->count() > 0 && to != Format::SafetensorsIndex)
+                throw CLI::ValidationError("--shard-size",
+                                           "it is for sharded output (OUT named X.safetensors.index.json)");
+            const int64_t max_shard = parse_shard_size(shard_size);
+            if ((to == Format::Safetensors || to == Format::SafetensorsIndex) && compression != "none")
                 throw CLI::ValidationError("--compression",
                                            "safetensors files are not compressed; use it with .arrow output");
             if (with_columns && to != Format::Torch)
@@ -179,18 +207,24 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
             ModelRow row = read_row(in, source, storage);
             if (to == Format::Arrow) {
                 write_model_row(out, row, ipc, storage);
+                print_conversion(in, out, row, storage);
             } else {
                 if (storage == BFloat16Storage::Float32) row = widened(std::move(row));
-                write_safetensors(out, naming(in, [&] { return to_safetensors(row); }));
+                SafetensorsFile file = naming(in, [&] { return to_safetensors(row); });
+                if (to == Format::SafetensorsIndex) {
+                    print_conversion(in, out, row, storage, write_shards(out, file, max_shard));
+                } else {
+                    write_safetensors(out, file);
+                    print_conversion(in, out, row, storage);
+                }
             }
-            print_conversion(in, out, row, storage);
             exit_code = kOk;
         });
     }
     {
         auto* cmd = app.add_subcommand("export", "Write one weight of a model file as a NumPy .npy file (torch shape)");
         static std::string in, weight, out;
-        cmd->add_option("FILE", in, "Model file (.arrow or .safetensors)")->required();
+        cmd->add_option("FILE", in, "Model file (.arrow, .safetensors or X.safetensors.index.json)")->required();
         cmd->add_option("-w,--weight", weight, "The weight's name, or its 0-based index")->required();
         cmd->add_option("-o,--output", out, "The .npy file to write")->required();
         cmd->callback([&exit_code] {

@@ -14,6 +14,8 @@
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/safetensors.hpp"
+#include "legolasflux/safetensors_shards.hpp"
+#include "shards_convert.hpp"
 #include "table_view.hpp"
 
 namespace legolasflux::cli {
@@ -218,18 +220,24 @@ void add_model_commands(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("inspect",
                                    "Show a model file (its schema, its columns and a table of its weights), any "
                                    "other Legolas table (its schema, columns and rows) or a .safetensors file "
-                                   "(its metadata and a table of its tensors), or a sharded checkpoint (its tensors "
-                                   "and its index)");
+                                   "(its metadata and a table of its tensors), a Hugging Face sharded checkpoint "
+                                   "(X.safetensors.index.json: its shards and tensors), or a sharded checkpoint's "
+                                   "step directory (its tensors and its index)");
     static std::string in;
     static bool json = false;
     cmd->add_option("FILE", in,
-                    "LegolasFlux model file or any Legolas table (.arrow), a .safetensors file, or a "
-                    "sharded checkpoint's step directory")
+                    "LegolasFlux model file or any Legolas table (.arrow), a .safetensors file, a "
+                    "X.safetensors.index.json file, or a sharded checkpoint's step directory")
         ->required();
     cmd->add_flag("--json", json, "Print JSON instead of text");
     cmd->callback([&exit_code] {
         if (std::filesystem::is_directory(in)) {  // a sharded checkpoint's step directory
             inspect_sharded_step(in, json);
+            exit_code = kOk;
+            return;
+        }
+        if (is_safetensors_index(in)) {  // a Hugging Face sharded checkpoint
+            inspect_safetensors_index(in, json);
             exit_code = kOk;
             return;
         }
