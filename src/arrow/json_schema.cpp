@@ -1,6 +1,7 @@
 // The "schema" part of integration JSON: fields, types, dictionary encodings and metadata.
 #include <set>
 
+#include "common/json_nesting.hpp"
 #include "json_internal.hpp"
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/errors.hpp"
@@ -393,6 +394,9 @@ namespace legolasflux::arrow {
 std::string write_field_json(const Field& field) { return json_detail::field_to_json(field).dump(); }
 
 Field read_field_json(std::string_view json) {
+    // Fields nest at most kMaxDepth deep, two JSON levels each ({…, "children": [...]}).
+    if (common::json_nesting(json) > 2 * json_detail::kMaxDepth + 8)
+        throw FormatError("integration JSON: fields nest deeper than " + std::to_string(json_detail::kMaxDepth));
     json_detail::Json doc;
     try {
         doc = json_detail::Json::parse(json.begin(), json.end());

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/json_nesting.hpp"
 #include "legolasflux/arrow/json.hpp"
 
 namespace legolasflux::legolas {
@@ -15,6 +16,9 @@ using Kind = FieldConstraint::Kind;
 
 // Deeper constraints are refused rather than recursed into: the JSON comes from files.
 constexpr int kMaxDepth = 64;
+// Deeper JSON is refused before parsing (common/json_nesting.hpp); declarations within kMaxDepth
+// nest far less deeply than this.
+constexpr int kMaxJsonNesting = 512;
 
 const std::pair<Kind, const char*> kKindNames[] = {
     {Kind::Anything, "anything"},  {Kind::Exact, "exact"},         {Kind::SignedInt, "signed_int"},
@@ -221,6 +225,8 @@ std::string declarations_to_json(const std::vector<SchemaVersionDeclaration>& de
 
 std::vector<SchemaVersionDeclaration> declarations_from_json(std::string_view json, const std::string& source) {
     const Reader reader{source};
+    if (common::json_nesting(json) > kMaxJsonNesting)
+        reader.fail("", "arrays and objects nest deeper than " + std::to_string(kMaxJsonNesting));
     Json doc;
     try {
         doc = Json::parse(json.begin(), json.end());

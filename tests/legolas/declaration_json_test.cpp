@@ -117,6 +117,22 @@ TEST(DeclarationJson, MalformedDocumentsSayWhereAndWhat) {
     for (int i = 0; i < 200; ++i) deep += "}";
     deep += "}]}]}";
     EXPECT_TRUE(contains(error_of(deep), "nest deeper than 64")) << error_of(deep);
+    // So is JSON nested so deeply that copying or destroying the parsed document would overflow the
+    // stack, valid or not, wherever it is (here: an Arrow type's children).
+    const std::string nested = std::string(200000, '[') + std::string(200000, ']');
+    const std::string hostile =
+        R"({"declarations": [{"schema_version": "a@1", "fields": [{"name": "x", "kind": "exact", "type": {"name": )"
+        R"("struct"}, "children": )" +
+        nested + "}]}]}";
+    EXPECT_TRUE(contains(error_of(hostile), "team.json: schema declarations: arrays and objects nest deeper than 512"))
+        << error_of(hostile).substr(0, 300);
+    // Brackets inside strings are text.
+    EXPECT_EQ(declarations_from_json(R"({"declarations": [{"schema_version": "a@1", "fields": [{"name": ")" +
+                                         std::string(1000, '[') + R"(", "kind": "string"}]}]})",
+                                     "x")[0]
+                  .fields[0]
+                  .name.size(),
+              1000u);
 }
 
 TEST(DeclarationJson, DeclareAllOrdersParentsAndRefusesCyclesAndContradictions) {
