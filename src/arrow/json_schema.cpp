@@ -1,7 +1,10 @@
 // The "schema" part of integration JSON: fields, types, dictionary encodings and metadata.
 #include <set>
 
+#include "common/json_nesting.hpp"
 #include "json_internal.hpp"
+#include "legolasflux/arrow/json.hpp"
+#include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::json_detail {
 
@@ -385,3 +388,22 @@ Schema schema_from_json(const Json& j) {
 }
 
 }  // namespace legolasflux::arrow::json_detail
+
+namespace legolasflux::arrow {
+
+std::string write_field_json(const Field& field) { return json_detail::field_to_json(field).dump(); }
+
+Field read_field_json(std::string_view json) {
+    // Fields nest at most kMaxDepth deep, two JSON levels each ({…, "children": [...]}).
+    if (common::json_nesting(json) > 2 * json_detail::kMaxDepth + 8)
+        throw FormatError("integration JSON: fields nest deeper than " + std::to_string(json_detail::kMaxDepth));
+    json_detail::Json doc;
+    try {
+        doc = json_detail::Json::parse(json.begin(), json.end());
+    } catch (const json_detail::Json::exception& e) {
+        throw FormatError(std::string("integration JSON: not valid JSON: ") + e.what());
+    }
+    return json_detail::field_from_json(doc, "", 0);
+}
+
+}  // namespace legolasflux::arrow

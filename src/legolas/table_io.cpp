@@ -1,5 +1,7 @@
 #include "legolasflux/legolas/table_io.hpp"
 
+#include "legolasflux/legolas/declaration_json.hpp"
+
 namespace legolasflux::legolas {
 namespace {
 
@@ -15,6 +17,14 @@ arrow::Table tag_table(const arrow::Table& table, const SchemaVersion& sv, const
     const std::string qualified = registry.is_declared(sv) ? registry.qualified_identifier(sv) : to_string(sv);
     auto schema = std::make_shared<arrow::Schema>(*table.schema);
     arrow::set_metadata(schema->metadata, std::string(kSchemaQualifiedKey), qualified);
+    // The file describes its own schema (declaration_json.hpp), so that programs that never declared
+    // it can check it. An undeclared version has nothing to record; any key the table carried from
+    // where it was read describes another schema version, and goes.
+    if (registry.is_declared(sv))
+        arrow::set_metadata(schema->metadata, std::string(kSchemaDeclarationsKey),
+                            declarations_to_json(declaration_chain(registry, sv)));
+    else
+        std::erase_if(schema->metadata, [](const auto& kv) { return kv.first == kSchemaDeclarationsKey; });
     arrow::Table out;
     out.schema = schema;
     for (const auto& batch : table.batches) {

@@ -754,4 +754,24 @@ TEST(JsonWrite, KeysAreSortedAndOutputIsIndented) {
     EXPECT_NE(text.find("\n  \"batches\": ["), std::string::npos);
 }
 
+// One field on its own, as the legolas layer's declarations spell exact types: the same form as a
+// document's schema fields, every part of a field, and hostile nesting refused before parsing.
+TEST(JsonField, OneFieldReadsBackEqual) {
+    const Field f = field("m",
+                          map(field("key", utf8(), false),
+                              field("value", list(field("", timestamp(TimeUnit::Nanosecond, "UTC"), false)))),
+                          true, {{"ARROW:extension:name", "x.y"}, {"ARROW:extension:metadata", ""}});
+    const std::string text = write_field_json(f);
+    EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+    EXPECT_EQ(read_field_json(text), f);
+    try {
+        read_field_json(std::string(100000, '[') + std::string(100000, ']'));
+        FAIL();
+    } catch (const FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find("fields nest deeper than 64"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(read_field_json("{\"name\": 1}"), FormatError);
+    EXPECT_THROW(read_field_json("{"), FormatError);
+}
+
 }  // namespace

@@ -1,5 +1,6 @@
 // docs/cli.md's examples are real: every line of its ```sh blocks runs, in order, in a directory
-// holding the files the page names, and exits as the page says (0, or the `# exit N` it ends with).
+// holding the files the page names (and those it shows, in ```json NAME blocks), and exits as the
+// page says (0, or the `# exit N` it ends with).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -95,6 +96,26 @@ void write_sharded(const std::filesystem::path& run) {
     legolasflux::save_sharded(run / legolasflux::sharded_step_name(10), ranks, 10);
 }
 
+// The files docs/cli.md shows in full, in blocks opened by "```json NAME": NAME → content. The page's
+// examples use them (`--declare digits.json`), so what the page shows is what runs.
+std::vector<std::pair<std::string, std::string>> shown_files() {
+    std::ifstream in(std::filesystem::path(LEGOLASFLUX_SOURCE_DIR) / "docs" / "cli.md");
+    std::vector<std::pair<std::string, std::string>> out;
+    const std::string opening = "```json ";
+    bool inside = false;
+    for (std::string line; std::getline(in, line);) {
+        if (!inside && line.rfind(opening, 0) == 0) {
+            out.emplace_back(line.substr(opening.size()), "");
+            inside = true;
+        } else if (inside && line == "```") {
+            inside = false;
+        } else if (inside) {
+            out.back().second += line + "\n";
+        }
+    }
+    return out;
+}
+
 struct Example {
     int line = 0;
     std::string command;
@@ -142,6 +163,9 @@ TEST(DocsCli, EveryExampleRunsAsDocumented) {
     write_run(dir / "run");
     write_damaged_run(dir / "damaged");
     write_sharded(dir / "sharded");
+    const auto files = shown_files();
+    ASSERT_FALSE(files.empty()) << "docs/cli.md shows digits.json for --declare";
+    for (const auto& [name, content] : files) std::ofstream(dir / name) << content;
 #ifdef LEGOLASFLUX_CLI_WITH_TORCH
     std::ofstream(dir / "make.py") << "import torch, torch.nn as nn\n"
                                       "m = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))\n"

@@ -74,7 +74,7 @@ TEST(CliMessages, InspectLinesUpItsColumns) {
         ++checked;
     }
     EXPECT_EQ(column, std::string("architecture_version").size() + 1);
-    EXPECT_EQ(checked, 5) << "schema, architecture_version, config, epoch, accuracy:\n" << r.out;
+    EXPECT_EQ(checked, 6) << "schema, origin, architecture_version, config, epoch, accuracy:\n" << r.out;
 }
 
 // A row of ours carries checksums of its Arrow file's bytes; the safetensors file made from it

@@ -267,8 +267,19 @@ TEST(DigitsFixture, RewrittenByCppReadsBackEqual) {
     o.registry = &digits_registry();
     const fs::path out = temp_path("digits-rewritten.arrow");
     write(out, r.table, kDigitsModel, o);
-    const ReadResult back = read(out, digits_read());
+    ReadResult back = read(out, digits_read());
     EXPECT_EQ(back.schema_version, kDigitsModel);
+    // Julia's table, plus the one key of our own that it ignores: the declarations of its chain.
+    auto metadata = back.table.schema->metadata;
+    ASSERT_FALSE(metadata.empty());
+    EXPECT_EQ(metadata.back(), (std::pair<std::string, std::string>{
+                                   std::string(kSchemaDeclarationsKey),
+                                   declarations_to_json(declaration_chain(digits_registry(), kDigitsModel))}));
+    metadata.pop_back();
+    auto schema = std::make_shared<arrow::Schema>(*back.table.schema);
+    schema->metadata = metadata;
+    back.table.schema = schema;
+    for (auto& b : back.table.batches) b.schema = schema;
     EXPECT_EQ(arrow::table_difference(back.table, r.table), "");
     // Labelled with the parent schema version, the same table is a legolas-flux.model@1 table.
     write(out, r.table, kModel, o);
@@ -346,8 +357,15 @@ TEST(TableIo, WriteKeepsOtherMetadataAndOneQualifiedKey) {
     t.schema = schema;
     for (auto& b : t.batches) b.schema = schema;
     const auto tagged = tag_table(t, schema_version_of<MetaV1>());
+    // The schema's declarations follow, after the keys the table had (declaration_json_test.cpp checks
+    // their value).
     EXPECT_EQ(tagged.schema->metadata,
-              (arrow::KeyValueMetadata{{"author", "me"}, {"legolas_schema_qualified", "test.io-meta@1"}, {"x", "y"}}));
+              (arrow::KeyValueMetadata{
+                  {"author", "me"},
+                  {"legolas_schema_qualified", "test.io-meta@1"},
+                  {"x", "y"},
+                  {"legolasflux.schema_declarations",
+                   declarations_to_json(declaration_chain(default_registry(), schema_version_of<MetaV1>()))}}));
     const auto back = read(arrow::Buffer::from_vector(write_to_bytes(t, schema_version_of<MetaV1>())));
     EXPECT_EQ(back.table.schema->metadata, tagged.schema->metadata);
     // The footer and the schema message agree (the reader sees one schema).

@@ -335,9 +335,14 @@ TEST(Tour, ValidatingWritingReadingArrowTables) {
     const arrow::Buffer buffer = arrow::Buffer::from_vector(bytes);
     const ReadResult t = read(buffer);
     EXPECT_EQ(t.schema_version, schema_version_of<BazV1>());
+    // The file also records the two declarations (declaration_json.hpp), so that a reader that never
+    // declared them can check it.
+    const std::string declarations = declarations_to_json(
+        {*default_registry().find(schema_version_of<BazV1>()), *default_registry().find(schema_version_of<BarV1>())});
     EXPECT_EQ(t.table.schema->metadata,
-              (arrow::KeyValueMetadata{{"legolas_schema_qualified", "example.baz@1>example.bar@1"}}));
-    EXPECT_EQ(arrow::table_difference(t.table, to_table(rows)), "");
+              (arrow::KeyValueMetadata{{"legolas_schema_qualified", "example.baz@1>example.bar@1"},
+                                       {"legolasflux.schema_declarations", declarations}}));
+    EXPECT_EQ(arrow::table_difference(t.table, tag_table(to_table(rows), schema_version_of<BazV1>())), "");
     EXPECT_EQ(read<BazV1>(buffer), rows);
 
     // A table without the metadata.

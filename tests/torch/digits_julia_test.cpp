@@ -6,6 +6,7 @@
 
 #include "../../examples/digits/digits_model.hpp"
 #include "legolasflux/arrow/ipc.hpp"
+#include "legolasflux/legolas/declaration_json.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/torch/flux_layout.hpp"
 #include "legolasflux/weights.hpp"
@@ -69,11 +70,17 @@ TEST(DigitsJulia, RowWrittenFromCppHasTheJuliaFilesSchema) {
     const auto julia = legolasflux::arrow::read_file(std::filesystem::path(kFixture));
     std::filesystem::remove(path);
     // Type tree, nullability, extension names, column order and the identifier, all at once. Our
-    // checksum key is the one difference allowed (Julia ignores it); everything else must match.
+    // checksum and declarations keys are the differences allowed (Julia ignores them); everything
+    // else must match. The declarations are those of the row's chain.
     ASSERT_TRUE(legolasflux::arrow::find_metadata(ours.schema->metadata, legolasflux::kChecksumsMetadataKey));
+    namespace legolas = legolasflux::legolas;
+    EXPECT_EQ(
+        legolas::declarations_in_metadata(ours.schema->metadata, path.string()),
+        legolas::declaration_chain(legolas::default_registry(), legolas::schema_version_of<digits::DigitsRowV1>()));
     legolasflux::arrow::Schema ours_without_checksums = *ours.schema;
-    std::erase_if(ours_without_checksums.metadata,
-                  [](const auto& kv) { return kv.first == legolasflux::kChecksumsMetadataKey; });
+    std::erase_if(ours_without_checksums.metadata, [](const auto& kv) {
+        return kv.first == legolasflux::kChecksumsMetadataKey || kv.first == legolas::kSchemaDeclarationsKey;
+    });
     EXPECT_EQ(ours_without_checksums, *julia.schema) << "ours:\n"
                                                      << legolasflux::arrow::to_string(*ours.schema) << "julia:\n"
                                                      << legolasflux::arrow::to_string(*julia.schema);

@@ -1,9 +1,11 @@
 // `legolasflux validate` and `legolasflux schema`: the Legolas schema version of a schema-tagged
 // Arrow file, and its compliance. Schemas known here are those registered in the default registry
-// by the libraries linked into the tool.
+// by the libraries linked into the tool, those the file records about itself and those of
+// `--declare` files (declarations.hpp).
 #include <iostream>
 
 #include "commands.hpp"
+#include "declarations.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/legolas/compliance.hpp"
@@ -46,10 +48,15 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
             "Check a Legolas table's compliance with its schema version (or --schema): its columns and their "
             "types, not the file's integrity (checksums, damaged bytes: see `verify`); exit 1 listing every violation");
         static std::string in, schema_id;
+        static std::vector<std::string> declare_files;
         cmd->add_option("FILE", in, "Arrow file or stream")->required();
-        cmd->add_option("--schema", schema_id, "Check against this registered schema version (name@version) instead");
+        cmd->add_option("--schema", schema_id,
+                        "Check against this schema version (name@version: built in, declared in the file or by "
+                        "--declare) instead");
+        add_declare_option(*cmd, declare_files);
         cmd->callback([&exit_code] {
             const arrow::Table table = read_arrow_table(in);
+            declare_for_table(table.schema->metadata, in, declare_files);
             SchemaVersion sv;
             std::string note;
             if (schema_id.empty()) {
@@ -58,24 +65,30 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
                 try {
                     sv = checkable_schema_version(table, note);
                 } catch (const UnknownSchemaVersionError& e) {
-                    throw SchemaError(in + ": cannot validate: " + e.what() +
-                                      " (`legolasflux inspect` shows it as found)");
+                    throw SchemaError(
+                        in + ": cannot validate: " + e.what() +
+                        " (`legolasflux inspect` shows it as found; `--declare FILE` gives a declaration)");
                 }
             } else {
                 sv = parse_schema_version(schema_id);
-                if (!default_registry().is_declared(sv)) throw UnknownSchemaVersionError(sv);
+                if (!default_registry().is_declared(sv))
+                    throw SchemaError("unknown Legolas schema version `" + to_string(sv) +
+                                      "`: not built in, not declared in " + in + ", nor by a --declare file");
             }
             const auto violations = find_violations(*table.schema, sv);
             const std::string qualified = default_registry().qualified_identifier(sv);
             if (!note.empty()) std::cerr << "legolasflux: note: " << note << "\n";
+            // Where the declarations checked against came from, when not all from this program.
+            const std::string origins = all_built_in(sv) ? "" : "declarations:\n" + origins_text(sv);
             if (violations.empty()) {
                 std::cout << in << ": valid `" << qualified << "` table (" << table.num_rows()
-                          << (table.num_rows() == 1 ? " row)\n" : " rows)\n");
+                          << (table.num_rows() == 1 ? " row)\n" : " rows)\n") << origins;
                 exit_code = kOk;
                 return;
             }
             std::cout << in << ": violates Legolas schema `" << qualified << "`:\n";
             for (const auto& v : violations) std::cout << " - " << v.to_string() << "\n";
+            std::cout << origins;
             exit_code = kInvalidInput;
         });
     }
@@ -86,10 +99,13 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
             "not declared here: its chain, columns and rows as found)");
         static std::string in;
         static bool json = false;
+        static std::vector<std::string> declare_files;
         cmd->add_option("FILE", in, "Arrow file or stream")->required();
         cmd->add_flag("--json", json, "Print JSON instead of text");
+        add_declare_option(*cmd, declare_files);
         cmd->callback([&exit_code] {
             const arrow::Table table = read_arrow_table(in);
+            declare_for_table(table.schema->metadata, in, declare_files);
             const auto qualified = arrow::find_metadata(table.schema->metadata, kSchemaQualifiedKey);
             // Nothing declared to resolve the fields to: the table as found is what can be said.
             if (qualified && note_if_undeclared(std::string(*qualified))) {
@@ -111,12 +127,14 @@ void add_legolas_commands(CLI::App& app, int& exit_code) {
                                       {"constraint", describe(f.constraint)},
                                       {"declared_by", to_string(f.declared_by)}});
                 j["fields"] = fields;
+                j["declarations"] = origins_json(sv);
                 print_json_document(j);
                 exit_code = kOk;
                 return;
             }
             std::cout << identifier << "\n";
             if (!note.empty()) std::cout << "  (" << note << ")\n";
+            std::cout << "declarations:\n" << origins_text(sv) << "fields:\n";
             for (const auto& f : default_registry().resolved_fields(sv))
                 std::cout << "  " << f.name << ": " << describe(f.constraint) << "  (declared by "
                           << to_string(f.declared_by) << ")\n";

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "commands.hpp"
+#include "declarations.hpp"
 #include "json_value.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
 #include "legolasflux/model.hpp"
@@ -72,6 +73,7 @@ void print_text(const std::string& path, const ModelRow& row) {
     for (const auto& [field, column] : columns) width = std::max(width, field->name.size());
     fmt::print("{:<{}} {} (read as {})\n", "schema", width, row.qualified_identifier,
                legolas::to_string(row.schema_version));
+    fmt::print("{:<{}} {}\n", "origin", width, origins_line(row.schema_version));
     for (const auto& [field, column] : columns)
         fmt::print("{:<{}} {}\n", field->name, width, arrow::format_value(*column, 0, 8));
     if (!row.weights) {
@@ -109,6 +111,7 @@ void print_json(const std::string& path, const ModelRow& row) {
     j["format"] = "arrow";
     j["schema"] = row.qualified_identifier;
     j["schema_version"] = legolas::to_string(row.schema_version);
+    j["declarations"] = origins_json(row.schema_version);
     nlohmann::ordered_json columns = nlohmann::ordered_json::object();
     for (const auto& [field, column] : other_columns(row)) columns[field->name] = json_value(*field, *column, 0);
     j["columns"] = columns;
@@ -225,11 +228,13 @@ void add_model_commands(CLI::App& app, int& exit_code) {
                                    "step directory (its tensors and its index)");
     static std::string in;
     static bool json = false;
+    static std::vector<std::string> declare_files;
     cmd->add_option("FILE", in,
                     "LegolasFlux model file or any Legolas table (.arrow), a .safetensors file, a "
                     "X.safetensors.index.json file, or a sharded checkpoint's step directory")
         ->required();
     cmd->add_flag("--json", json, "Print JSON instead of text");
+    add_declare_option(*cmd, declare_files);
     cmd->callback([&exit_code] {
         if (std::filesystem::is_directory(in)) {  // a sharded checkpoint's step directory
             inspect_sharded_step(in, json);
@@ -254,6 +259,7 @@ void add_model_commands(CLI::App& app, int& exit_code) {
         // A model row gets its weights table; any other Legolas table (many rows, another schema, or a
         // schema this program does not declare) is shown as found.
         const arrow::Table table = read_arrow_table(in);
+        declare_for_table(table.schema->metadata, in, declare_files);
         const std::string qualified = qualified_identifier_of(table, in);
         const auto declared = legolas::default_registry().most_derived_declared(qualified);
         const auto& registry = legolas::default_registry();

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "declarations.hpp"
 #include "json_value.hpp"
 #include "legolasflux/arrow/ipc.hpp"
 #include "legolasflux/arrow/pretty_print.hpp"
@@ -69,6 +70,7 @@ void print_table_text(const std::string& path, const arrow::Table& table) {
     fmt::print("{:<{}}  {}\n", "chain", width, chain_text(qualified));
     const std::string declared_as = declared ? "as " + legolas::to_string(*declared) : "no (not checked)";
     fmt::print("{:<{}}  {}\n", "declared", width, declared_as);
+    if (declared) fmt::print("{:<{}}  {}\n", "origin", width, origins_line(*declared));
     fmt::print("{:<{}}  {}\n", "rows", width, table.num_rows());
     fmt::print("\ncolumns: {}\n", fields.size());
     for (const auto& f : fields) fmt::print("  {:<{}}  {}\n", f.name, width, legolas::describe(f));
@@ -92,6 +94,7 @@ Json table_json(const std::string& path, const arrow::Table& table) {
     for (const auto& sv : legolas::parse_identifier(qualified)) chain.push_back(legolas::to_string(sv));
     j["schema_chain"] = chain;
     j["schema_version"] = declared ? Json(legolas::to_string(*declared)) : Json(nullptr);
+    j["declarations"] = declared ? origins_json(*declared) : Json::array();
     Json columns = Json::array();
     for (const auto& f : fields)
         columns.push_back({{"name", f.name}, {"type", legolas::describe(f)}, {"nullable", f.nullable}});

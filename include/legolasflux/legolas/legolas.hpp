@@ -4,6 +4,7 @@
 #include "legolasflux/legolas/compliance.hpp"
 #include "legolasflux/legolas/constraint.hpp"
 #include "legolasflux/legolas/declaration.hpp"
+#include "legolasflux/legolas/declaration_json.hpp"
 #include "legolasflux/legolas/record.hpp"
 #include "legolasflux/legolas/schema_version.hpp"
 #include "legolasflux/legolas/table_io.hpp"

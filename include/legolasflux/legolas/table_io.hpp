@@ -3,7 +3,9 @@
 // write: checks that the table complies with the schema version (unless told not to), then writes the
 // Arrow file format with the schema metadata `legolas_schema_qualified` set to the schema version's
 // qualified identifier (other metadata kept; any older pair with that key replaced, so the key
-// appears once).
+// appears once), and `legolasflux.schema_declarations` set to the declarations of the schema version
+// and its parents (declaration_json.hpp; left out, and any older pair removed, when the version is
+// not declared, which check_compliance = false allows).
 // read: reads a file or stream, takes the most-derived schema version from
 // `legolas_schema_qualified`, requires it to be declared, and checks that the table complies with it.
 // Compliance (compliance.hpp) is Legolas' word for a table matching a schema's declared columns; it
@@ -40,7 +42,8 @@ struct ReadResult {
     SchemaVersion schema_version;  // the most-derived one named by the file
 };
 
-// The table as it will be written: `table` with `legolas_schema_qualified` set (checked for
+// The table as it will be written: `table` with `legolas_schema_qualified` and
+// `legolasflux.schema_declarations` set (checked for
 // compliance first unless options.check_compliance is false).
 arrow::Table tag_table(const arrow::Table& table, const SchemaVersion& sv, const WriteOptions& options = {});
 
