@@ -13,8 +13,10 @@
 #include "legolasflux/model.hpp"
 #include "legolasflux/npy.hpp"
 #include "legolasflux/safetensors_model.hpp"
+#include "legolasflux/torch_load.hpp"
 #include "legolasflux/torch_save.hpp"
 #include "torch_convert.hpp"
+#include "torch_files.hpp"
 
 namespace legolasflux::cli {
 namespace {
@@ -58,9 +60,12 @@ auto naming(const std::string& path, F&& f) {
 
 // `bfloat16`: how BF16 tensors of a safetensors file are read (an .arrow file's weights are what
 // the file stores).
-ModelRow read_row(const std::string& path, Format format, BFloat16Storage bfloat16 = BFloat16Storage::Float32) {
+// A .pt/.pth file's state dict at `key` (torch_files.hpp).
+ModelRow read_row(const std::string& path, Format format, BFloat16Storage bfloat16 = BFloat16Storage::Float32,
+                  const std::string& key = "") {
     return naming(path, [&] {
         if (format == Format::Arrow) return read_model_row(path);
+        if (format == Format::Torch) return torch_state_dict_row(path, key, bfloat16);
         return from_safetensors(read_safetensors(path), bfloat16);
     });
 }
@@ -114,16 +119,19 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
     {
         auto* cmd = app.add_subcommand(
             "convert",
-            "Convert a model between LegolasFlux .arrow and .safetensors (either way), from a TorchScript "
-            "archive or PyTorch state dict (.pt/.pth) to .arrow, or from .arrow or .safetensors to a PyTorch "
-            ".pt/.pth file (torch.save's format: torch.load gives the state dict); formats by file extension");
-        static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32";
+            "Convert a model between LegolasFlux .arrow and .safetensors (either way), from a PyTorch file "
+            "(.pt/.pth: a state dict saved by torch.save, or one inside a checkpoint dict with --key; a TorchScript "
+            "archive to .arrow), or to a PyTorch .pt/.pth file (torch.save's format: torch.load gives the state "
+            "dict); formats by file extension");
+        static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32", key;
         static bool with_columns = false;
         cmd->add_option("IN", in, "Model file to read (.arrow, .safetensors, or .pt/.pth: PyTorch)")->required();
         cmd->add_option("OUT", out,
-                        "File to write (.arrow or .safetensors; .pt/.pth from .arrow or .safetensors; .arrow from "
-                        ".pt/.pth)")
+                        "File to write (.arrow, .safetensors or .pt/.pth; a TorchScript archive converts to .arrow)")
             ->required();
+        cmd->add_option("--key", key,
+                        ".pt/.pth input: where the state dict is in a checkpoint dict, e.g. model or model.encoder "
+                        "(dots separate nested keys; a key that holds dots itself is matched whole first)");
         cmd->add_option("--compression", compression, "Arrow body compression (.arrow output only)")
             ->check(CLI::IsMember({"none", "lz4", "zstd"}))
             ->capture_default_str();
@@ -152,38 +160,45 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
             if (to == Format::Torch && compression != "none")
                 throw CLI::ValidationError("--compression",
                                            "PyTorch files are not compressed; use it with .arrow output");
-            if (to == Format::Torch && source == Format::Torch)
-                throw CLI::ValidationError(
-                    "OUT", "a .pt/.pth file is not converted to another: convert it to .arrow, then that to .pt");
+            if (!key.empty() && source != Format::Torch)
+                throw CLI::ValidationError("--key", "it is for .pt/.pth input (a checkpoint dict)");
             const arrow::WriteOptions ipc = convert_write_options(compression);
-            if (source == Format::Torch) {
+            // TorchScript archives need LibTorch: legolasflux-torch converts them, to .arrow.
+            if (source == Format::Torch &&
+                (from == "torchscript" || (from == "auto" && torch_file_kind(in) == TorchFileKind::TorchScript))) {
                 if (to != Format::Arrow)
-                    throw CLI::ValidationError(
-                        "OUT", "a TorchScript or PyTorch file converts to .arrow (then to .safetensors)");
+                    throw CLI::ValidationError("OUT",
+                                               "a TorchScript archive converts to .arrow (then that to .safetensors "
+                                               "or .pt)");
+                if (!key.empty()) throw CLI::ValidationError("--key", "it is for torch.save files, not TorchScript");
                 exit_code = convert_torch_file(
                     {.in = in, .out = out, .from = from, .compression = compression, .bfloat16 = bfloat16});
                 return;
             }
+            // A state dict read here, whatever the output.
+            const std::string label = source != Format::Torch ? in
+                                      : key.empty()           ? in + " (state-dict)"
+                                                              : in + " (state-dict '" + key + "')";
             if (to == Format::Torch) {
                 // torch has bfloat16 tensors: kept as they are unless asked otherwise.
                 const bool widen =
                     bfloat16_option->count() > 0 && bfloat16_storage(bfloat16) == BFloat16Storage::Float32;
-                ModelRow row = read_row(in, source, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native);
+                ModelRow row = read_row(in, source, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native, key);
                 if (widen) row = widened(std::move(row));
                 naming(in, [&] { write_torch_save(out, row, {.with_columns = with_columns}); });
-                print_conversion(in, out, row, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native);
+                print_conversion(label, out, row, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native);
                 exit_code = kOk;
                 return;
             }
             const BFloat16Storage storage = bfloat16_storage(bfloat16);
-            ModelRow row = read_row(in, source, storage);
+            ModelRow row = read_row(in, source, storage, key);
             if (to == Format::Arrow) {
                 write_model_row(out, row, ipc, storage);
             } else {
                 if (storage == BFloat16Storage::Float32) row = widened(std::move(row));
                 write_safetensors(out, naming(in, [&] { return to_safetensors(row); }));
             }
-            print_conversion(in, out, row, storage);
+            print_conversion(label, out, row, storage);
             exit_code = kOk;
         });
     }
