@@ -1,5 +1,6 @@
 // Finding things in the value tree of a torch.save file (torch_load.hpp): values by key path,
 // state dicts, and what to say when a value is not the state dict asked for.
+#include <algorithm>
 #include <set>
 #include <tuple>
 
@@ -18,6 +19,11 @@ bool is_state_dict(const TorchValue& v) {
     for (const auto& item : v.items)
         if (item.value.kind != Kind::Tensor) return false;
     return true;
+}
+
+// An nn.Module pickled whole: its attributes are those of Module.__init__.
+bool is_module(const TorchValue& v) {
+    return std::any_of(v.items.begin(), v.items.end(), [](const TorchItem& i) { return i.key == "_parameters"; });
 }
 
 std::string in_quotes(std::string_view key) { return "'" + std::string(key) + "'"; }
@@ -74,11 +80,14 @@ std::string at_text(std::string_view key) { return key.empty() ? "the top level"
 // What a value that is not a state dict is, and what to do about it.
 std::string not_a_state_dict(const TorchValue& v, std::string_view key) {
     const std::string at = at_text(key);
-    if (v.kind == Kind::Object)
+    if (v.kind == Kind::Object && is_module(v))
         return at + " is a pickled Python object of class " + v.text +
                ", not a state dict: torch.save(model) pickles the whole module, which only Python can rebuild by "
                "importing and running its code, and pickled code is not run here. Save the weights with "
                "torch.save(model.state_dict(), path) instead";
+    if (v.kind == Kind::Object)
+        return at + " is a pickled Python object of class " + v.text +
+               ", not a state dict (a dict of tensors); pickled code is not run here";
     if (v.kind != Kind::Dict) return at + " is " + describe(v) + ", not a state dict (a dict of tensors)";
     if (v.items.empty()) return at + " is an empty dict, not a state dict";
     std::string s = at + " is a dict, not a state dict (a dict of tensors): its keys are " + key_list(v);
@@ -103,7 +112,7 @@ std::string not_a_state_dict(const TorchValue& v, std::string_view key) {
         if (found.size() > kKeysShown) s += ", … (" + std::to_string(found.size() - kKeysShown) + " more)";
     }
     for (const auto& item : v.items)
-        if (item.value.kind == Kind::Object && item.value.text.find(".nn.") != std::string::npos)
+        if (item.value.kind == Kind::Object && is_module(item.value))
             return s + "; " + in_quotes(item.key) + " is a pickled " + item.value.text +
                    " object: save model.state_dict() instead";
     return s;

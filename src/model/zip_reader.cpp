@@ -138,11 +138,10 @@ ZipReader::ZipReader(arrow::Buffer archive) : archive_(std::move(archive)) {
         if (next > directory_end) fail("central directory entry " + std::to_string(i) + " runs past the directory");
         e.name = f.text(at + kCentralSize, name_size);
         read_zip64_extra(f, at + kCentralSize + name_size, extra_size, e.size, compressed, local);
-        if (flags & 1) throw UnsupportedError("the zip entry " + e.name + " is encrypted");
-        if (method != 0)
-            throw UnsupportedError("the zip entry " + e.name + " is compressed (method " + std::to_string(method) +
-                                   "); torch.save stores entries uncompressed");
-        if (compressed != e.size) fail("the stored entry " + e.name + " has two different sizes");
+        e.method = method;
+        e.encrypted = flags & 1;
+        if (method == 0 && compressed != e.size) fail("the stored entry " + e.name + " has two different sizes");
+        e.size = compressed;
         // The local header: its signature and name as the directory says; the data follows its extra field.
         if (local > d.offset || d.offset - local < kLocalSize || f.u32(local) != kLocalHeader)
             fail("the local header of " + e.name + " is not where the directory says");
@@ -165,6 +164,10 @@ const ZipEntry* ZipReader::find(std::string_view name) const {
 }
 
 arrow::Buffer ZipReader::read(const ZipEntry& entry) const {
+    if (entry.encrypted) throw UnsupportedError("the zip entry " + entry.name + " is encrypted");
+    if (entry.method != 0)
+        throw UnsupportedError("the zip entry " + entry.name + " is compressed (method " +
+                               std::to_string(entry.method) + "); torch.save stores entries uncompressed");
     arrow::Buffer data = archive_.slice(static_cast<int64_t>(entry.offset), static_cast<int64_t>(entry.size));
     if (crc32(data.span()) != entry.crc)
         throw FormatError("the zip entry " + entry.name + " is damaged (CRC mismatch)");

@@ -20,19 +20,23 @@ namespace legolasflux::detail {
 struct ZipEntry {
     std::string name;
     uint64_t offset = 0;  // of its data in the archive
-    uint64_t size = 0;
+    uint64_t size = 0;    // as stored (compressed, for entries that are)
     uint32_t crc = 0;
+    uint16_t method = 0;  // 0: stored
+    bool encrypted = false;
 };
 
 class ZipReader {
 public:
     // FormatError (without a path: the caller adds it) for anything out of place, UnsupportedError
-    // for compressed or encrypted entries and archives split over several disks.
+    // for archives split over several disks. Compressed and encrypted entries are listed (a
+    // TorchScript archive compresses its code/) but not read.
     explicit ZipReader(arrow::Buffer archive);
 
     const std::vector<ZipEntry>& entries() const noexcept { return entries_; }
     const ZipEntry* find(std::string_view name) const;
-    // The entry's bytes, a view into the archive, after checking its CRC-32 (FormatError naming it).
+    // The entry's bytes, a view into the archive, after checking its CRC-32 (FormatError naming it;
+    // UnsupportedError for a compressed or encrypted entry).
     arrow::Buffer read(const ZipEntry& entry) const;
 
 private:

@@ -65,7 +65,10 @@ std::string sequence_text(const TorchValue& v) {
     const char* open = v.kind == Kind::Tuple ? "(" : v.kind == Kind::Set ? "{" : "[";
     const char* close = v.kind == Kind::Tuple ? ")" : v.kind == Kind::Set ? "}" : "]";
     if (v.items.empty() && v.kind == Kind::Set) return "set()";
-    if (!all_scalars) return describe(v);
+    if (!all_scalars) {
+        const char* kind = v.kind == Kind::Tuple ? "tuple" : v.kind == Kind::Set ? "set" : "list";
+        return fmt::format("{} ({} {})", kind, v.items.size(), v.items.size() == 1 ? "item" : "items");
+    }
     std::string s = open;
     for (size_t i = 0; i < v.items.size() && i < kInlineItems; ++i) s += (i ? ", " : "") + value_text(v.items[i].value);
     if (v.items.size() > kInlineItems) s += ", … (" + std::to_string(v.items.size()) + " items)";
