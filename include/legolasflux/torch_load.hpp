@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "legolasflux/arrow/buffer.hpp"
 #include "legolasflux/safetensors.hpp"
 
 namespace legolasflux {
@@ -99,7 +100,9 @@ struct TorchReadOptions {
 enum class TorchFileKind : uint8_t { Zip, Legacy, TorchScript, Unknown };
 TorchFileKind torch_file_kind(const std::filesystem::path& path);
 
-// The whole tree of a torch.save file.
+// The whole tree of a torch.save file: the file's bytes (tensors are views into them when they
+// can be), or the file at `path` (errors name it; mapped when it can be).
+TorchFile read_torch_file(const arrow::Buffer& bytes, const TorchReadOptions& options = {});
 TorchFile read_torch_file(const std::filesystem::path& path, const TorchReadOptions& options = {});
 
 // The value at `key` (empty: the root). Dots separate keys of nested containers; since a key may

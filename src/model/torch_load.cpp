@@ -394,17 +394,21 @@ TorchFileKind torch_file_kind(const std::filesystem::path& path) {
     }
 }
 
+TorchFile read_torch_file(const arrow::Buffer& file, const TorchReadOptions& options) {
+    const auto head = file.span().first(std::min<size_t>(file.span().size(), 8));
+    if (detail::looks_like_zip(head)) return {read_zip(file, options), "zip"};
+    if (!head.empty() && head[0] == 0x80) return {read_legacy(file, options), "legacy"};
+    if (file.as_string_view().starts_with("ARROW1"))
+        throw FormatError("an Arrow file, not a file saved by torch.save (is its extension wrong?)");
+    throw FormatError(file.size() == 0 ? std::string("an empty file, not a file saved by torch.save")
+                                       : "not a file saved by torch.save (neither a zip archive nor a pickle)");
+}
+
 TorchFile read_torch_file(const std::filesystem::path& path, const TorchReadOptions& options) {
     const arrow::Buffer file = arrow::read_whole_file(path);
     const std::string where = path.string();
     try {
-        const auto head = file.span().first(std::min<size_t>(file.span().size(), 8));
-        if (detail::looks_like_zip(head)) return {read_zip(file, options), "zip"};
-        if (!head.empty() && head[0] == 0x80) return {read_legacy(file, options), "legacy"};
-        if (file.as_string_view().starts_with("ARROW1"))
-            throw FormatError("an Arrow file, not a file saved by torch.save (is its extension wrong?)");
-        throw FormatError(file.size() == 0 ? std::string("an empty file, not a file saved by torch.save")
-                                           : "not a file saved by torch.save (neither a zip archive nor a pickle)");
+        return read_torch_file(file, options);
     } catch (const UnsupportedError& e) {
         throw UnsupportedError(where + ": " + e.what());
     } catch (const FormatError& e) {

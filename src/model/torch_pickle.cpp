@@ -314,25 +314,19 @@ private:
         push(std::move(dict));
     }
 
-    // Python 2's str and Python 3's bytes as pickled by protocol 2: _codecs.encode(text, "latin1").
+    // Python 3's bytes as protocol 2 pickles them: _codecs.encode(text, "latin1"), the text holding
+    // each byte as the code point of that number (UTF-8 of at most two bytes).
     std::string latin1(const PickleValue& text) const {
+        const std::string s = as_string(text, "_codecs.encode's text");
         std::string out;
-        for (const auto& c : as_utf32(as_string(text, "_codecs.encode's text"))) {
-            if (c > 0xff) fail("_codecs.encode of a character beyond latin-1");
-            out.push_back(static_cast<char>(c));
-        }
-        return out;
-    }
-    std::vector<uint32_t> as_utf32(const std::string& s) const {
-        std::vector<uint32_t> out;
-        for (size_t i = 0; i < s.size();) {
+        for (size_t i = 0; i < s.size(); ++i) {
             const auto b = static_cast<uint8_t>(s[i]);
-            const int n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-            if (n == 0 || i + n > s.size()) fail("a string that is not UTF-8");
-            uint32_t c = n == 1 ? b : b & (0x7f >> n);
-            for (int k = 1; k < n; ++k) c = (c << 6) | (static_cast<uint8_t>(s[i + k]) & 0x3f);
-            out.push_back(c);
-            i += static_cast<size_t>(n);
+            if (b < 0x80)
+                out.push_back(s[i]);
+            else if ((b == 0xc2 || b == 0xc3) && i + 1 < s.size() && (static_cast<uint8_t>(s[i + 1]) & 0xc0) == 0x80)
+                out.push_back(static_cast<char>(((b & 0x03) << 6) | (static_cast<uint8_t>(s[++i]) & 0x3f)));
+            else
+                fail("_codecs.encode of text that is not latin-1");
         }
         return out;
     }
