@@ -56,7 +56,8 @@ struct TorchValue {
         Dict,
         Object,  // a Python object we do not rebuild: `text` is its class ("torch.nn.modules.linear.Linear"), or
                  // the name of a class or function referred to by name ("torch.float32"); `items` its
-                 // attributes when the pickle set them from a dict
+                 // attributes when the pickle set them from a dict, else (key "args") the tuple of
+                 // arguments it was made with, when there were any
     };
     Kind kind = Kind::None;
     bool boolean = false;

@@ -143,6 +143,9 @@ public:
                 state = pair->items[0].get();
             if (const auto* attrs = state ? std::get_if<detail::PickleDict>(&state->value) : nullptr)
                 for (const auto& [key, value] : attrs->items) add(out, key_text(*key), *value, path);
+            // Without attributes, what it was made from says what it is: torch.device('cuda', 0).
+            const auto* args = o->args ? std::get_if<detail::PickleTuple>(&o->args->value) : nullptr;
+            if (out.items.empty() && args && !args->items.empty()) add(out, "args", *o->args, path);
         } else if (const auto* storage = std::get_if<std::shared_ptr<PickleStorage>>(&v.value)) {
             out.kind = K::Object, out.text = "torch." + (*storage)->dtype;  // a storage itself, not a tensor
         } else if (const auto* tensor = std::get_if<detail::PickleTensor>(&v.value)) {
@@ -333,7 +336,10 @@ void collect_storages(const PickleValue& v, std::map<std::string, std::string>& 
         if (const auto* s = std::get_if<detail::PickleSet>(&p->value)) push(s->items);
         if (const auto* d = std::get_if<detail::PickleDict>(&p->value))
             for (const auto& [k, c] : d->items) todo.push_back(k.get()), todo.push_back(c.get());
-        if (const auto* o = std::get_if<detail::PickleObject>(&p->value); o && o->state) todo.push_back(o->state.get());
+        if (const auto* o = std::get_if<detail::PickleObject>(&p->value)) {
+            if (o->args) todo.push_back(o->args.get());
+            if (o->state) todo.push_back(o->state.get());
+        }
     }
 }
 

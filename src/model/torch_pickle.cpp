@@ -130,14 +130,14 @@ public:
                 }
                 case 'R': reduce(); break;  // REDUCE
                 case 0x81: {                // NEWOBJ: cls.__new__(cls, *args)
-                    (void)pop();
-                    new_object(pop());
+                    PicklePtr args = pop();
+                    new_object(pop(), std::move(args));
                     break;
                 }
                 case 0x92: {  // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
                     (void)pop();
-                    (void)pop();
-                    new_object(pop());
+                    PicklePtr args = pop();
+                    new_object(pop(), std::move(args));
                     break;
                 }
                 case 'b': build(); break;            // BUILD
@@ -296,7 +296,7 @@ private:
                 fail("_rebuild_parameter without a tensor");
             return push_ptr(args[0]);
         }
-        push(PickleObject{qualified, nullptr});
+        push(PickleObject{qualified, args_ptr, nullptr});
     }
 
     void ordered_dict(const std::vector<PicklePtr>& args) {
@@ -343,13 +343,13 @@ private:
         return t;
     }
 
-    void new_object(const PicklePtr& cls) {
+    void new_object(const PicklePtr& cls, PicklePtr args) {
         const auto* global = std::get_if<PickleGlobal>(&cls->value);
         if (!global) fail("NEWOBJ of " + describe(*cls));
         const std::string qualified = global->module + "." + global->name;
         if (qualified == "collections.OrderedDict") return push(PickleDict{});
         if (is_set_class(qualified)) return push(PickleSet{});
-        push(PickleObject{qualified, nullptr});
+        push(PickleObject{qualified, std::move(args), nullptr});
     }
 
     // An object's attributes (__setstate__ or its __dict__): kept for objects, so that what a
@@ -424,8 +424,10 @@ private:
             for (const auto& [k, c] : d->items) out.push_back(k.get()), out.push_back(c.get());
         else if (const auto* s = std::get_if<PickleSet>(&v.value))
             for (const auto& c : s->items) out.push_back(c.get());
-        else if (const auto* o = std::get_if<PickleObject>(&v.value); o && o->state)
-            out.push_back(o->state.get());
+        else if (const auto* o = std::get_if<PickleObject>(&v.value)) {
+            if (o->args) out.push_back(o->args.get());
+            if (o->state) out.push_back(o->state.get());
+        }
         return out;
     }
 
@@ -486,7 +488,7 @@ private:
         if (auto* l = std::get_if<PickleList>(&v.value)) std::vector<PicklePtr>().swap(l->items);
         if (auto* d = std::get_if<PickleDict>(&v.value)) std::vector<std::pair<PicklePtr, PicklePtr>>().swap(d->items);
         if (auto* s = std::get_if<PickleSet>(&v.value)) std::vector<PicklePtr>().swap(s->items);
-        if (auto* o = std::get_if<PickleObject>(&v.value)) o->state.reset();
+        if (auto* o = std::get_if<PickleObject>(&v.value)) o->args.reset(), o->state.reset();
     }
 
     std::string_view in_;

@@ -59,10 +59,11 @@ struct PickleTensor {
     int64_t offset = 0;
     std::vector<int64_t> sizes, strides;
 };
-// The result of calling a global we do not interpret; `state`: what BUILD gave it (null if none).
+// The result of calling a global we do not interpret: `args`, the tuple it was called with;
+// `state`, what BUILD gave it (null if none).
 struct PickleObject {
     std::string type;
-    PicklePtr state;
+    PicklePtr args, state;
 };
 
 struct PickleValue {

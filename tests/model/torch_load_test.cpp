@@ -269,4 +269,20 @@ TEST(TorchPickle, ObjectsSetsBytesAndBigIntegersAreValuesNotCode) {
     // Nothing is called: a REDUCE of os.system is an object like any other.
     const auto reduce = unpickle(raw("cos\nsystem\n\x8c\x02ls\x85R."), "t");
     EXPECT_EQ(describe(*reduce), "a os.system object");
+    const auto file_bytes = [](const std::string& pickle) {
+        // A zip archive of the pickle alone, as torch.save lays it out.
+        std::vector<uint8_t> out;
+        ld::ZipWriter zip([&out](std::span<const uint8_t> b) { out.insert(out.end(), b.begin(), b.end()); });
+        zip.add("x/data.pkl", std::span(reinterpret_cast<const uint8_t*>(pickle.data()), pickle.size()));
+        zip.finish();
+        return lf::arrow::Buffer::from_vector(std::move(out));
+    };
+    const lf::TorchFile file =
+        lf::read_torch_file(file_bytes(raw("\x80\x02"
+                                           "cos\nsystem\n\x8c\x02ls\x85R.")));
+    EXPECT_EQ(file.root.kind, lf::TorchValue::Kind::Object);
+    EXPECT_EQ(file.root.text, "os.system");
+    ASSERT_EQ(file.root.items.size(), 1u);
+    EXPECT_EQ(file.root.items[0].key, "args");
+    EXPECT_EQ(file.root.items[0].value.items.at(0).value.text, "ls");
 }

@@ -76,6 +76,14 @@ std::string sequence_text(const TorchValue& v) {
     return s + close;
 }
 
+// The arguments of a call: ('cuda', 0), ('cpu').
+std::string call_text(const TorchValue& args) {
+    std::string s = "(";
+    for (size_t i = 0; i < args.items.size() && i < kInlineItems; ++i)
+        s += (i ? ", " : "") + value_text(args.items[i].value);
+    return s + (args.items.size() > kInlineItems ? ", …)" : ")");
+}
+
 std::string value_text(const TorchValue& v) {
     switch (v.kind) {
         case Kind::None: return "None";
@@ -88,7 +96,12 @@ std::string value_text(const TorchValue& v) {
         case Kind::Tensor: return fmt::format("tensor {} {}", dtype_name(v.tensor.dtype), shape_text(v.tensor.shape));
         case Kind::Dict:
             return "dict (" + std::to_string(v.items.size()) + (v.items.size() == 1 ? " item)" : " items)");
-        case Kind::Object: return "object " + v.text;
+        case Kind::Object:  // made from plain values: say them on its line, torch.device('cuda', 0)
+            if (v.items.size() == 1 && v.items[0].key == "args" && v.items[0].value.kind == Kind::Tuple &&
+                std::all_of(v.items[0].value.items.begin(), v.items[0].value.items.end(),
+                            [](const auto& i) { return is_scalar(i.value); }))
+                return "object " + v.text + call_text(v.items[0].value);
+            return "object " + v.text;
         default: return sequence_text(v);
     }
 }
@@ -117,6 +130,7 @@ void print_tree(const TorchValue& v, int depth) {
         (v.kind == Kind::List || v.kind == Kind::Tuple || v.kind == Kind::Set) &&
         !std::all_of(v.items.begin(), v.items.end(), [](const auto& i) { return is_scalar(i.value); });
     if (v.kind != Kind::Dict && v.kind != Kind::Object && !expand_sequence) return;
+    if (v.kind == Kind::Object && value_text(v) != "object " + v.text) return;  // shown on its line
     const size_t limit = v.kind == Kind::Dict || v.kind == Kind::Object ? v.items.size() : kExpandedItems;
     const std::string indent(static_cast<size_t>(depth) * 2, ' ');
     for (size_t i = 0; i < v.items.size() && i < limit; ++i) {
