@@ -1,5 +1,6 @@
-// `legolasflux convert IN OUT` (LegolasFlux .arrow ↔ .safetensors, either to PyTorch's .pt/.pth) and
-// `legolasflux export FILE --weight N|NAME -o OUT.npy` (one weight as NumPy .npy).
+// `legolasflux convert IN OUT` (LegolasFlux .arrow ↔ .safetensors, either to PyTorch's .pt/.pth, and
+// torch.save files to any of them: torch_files.hpp) and `legolasflux export FILE --weight N|NAME -o OUT.npy`
+// (one weight as NumPy .npy).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -58,9 +59,8 @@ auto naming(const std::string& path, F&& f) {
     }
 }
 
-// `bfloat16`: how BF16 tensors of a safetensors file are read (an .arrow file's weights are what
-// the file stores).
-// A .pt/.pth file's state dict at `key` (torch_files.hpp).
+// `bfloat16`: how BF16 tensors of a safetensors or torch.save file are read (an .arrow file's
+// weights are what the file stores); `key`: where a .pt/.pth file's state dict is (torch_files.hpp).
 ModelRow read_row(const std::string& path, Format format, BFloat16Storage bfloat16 = BFloat16Storage::Float32,
                   const std::string& key = "") {
     return naming(path, [&] {
