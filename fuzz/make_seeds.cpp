@@ -31,6 +31,7 @@
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/legolasflux.hpp"
 #include "legolasflux/safetensors_model.hpp"
+#include "legolasflux/torch_save.hpp"
 #include "torch_load_shim.hpp"
 
 namespace fs = std::filesystem;
@@ -250,6 +251,18 @@ void torch_pickle_seeds(const fs::path& out) {
     write_bytes(out / "tied_and_metadata.pkl", two.data(), two.size());
 }
 
+// torch_load/: state dicts of one tensor of every dtype torch has, as write_torch_save writes them.
+void torch_load_seeds(const fs::path& out) {
+    using D = SafetensorsDtype;
+    std::vector<SafeTensor> tensors;
+    for (const D d : {D::F64, D::F32, D::F16, D::BF16, D::I64, D::I32, D::I16, D::I8, D::U8, D::BOOL}) {
+        const std::vector<uint8_t> bytes(static_cast<size_t>(2 * dtype_size(d)), d == D::BOOL ? 1 : 0x3c);
+        tensors.push_back({"t." + std::string(dtype_name(d)), d, {2}, arrow::Buffer::copy_of(bytes)});
+    }
+    write_torch_save(out / "every_dtype.pt", tensors, {.durable = false});
+    write_torch_save(out / "every_dtype_zip64.pt", tensors, {.durable = false, .force_zip64 = true});
+}
+
 // flux_text/: texts of models as Flux prints them (see tests/model/flux_text_test.cpp).
 void flux_text_seeds(const fs::path& out) {
     const std::pair<const char*, std::string_view> texts[] = {
@@ -308,9 +321,9 @@ int main(int argc, char** argv) {
     try {
         const fs::path json_dir = argv[1], julia_dir = argv[2], out = argv[3];
         lffuzz::declare_schemas();
-        const fs::path dirs[] = {out / "json",        out / "ipc_file",     out / "ipc_stream",
-                                 out / "legolas",     out / "model_row",    out / "model_load",
-                                 out / "safetensors", out / "torch_pickle", out / "flux_text"};
+        const fs::path dirs[] = {out / "json",       out / "ipc_file",   out / "ipc_stream",  out / "legolas",
+                                 out / "model_row",  out / "model_load", out / "safetensors", out / "torch_pickle",
+                                 out / "torch_load", out / "flux_text"};
         for (const auto& d : dirs) {
             fs::remove_all(d);
             fs::create_directories(d);
@@ -327,6 +340,7 @@ int main(int argc, char** argv) {
         legolas_seeds(out / "legolas", out / "model_row");
         safetensors_seeds(out / "model_row", out / "safetensors");
         torch_pickle_seeds(out / "torch_pickle");
+        torch_load_seeds(out / "torch_load");
         flux_text_seeds(out / "flux_text");
         int fixtures = 0;
         if (fs::is_directory(julia_dir))

@@ -3,14 +3,12 @@
 
 #include <torch/script.h>
 
-#include <caffe2/serialize/inline_container.h>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <set>
 
 #include "legolasflux/errors.hpp"
-#include "torch_pickle.hpp"
+#include "legolasflux/torch_load.hpp"
 
 namespace legolasflux::torch {
 namespace {
@@ -69,95 +67,39 @@ std::vector<NamedTensor> read_torchscript(const fs::path& path) {
 
 namespace {
 
-at::ScalarType storage_dtype(const std::string& storage, const std::string& where) {
-    static const std::map<std::string, at::ScalarType> dtypes = {
-        {"FloatStorage", at::kFloat},       {"DoubleStorage", at::kDouble}, {"HalfStorage", at::kHalf},
-        {"BFloat16Storage", at::kBFloat16}, {"LongStorage", at::kLong},     {"IntStorage", at::kInt},
-        {"ShortStorage", at::kShort},       {"CharStorage", at::kChar},     {"ByteStorage", at::kByte},
-        {"BoolStorage", at::kBool}};
-    const auto it = dtypes.find(storage);
-    if (it == dtypes.end()) throw UnsupportedError(where + ": tensors of torch." + storage + " are not supported");
-    return it->second;
-}
-
-// The tensor a pickled _rebuild_tensor_v2 describes, after checking that it lies inside its storage.
-at::Tensor rebuild(const detail::PickleTensor& t, std::map<std::string, at::Tensor>& storages,
-                   caffe2::serialize::PyTorchStreamReader& zip, const std::string& where) {
-    const auto& st = *t.storage;
-    const at::ScalarType dtype = storage_dtype(st.dtype, where);
-    auto it = storages.find(st.key);
-    if (it == storages.end()) {
-        const std::string record = "data/" + st.key;
-        if (!zip.hasRecord(record)) throw FormatError(where + ": the archive has no record " + record);
-        auto [data, size] = zip.getRecord(record);
-        const int64_t element = static_cast<int64_t>(c10::elementSize(dtype));
-        if (st.numel > static_cast<int64_t>(size) / element)
-            throw FormatError(where + ": storage " + st.key + " claims " + std::to_string(st.numel) +
-                              " elements but its record holds " + std::to_string(size) + " bytes");
-        at::Tensor storage = at::empty({st.numel}, at::TensorOptions().dtype(dtype));
-        if (st.numel > 0) std::memcpy(storage.data_ptr(), data.get(), static_cast<size_t>(st.numel * element));
-        it = storages.emplace(st.key, storage).first;
+at::ScalarType scalar_type(SafetensorsDtype dtype, const std::string& where) {
+    switch (dtype) {
+        case SafetensorsDtype::F64: return at::kDouble;
+        case SafetensorsDtype::F32: return at::kFloat;
+        case SafetensorsDtype::F16: return at::kHalf;
+        case SafetensorsDtype::BF16: return at::kBFloat16;
+        case SafetensorsDtype::I64: return at::kLong;
+        case SafetensorsDtype::I32: return at::kInt;
+        case SafetensorsDtype::I16: return at::kShort;
+        case SafetensorsDtype::I8: return at::kChar;
+        case SafetensorsDtype::U8: return at::kByte;
+        case SafetensorsDtype::BOOL: return at::kBool;
+        default: break;
     }
-    // The largest element index must lie inside the storage; no overflow on the way.
-    if (t.offset < 0) throw FormatError(where + ": a tensor with a negative storage offset");
-    int64_t last = t.offset;
-    bool empty = false;
-    for (size_t d = 0; d < t.sizes.size(); ++d) {
-        if (t.sizes[d] < 0 || t.strides[d] < 0) throw FormatError(where + ": a tensor with a negative size or stride");
-        if (t.sizes[d] == 0) empty = true;
-    }
-    if (!empty) {
-        for (size_t d = 0; d < t.sizes.size(); ++d) {
-            int64_t extent = 0;
-            if (__builtin_mul_overflow(t.sizes[d] - 1, t.strides[d], &extent) ||
-                __builtin_add_overflow(last, extent, &last))
-                throw FormatError(where + ": a tensor's extent overflows");
-        }
-        if (last >= st.numel)
-            throw FormatError(where + ": a tensor reaches element " + std::to_string(last) + " of storage " + st.key +
-                              ", which has " + std::to_string(st.numel));
-    }
-    return it->second.as_strided(t.sizes, t.strides, t.offset);
+    throw UnsupportedError(where + ": tensors of " + std::string(dtype_name(dtype)) + " are not supported");
 }
 
 }  // namespace
 
+// The model layer reads the file (torch_load.hpp: the zip archive or the legacy format, no pickled
+// code run) and drops tied tensors; the tensors here are copies, so that the file's mapping is not
+// kept alive by a tensor a caller may write to.
 std::vector<NamedTensor> read_state_dict(const fs::path& path) {
+    (void)open_readable(path);
     const std::string where = path.string();
-    // The magic only: the archive reader reads the records it needs from the file itself.
-    char magic[4] = {};
-    const auto got = open_readable(path).read(magic, 4).gcount();
-    if (got < 4 || std::memcmp(magic, "PK\x03\x04", 4) != 0) {
-        if (got >= 2 && static_cast<uint8_t>(magic[0]) == 0x80)
-            throw UnsupportedError(where +
-                                   ": a torch.save file in the legacy format (before PyTorch 1.6); save it again "
-                                   "with a newer torch.save");
-        throw FormatError(where + ": not a file saved by torch.save (no zip archive)");
-    }
+    const TorchFile file = read_torch_file(path);
     std::vector<NamedTensor> out;
-    try {
-        caffe2::serialize::PyTorchStreamReader zip(where);
-        if (!zip.hasRecord("data.pkl")) throw FormatError(where + ": the archive has no data.pkl");
-        auto [pickle, pickle_size] = zip.getRecord("data.pkl");
-        const auto root =
-            detail::unpickle(std::string_view(static_cast<const char*>(pickle.get()), pickle_size), where);
-        const auto* dict = std::get_if<detail::PickleDict>(&root->value);
-        if (!dict)
-            throw FormatError(where + ": holds " + detail::describe(*root) + ", not a state dict (a dict of tensors)");
-        std::map<std::string, at::Tensor> storages;
-        for (const auto& [key, value] : dict->items) {
-            const auto* name = std::get_if<std::string>(&key->value);
-            if (!name) throw FormatError(where + ": a state dict key is " + detail::describe(*key) + ", not a string");
-            const auto* tensor = std::get_if<detail::PickleTensor>(&value->value);
-            if (!tensor)
-                throw FormatError(where + ": `" + *name + "` is " + detail::describe(*value) + ", not a tensor");
-            out.push_back({*name, rebuild(*tensor, storages, zip, where)});
-        }
-    } catch (const c10::Error& e) {
-        throw FormatError(where + ": not a file saved by torch.save: " + first_line(e.what_without_backtrace()));
+    for (const SafeTensor& t : state_dict(file.root, "", where)) {
+        at::Tensor tensor = at::empty(t.shape, at::TensorOptions().dtype(scalar_type(t.dtype, where)));
+        if (t.data.size() > 0) std::memcpy(tensor.data_ptr(), t.data.data(), static_cast<size_t>(t.data.size()));
+        out.push_back({t.name, std::move(tensor)});
     }
-    if (out.empty()) throw FormatError(where + ": the state dict is empty");
-    return without_ties(std::move(out));
+    return out;
 }
 
 Weights weights_from_named_tensors(const std::vector<NamedTensor>& tensors, std::vector<std::string>* names,

@@ -166,14 +166,16 @@ TEST(DocsCli, EveryExampleRunsAsDocumented) {
     const auto files = shown_files();
     ASSERT_FALSE(files.empty()) << "docs/cli.md shows digits.json for --declare";
     for (const auto& [name, content] : files) std::ofstream(dir / name) << content;
-#ifdef LEGOLASFLUX_CLI_WITH_TORCH
     std::ofstream(dir / "make.py") << "import torch, torch.nn as nn\n"
                                       "m = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2))\n"
                                       "torch.save(m.state_dict(), 'model.pth')\n"
-                                      "torch.jit.save(torch.jit.script(m), 'model.pt')\n";
+                                      "torch.jit.save(torch.jit.script(m), 'model.pt')\n"
+                                      "l = nn.Linear(2, 3)\n"
+                                      "torch.save({'model': l.state_dict(), 'epoch': 3}, 'ckpt.pt')\n"
+                                      "torch.save(m.state_dict(), 'legacy.pt', _use_new_zipfile_serialization=False)\n"
+                                      "torch.save(l, 'module.pt')\n";
     ASSERT_EQ(std::system(("cd " + dir.string() + " && /usr/bin/python3 make.py").c_str()), 0)
-        << "Python's torch (python3-torch, from scripts/setup.sh) makes model.pth and model.pt";
-#endif
+        << "Python's torch (python3-torch, from scripts/setup.sh) makes the .pt/.pth files";
     const std::string bin_dir = std::filesystem::path(LEGOLASFLUX_CLI).parent_path().string();
     const auto all = examples();
     ASSERT_GE(all.size(), 20u) << "docs/cli.md should show every command";

@@ -1,5 +1,6 @@
-// `legolasflux convert` from files Python's torch writes: a state dict (torch.save) and a scripted
-// module (torch.jit.save), into model rows with the tensors' names. (That such rows load into the
+// `legolasflux convert` from files Python's torch writes: a state dict (torch.save, read in
+// process) and a scripted module (torch.jit.save, read by legolasflux-torch), into model rows with
+// the tensors' names. (That such rows load into the
 // same C++ model with equal outputs is tests/torch/checkpoint_test.cpp.)
 #include <gtest/gtest.h>
 
@@ -42,7 +43,7 @@ TEST(CliConvertTorch, StateDictAndTorchScriptBecomeNamedRows) {
         << "Python's torch (python3-torch, installed by scripts/setup.sh): " << why;
 #ifndef LEGOLASFLUX_CLI_WITH_TORCH
     {  // a scope of its own: `r` is declared again below
-        const auto r = run_cli({"convert", (dir / "model.pth").string(), (dir / "out.arrow").string()});
+        const auto r = run_cli({"convert", (dir / "model.pt").string(), (dir / "out.arrow").string()});
         EXPECT_EQ(r.exit_code, 1) << describe(r);
         EXPECT_NE(r.err.find("built without LibTorch"), std::string::npos) << r.err;
     }
@@ -78,8 +79,11 @@ TEST(CliConvertTorch, StateDictAndTorchScriptBecomeNamedRows) {
     EXPECT_NE(wrong.err.find("not a TorchScript archive"), std::string::npos) << wrong.err;
     EXPECT_FALSE(std::filesystem::exists(dir / "x.arrow"));
 #endif
-    // A .pt file converts to .arrow, not to another .pt (rows convert to .pt: torch_save_test.cpp).
+    // A state dict is read without LibTorch, into any output; a TorchScript archive converts to .arrow only.
     const auto to_pt = run_cli({"convert", (dir / "model.pth").string(), (dir / "back.pt").string()});
-    EXPECT_EQ(to_pt.exit_code, 2) << describe(to_pt);
-    EXPECT_NE(to_pt.err.find("convert it to .arrow"), std::string::npos) << to_pt.err;
+    EXPECT_EQ(to_pt.exit_code, 0) << describe(to_pt);
+    EXPECT_NE(to_pt.out.find("model.pth (state-dict) -> "), std::string::npos) << to_pt.out;
+    const auto script_out = run_cli({"convert", (dir / "model.pt").string(), (dir / "back.safetensors").string()});
+    EXPECT_EQ(script_out.exit_code, 2) << describe(script_out);
+    EXPECT_NE(script_out.err.find("a TorchScript archive converts to .arrow"), std::string::npos) << script_out.err;
 }

@@ -57,8 +57,9 @@ TEST(CliTorchFree, AMissingHelperIsAClearError) {
     const auto dir = cli_scratch_dir("torch_free");
     const auto alone = dir / "legolasflux";
     std::filesystem::copy_file(LEGOLASFLUX_CLI, alone);
-    const std::string command = "'" + alone.string() + "' convert '" + (dir / "model.pt").string() + "' '" +
-                                (dir / "out.arrow").string() + "' >'" + (dir / "out").string() + "' 2>'" +
+    // A state dict is read in process: TorchScript (forced here, the file need not exist) is what needs the helper.
+    const std::string command = "'" + alone.string() + "' convert --from torchscript '" + (dir / "model.pt").string() +
+                                "' '" + (dir / "out.arrow").string() + "' >'" + (dir / "out").string() + "' 2>'" +
                                 (dir / "err").string() + "'";
     const int status = std::system(command.c_str());
     ASSERT_TRUE(WIFEXITED(status));

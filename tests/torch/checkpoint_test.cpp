@@ -137,12 +137,19 @@ m(x).detach().numpy().tofile(out + "/y.f32")
         nn::Sequential model = load_through_row(tensors, dir);
         EXPECT_TRUE(::torch::allclose(model->forward(x), y, 1e-6, 1e-6)) << model->forward(x) << y;
     }
-    EXPECT_THROW(lt::read_state_dict(dir / "legacy.pt"), legolasflux::UnsupportedError);
+    // The legacy format (_use_new_zipfile_serialization=False) gives the same tensors.
+    const auto zip = lt::read_state_dict(dir / "state_dict.pt");
+    const auto legacy = lt::read_state_dict(dir / "legacy.pt");
+    ASSERT_EQ(legacy.size(), zip.size());
+    for (size_t i = 0; i < zip.size(); ++i) {
+        EXPECT_EQ(legacy[i].name, zip[i].name);
+        EXPECT_TRUE(legacy[i].tensor.equal(zip[i].tensor)) << zip[i].name;
+    }
     try {
         lt::read_state_dict(dir / "list.pt");
         ADD_FAILURE() << "a list read as a state dict";
     } catch (const legolasflux::FormatError& e) {
-        EXPECT_NE(std::string(e.what()).find("holds a list, not a state dict"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("is a list of 9 items, not a state dict"), std::string::npos) << e.what();
     }
 }
 
@@ -170,7 +177,7 @@ TEST(Checkpoint, BadFilesAreClearErrors) {
     EXPECT_THROW(lt::read_torchscript(dir / "text.pt"), legolasflux::FormatError);
     EXPECT_THROW(lt::read_state_dict(dir / "text.pt"), legolasflux::FormatError);
 
-    // A pickled list of tensors is not a state dict.
+    // A pickled list of tensors (LibTorch's pickle_save) is not a state dict.
     std::vector<at::Tensor> list{::torch::ones({2})};
     const std::vector<char> pickled = ::torch::pickle_save(c10::IValue(c10::List<at::Tensor>(list)));
     std::ofstream(dir / "list.pt", std::ios::binary)
@@ -181,4 +188,9 @@ TEST(Checkpoint, BadFilesAreClearErrors) {
     } catch (const legolasflux::FormatError& e) {
         EXPECT_NE(std::string(e.what()).find("not a state dict"), std::string::npos) << e.what();
     }
+    // A TorchScript archive is for read_torchscript.
+    ::torch::jit::Module scripted("M");
+    scripted.register_parameter("w", ::torch::ones({2}), false);
+    scripted.save((dir / "scripted.pt").string());
+    EXPECT_THROW(lt::read_state_dict(dir / "scripted.pt"), legolasflux::UnsupportedError);
 }

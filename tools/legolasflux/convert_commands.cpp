@@ -1,5 +1,6 @@
-// `legolasflux convert IN OUT` (LegolasFlux .arrow ↔ .safetensors, either to PyTorch's .pt/.pth) and
-// `legolasflux export FILE --weight N|NAME -o OUT.npy` (one weight as NumPy .npy).
+// `legolasflux convert IN OUT` (LegolasFlux .arrow ↔ .safetensors, either to PyTorch's .pt/.pth, and
+// torch.save files to any of them: torch_files.hpp) and `legolasflux export FILE --weight N|NAME -o OUT.npy`
+// (one weight as NumPy .npy).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,9 +15,11 @@
 #include "legolasflux/npy.hpp"
 #include "legolasflux/safetensors_model.hpp"
 #include "legolasflux/safetensors_shards.hpp"
+#include "legolasflux/torch_load.hpp"
 #include "legolasflux/torch_save.hpp"
 #include "shards_convert.hpp"
 #include "torch_convert.hpp"
+#include "torch_files.hpp"
 
 namespace legolasflux::cli {
 namespace {
@@ -61,9 +64,10 @@ auto naming(const std::string& path, F&& f) {
     }
 }
 
-// `bfloat16`: how BF16 tensors of a safetensors file are read (an .arrow file's weights are what
-// the file stores).
-ModelRow read_row(const std::string& path, Format format, BFloat16Storage bfloat16 = BFloat16Storage::Float32) {
+// `bfloat16`: how BF16 tensors of a safetensors or torch.save file are read (an .arrow file's
+// weights are what the file stores); `key`: where a .pt/.pth file's state dict is (torch_files.hpp).
+ModelRow read_row(const std::string& path, Format format, BFloat16Storage bfloat16 = BFloat16Storage::Float32,
+                  const std::string& key = "") {
     if (format == Format::SafetensorsIndex) {
         // The shards' errors name their files; the row's, the index.
         const SafetensorsFile file = read_safetensors_shards(path).file;
@@ -71,6 +75,7 @@ ModelRow read_row(const std::string& path, Format format, BFloat16Storage bfloat
     }
     return naming(path, [&] {
         if (format == Format::Arrow) return read_model_row(path);
+        if (format == Format::Torch) return torch_state_dict_row(path, key, bfloat16);
         return from_safetensors(read_safetensors(path), bfloat16);
     });
 }
@@ -127,20 +132,23 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
         auto* cmd = app.add_subcommand(
             "convert",
             "Convert a model between LegolasFlux .arrow, .safetensors and Hugging Face sharded checkpoints "
-            "(model.safetensors.index.json and its shards; --shard-size) in any direction, from a TorchScript "
-            "archive or PyTorch state dict (.pt/.pth) to .arrow, or from any of the first three to a PyTorch "
-            ".pt/.pth file (torch.save's format: torch.load gives the state dict); formats by file extension");
-        static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32", shard_size = "5GB";
+            "(model.safetensors.index.json and its shards; --shard-size) in any direction, from a PyTorch file "
+            "(.pt/.pth: a state dict saved by torch.save, or one inside a checkpoint dict with --key; a TorchScript "
+            "archive to .arrow), or to a PyTorch .pt/.pth file (torch.save's format: torch.load gives the state "
+            "dict); formats by file extension");
+        static std::string in, out, compression = "none", from = "auto", bfloat16 = "float32", shard_size = "5GB", key;
         static bool with_columns = false;
         cmd->add_option("IN", in,
                         "Model file to read (.arrow, .safetensors, or .pt/.pth: PyTorch), or X.safetensors.index.json: "
                         "a Hugging Face sharded checkpoint, its shards beside it")
             ->required();
         cmd->add_option("OUT", out,
-                        "File to write (.arrow or .safetensors; .pt/.pth from .arrow or .safetensors, or from a "
-                        "sharded checkpoint; .arrow from .pt/.pth), or X.safetensors.index.json: shards "
-                        "X-00001-of-0000N.safetensors, … beside it (--shard-size)")
+                        "File to write (.arrow, .safetensors or .pt/.pth; a TorchScript archive converts to .arrow), "
+                        "or X.safetensors.index.json: shards X-00001-of-0000N.safetensors, … beside it (--shard-size)")
             ->required();
+        cmd->add_option("--key", key,
+                        ".pt/.pth input: where the state dict is in a checkpoint dict, e.g. model or model.encoder "
+                        "(dots separate nested keys; a key that holds dots itself is matched whole first)");
         static CLI::Option* shard_size_option = nullptr;
         shard_size_option = cmd->add_option("--shard-size", shard_size,
                                             "X.safetensors.index.json output only: the most tensor bytes a shard "
@@ -180,42 +188,49 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
             if (to == Format::Torch && compression != "none")
                 throw CLI::ValidationError("--compression",
                                            "PyTorch files are not compressed; use it with .arrow output");
-            if (to == Format::Torch && source == Format::Torch)
-                throw CLI::ValidationError(
-                    "OUT", "a .pt/.pth file is not converted to another: convert it to .arrow, then that to .pt");
+            if (!key.empty() && source != Format::Torch)
+                throw CLI::ValidationError("--key", "it is for .pt/.pth input (a checkpoint dict)");
             const arrow::WriteOptions ipc = convert_write_options(compression);
-            if (source == Format::Torch) {
+            // TorchScript archives need LibTorch: legolasflux-torch converts them, to .arrow.
+            if (source == Format::Torch &&
+                (from == "torchscript" || (from == "auto" && torch_file_kind(in) == TorchFileKind::TorchScript))) {
                 if (to != Format::Arrow)
-                    throw CLI::ValidationError(
-                        "OUT", "a TorchScript or PyTorch file converts to .arrow (then to .safetensors)");
+                    throw CLI::ValidationError("OUT",
+                                               "a TorchScript archive converts to .arrow (then that to .safetensors "
+                                               "or .pt)");
+                if (!key.empty()) throw CLI::ValidationError("--key", "it is for torch.save files, not TorchScript");
                 exit_code = convert_torch_file(
                     {.in = in, .out = out, .from = from, .compression = compression, .bfloat16 = bfloat16});
                 return;
             }
+            // A state dict read here, whatever the output.
+            const std::string label = source != Format::Torch ? in
+                                      : key.empty()           ? in + " (state-dict)"
+                                                              : in + " (state-dict '" + key + "')";
             if (to == Format::Torch) {
                 // torch has bfloat16 tensors: kept as they are unless asked otherwise.
                 const bool widen =
                     bfloat16_option->count() > 0 && bfloat16_storage(bfloat16) == BFloat16Storage::Float32;
-                ModelRow row = read_row(in, source, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native);
+                ModelRow row = read_row(in, source, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native, key);
                 if (widen) row = widened(std::move(row));
                 naming(in, [&] { write_torch_save(out, row, {.with_columns = with_columns}); });
-                print_conversion(in, out, row, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native);
+                print_conversion(label, out, row, widen ? BFloat16Storage::Float32 : BFloat16Storage::Native);
                 exit_code = kOk;
                 return;
             }
             const BFloat16Storage storage = bfloat16_storage(bfloat16);
-            ModelRow row = read_row(in, source, storage);
+            ModelRow row = read_row(in, source, storage, key);
             if (to == Format::Arrow) {
                 write_model_row(out, row, ipc, storage);
-                print_conversion(in, out, row, storage);
+                print_conversion(label, out, row, storage);
             } else {
                 if (storage == BFloat16Storage::Float32) row = widened(std::move(row));
                 SafetensorsFile file = naming(in, [&] { return to_safetensors(row); });
                 if (to == Format::SafetensorsIndex) {
-                    print_conversion(in, out, row, storage, write_shards(out, file, max_shard));
+                    print_conversion(label, out, row, storage, write_shards(out, file, max_shard));
                 } else {
                     write_safetensors(out, file);
-                    print_conversion(in, out, row, storage);
+                    print_conversion(label, out, row, storage);
                 }
             }
             exit_code = kOk;

@@ -18,6 +18,7 @@
 #include "legolasflux/safetensors_shards.hpp"
 #include "shards_convert.hpp"
 #include "table_view.hpp"
+#include "torch_files.hpp"
 
 namespace legolasflux::cli {
 namespace {
@@ -222,19 +223,24 @@ void print_safetensors_json(const std::string& path, const SafetensorsFile& file
 void add_model_commands(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("inspect",
                                    "Show a model file (its schema, its columns and a table of its weights), any "
-                                   "other Legolas table (its schema, columns and rows) or a .safetensors file "
+                                   "other Legolas table (its schema, columns and rows), a .safetensors file "
                                    "(its metadata and a table of its tensors), a Hugging Face sharded checkpoint "
-                                   "(X.safetensors.index.json: its shards and tensors), or a sharded checkpoint's "
-                                   "step directory (its tensors and its index)");
-    static std::string in;
+                                   "(X.safetensors.index.json: its shards and tensors), a PyTorch torch.save file "
+                                   "(.pt/.pth: its tree of values, tensors with dtype and shape, and the state dicts "
+                                   "in it), or a sharded checkpoint's step directory (its tensors and its index)");
+    static std::string in, key;
     static bool json = false;
     static std::vector<std::string> declare_files;
     cmd->add_option("FILE", in,
                     "LegolasFlux model file or any Legolas table (.arrow), a .safetensors file, a "
-                    "X.safetensors.index.json file, or a sharded checkpoint's step directory")
+                    "X.safetensors.index.json file, a .pt/.pth file saved by torch.save, or a sharded checkpoint's "
+                    "step directory")
         ->required();
     cmd->add_flag("--json", json, "Print JSON instead of text");
     add_declare_option(*cmd, declare_files);
+    cmd->add_option("--key", key,
+                    ".pt/.pth files only: show the value at this key path (e.g. model or model.encoder) instead of the "
+                    "whole tree");
     cmd->callback([&exit_code] {
         if (std::filesystem::is_directory(in)) {  // a sharded checkpoint's step directory
             inspect_sharded_step(in, json);
@@ -247,7 +253,15 @@ void add_model_commands(CLI::App& app, int& exit_code) {
             return;
         }
         // By extension, as `convert` decides; every other file is read as a model file.
-        if (std::filesystem::path(in).extension() == ".safetensors") {
+        const auto extension = std::filesystem::path(in).extension();
+        if (!key.empty() && extension != ".pt" && extension != ".pth")
+            throw CLI::ValidationError("--key", "it is for .pt/.pth files (torch.save's checkpoint dicts)");
+        if (extension == ".pt" || extension == ".pth") {
+            inspect_torch_file(in, key, json);
+            exit_code = kOk;
+            return;
+        }
+        if (extension == ".safetensors") {
             const SafetensorsFile file = read_safetensors(in);
             if (json)
                 print_safetensors_json(in, file);

@@ -18,8 +18,11 @@ namespace legolasflux::torch {
 // FormatError when it is not a TorchScript archive.
 std::vector<NamedTensor> read_torchscript(const std::filesystem::path& path);
 
-// The tensors of a state dict (a dict from names to tensors) saved by torch.save. IoError when the
-// file cannot be read, FormatError when it is not a pickled dict of tensors.
+// The tensors of a state dict (a dict from names to tensors) saved by torch.save, in the zip
+// format or the legacy one, read without LibTorch by the model layer (torch_load.hpp, whose
+// read_torch_file and state_dict also reach a state dict inside a checkpoint dict). IoError when
+// the file cannot be read, FormatError when it is not a pickled dict of tensors (the message says
+// what it is), UnsupportedError for a TorchScript archive (read_torchscript reads those).
 std::vector<NamedTensor> read_state_dict(const std::filesystem::path& path);
 
 // A row's weights from named tensors (on the CPU, made contiguous), tied tensors once, promoted

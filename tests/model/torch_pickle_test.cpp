@@ -7,12 +7,12 @@
 #include <string>
 
 #include "legolasflux/errors.hpp"
-#include "torch/torch_pickle.hpp"
+#include "model/torch_pickle.hpp"
 
 namespace {
 
 using legolasflux::FormatError;
-using legolasflux::torch::detail::unpickle;
+using legolasflux::detail::unpickle;
 
 std::string error_of(const std::string& pickle) {
     try {
