@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <array>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -74,6 +75,13 @@ int64_t parse_shard_size(const std::string& text) {
 
 std::string write_shards(const std::string& index, const SafetensorsFile& file, int64_t shard_size) {
     SafetensorsShards written;
+    // A checkpoint of many files goes into a directory of its own, made as save_pretrained makes it.
+    const std::filesystem::path dir = std::filesystem::path(index).parent_path();
+    std::error_code ec;
+    if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+        std::filesystem::create_directories(dir, ec);
+        if (ec) throw IoError(dir, "cannot create the checkpoint's directory: " + ec.message());
+    }
     try {
         written = write_safetensors_shards(index, file, shard_size);
     } catch (const InvalidArgument& e) {
