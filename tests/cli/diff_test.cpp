@@ -14,6 +14,12 @@ using legolasflux::Weights;
 
 namespace {
 
+// A model row with a list column, for the way diff writes a list's type.
+struct TaggedV1 : ModelV1 {
+    std::vector<std::string> tags;
+};
+LEGOLAS_RECORD_EXTENDS(TaggedV1, "cli-diff.tagged", 1, ModelV1, tags);
+
 // A two-array model: a 2x3 matrix 0..5 (plus `delta` at element 4) and a bias of 3 ones.
 ModelV1 model(float delta = 0, std::optional<int64_t> architecture = 1) {
     std::vector<float> w = {0, 1, 2, 3, 4, 5};
@@ -106,6 +112,21 @@ TEST(CliDiff, ShapeDtypeCountAndColumnChanges) {
     r = run_cli({"diff", julia_model().string(), a});
     EXPECT_EQ(r.exit_code, 1) << describe(r);
     EXPECT_NE(r.out.find("column   - epoch"), std::string::npos) << r.out;
+}
+
+// A column's type is written as the schema command and the errors write it: a list of strings is
+// `list<utf8 not null>`, not `list<: utf8 not null>` (its unnamed child's empty name).
+TEST(CliDiff, ColumnTypesAreWrittenPlainly) {
+    const auto dir = cli_scratch_dir("diff_types");
+    TaggedV1 tagged;
+    static_cast<ModelV1&>(tagged) = model();
+    tagged.tags = {"baseline", "fold-3"};
+    const auto tagged_path = dir / "tagged.arrow";
+    legolasflux::write_model_row(tagged_path, tagged);
+    const auto r = run_cli({"diff", tagged_path.string(), save(dir, "plain", model())});
+    EXPECT_EQ(r.exit_code, 1) << describe(r);
+    EXPECT_NE(r.out.find("column   - tags (list<utf8 not null>) only in A"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("<:"), std::string::npos) << r.out;
 }
 
 TEST(CliDiff, TroubleIsExitCode2) {
