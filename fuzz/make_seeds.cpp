@@ -264,6 +264,21 @@ void torch_load_seeds(const fs::path& out) {
 }
 
 // flux_text/: texts of models as Flux prints them (see tests/model/flux_text_test.cpp).
+// safetensors_index/: indexes of the two shards fuzz_safetensors_index writes beside them (x: F32 [2]
+// = 8 bytes, y: I64 [] = 8, z: BF16 [3] = 6), as transformers writes them, and variants.
+void safetensors_index_seeds(const fs::path& out) {
+    const std::pair<const char*, std::string> indexes[] = {
+        {"valid.json", R"({"metadata": {"total_size": 22}, "weight_map": {"x": "a-00001-of-00002.safetensors", )"
+                       R"("y": "a-00001-of-00002.safetensors", "z": "a-00002-of-00002.safetensors"}})"},
+        {"no_total.json",
+         R"({"metadata": {"format": "pt", "total_parameters": 6}, "weight_map": {"x": "a-00001-of-00002.safetensors", )"
+         R"("y": "a-00001-of-00002.safetensors", "z": "a-00002-of-00002.safetensors"}})"},
+        {"one_shard.json", R"({"metadata": {"total_size": 16}, "weight_map": {"x": "a-00001-of-00002.safetensors", )"
+                           R"("y": "a-00001-of-00002.safetensors"}})"},
+    };
+    for (const auto& [name, text] : indexes) write_bytes(out / name, text.data(), text.size());
+}
+
 void flux_text_seeds(const fs::path& out) {
     const std::pair<const char*, std::string_view> texts[] = {
         {"repr_conv_lstm.txt",
@@ -321,9 +336,9 @@ int main(int argc, char** argv) {
     try {
         const fs::path json_dir = argv[1], julia_dir = argv[2], out = argv[3];
         lffuzz::declare_schemas();
-        const fs::path dirs[] = {out / "json",       out / "ipc_file",   out / "ipc_stream",  out / "legolas",
-                                 out / "model_row",  out / "model_load", out / "safetensors", out / "torch_pickle",
-                                 out / "torch_load", out / "flux_text"};
+        const fs::path dirs[] = {out / "json",       out / "ipc_file",   out / "ipc_stream",       out / "legolas",
+                                 out / "model_row",  out / "model_load", out / "safetensors",      out / "torch_pickle",
+                                 out / "torch_load", out / "flux_text",  out / "safetensors_index"};
         for (const auto& d : dirs) {
             fs::remove_all(d);
             fs::create_directories(d);
@@ -342,6 +357,7 @@ int main(int argc, char** argv) {
         torch_pickle_seeds(out / "torch_pickle");
         torch_load_seeds(out / "torch_load");
         flux_text_seeds(out / "flux_text");
+        safetensors_index_seeds(out / "safetensors_index");
         int fixtures = 0;
         if (fs::is_directory(julia_dir))
             for (const auto& entry : fs::directory_iterator(julia_dir)) {
