@@ -328,18 +328,7 @@ void collect_storages(const PickleValue& v, std::map<std::string, std::string>& 
         auto note = [&out](const PickleStorage& s) { out.emplace(s.key, s.dtype); };
         if (const auto* t = std::get_if<detail::PickleTensor>(&p->value)) note(*t->storage);
         if (const auto* s = std::get_if<std::shared_ptr<PickleStorage>>(&p->value)) note(**s);
-        auto push = [&todo](const std::vector<PicklePtr>& items) {
-            for (const auto& c : items) todo.push_back(c.get());
-        };
-        if (const auto* t = std::get_if<detail::PickleTuple>(&p->value)) push(t->items);
-        if (const auto* l = std::get_if<detail::PickleList>(&p->value)) push(l->items);
-        if (const auto* s = std::get_if<detail::PickleSet>(&p->value)) push(s->items);
-        if (const auto* d = std::get_if<detail::PickleDict>(&p->value))
-            for (const auto& [k, c] : d->items) todo.push_back(k.get()), todo.push_back(c.get());
-        if (const auto* o = std::get_if<detail::PickleObject>(&p->value)) {
-            if (o->args) todo.push_back(o->args.get());
-            if (o->state) todo.push_back(o->state.get());
-        }
+        for (const PickleValue* c : detail::children(*p)) todo.push_back(c);
     }
 }
 

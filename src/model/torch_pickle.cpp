@@ -414,23 +414,6 @@ private:
         return result_;
     }
 
-    static std::vector<const PickleValue*> children(const PickleValue& v) {
-        std::vector<const PickleValue*> out;
-        if (const auto* t = std::get_if<PickleTuple>(&v.value))
-            for (const auto& c : t->items) out.push_back(c.get());
-        else if (const auto* l = std::get_if<PickleList>(&v.value))
-            for (const auto& c : l->items) out.push_back(c.get());
-        else if (const auto* d = std::get_if<PickleDict>(&v.value))
-            for (const auto& [k, c] : d->items) out.push_back(k.get()), out.push_back(c.get());
-        else if (const auto* s = std::get_if<PickleSet>(&v.value))
-            for (const auto& c : s->items) out.push_back(c.get());
-        else if (const auto* o = std::get_if<PickleObject>(&v.value)) {
-            if (o->args) out.push_back(o->args.get());
-            if (o->state) out.push_back(o->state.get());
-        }
-        return out;
-    }
-
     // Depth-first without recursion: a value on the current path reached again is a cycle.
     void check_acyclic(const PicklePtr& root) const {
         enum class Color { OnPath, Done };
@@ -509,6 +492,23 @@ PicklePtr unpickle(std::string_view bytes, const std::string& where, size_t* con
     PicklePtr value = machine.run();
     if (consumed) *consumed = machine.consumed();
     return value;
+}
+
+std::vector<const PickleValue*> children(const PickleValue& v) {
+    std::vector<const PickleValue*> out;
+    if (const auto* t = std::get_if<PickleTuple>(&v.value))
+        for (const auto& c : t->items) out.push_back(c.get());
+    else if (const auto* l = std::get_if<PickleList>(&v.value))
+        for (const auto& c : l->items) out.push_back(c.get());
+    else if (const auto* d = std::get_if<PickleDict>(&v.value))
+        for (const auto& [k, c] : d->items) out.push_back(k.get()), out.push_back(c.get());
+    else if (const auto* s = std::get_if<PickleSet>(&v.value))
+        for (const auto& c : s->items) out.push_back(c.get());
+    else if (const auto* o = std::get_if<PickleObject>(&v.value)) {
+        if (o->args) out.push_back(o->args.get());
+        if (o->state) out.push_back(o->state.get());
+    }
+    return out;
 }
 
 std::string describe(const PickleValue& value) {

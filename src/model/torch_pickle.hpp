@@ -80,4 +80,8 @@ PicklePtr unpickle(std::string_view bytes, const std::string& where, size_t* con
 // "a dict", "a tensor", … for messages.
 std::string describe(const PickleValue& value);
 
+// The values `value` holds directly: a container's items (a dict's keys and values in turn), an
+// object's arguments and state.
+std::vector<const PickleValue*> children(const PickleValue& value);
+
 }  // namespace legolasflux::detail
