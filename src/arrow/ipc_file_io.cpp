@@ -17,13 +17,13 @@ namespace legolasflux::arrow {
 
 namespace {
 
-class VectorSink final : public detail::Sink {
+class VectorSink final : public OutputStream {
 public:
     std::vector<uint8_t> bytes;
     void write(std::span<const uint8_t> b) override { bytes.insert(bytes.end(), b.begin(), b.end()); }
 };
 
-class StreamSink final : public detail::Sink {
+class StreamSink final : public OutputStream {
 public:
     explicit StreamSink(std::ostream& out) : out_(out) {}
     void write(std::span<const uint8_t> b) override {
@@ -35,34 +35,14 @@ private:
     std::ostream& out_;
 };
 
-// Gathers the writer's many small pieces (message prefixes, padding) and hands them on with the
-// large ones (array buffers, never copied) in few writev calls.
-class AtomicFileSink final : public detail::Sink {
+class AtomicFileSink final : public OutputStream {
 public:
-    explicit AtomicFileSink(common::AtomicFile& file) : file_(file) { pending_.reserve(kGather); }
-    void write(std::span<const uint8_t> b) override {
-        written_ += static_cast<int64_t>(b.size());
-        if (b.size() >= kDirect) {
-            const std::span<const uint8_t> chunks[2] = {pending_, b};
-            file_.write(std::span<const std::span<const uint8_t>>(chunks));
-            pending_.clear();
-            return;
-        }
-        if (pending_.size() + b.size() > kGather) flush();
-        pending_.insert(pending_.end(), b.begin(), b.end());
-    }
-    void flush() {
-        file_.write(std::span<const uint8_t>(pending_));
-        pending_.clear();
-    }
-    int64_t written() const noexcept { return written_; }
+    explicit AtomicFileSink(common::AtomicFile& file) : appender_(file) {}
+    void write(std::span<const uint8_t> b) override { appender_.write(b); }
+    void flush() { appender_.flush(); }
 
 private:
-    static constexpr size_t kDirect = size_t{64} << 10;
-    static constexpr size_t kGather = size_t{1} << 20;
-    common::AtomicFile& file_;
-    std::vector<uint8_t> pending_;
-    int64_t written_ = 0;
+    common::GatheringAppender appender_;
 };
 
 }  // namespace
@@ -100,34 +80,10 @@ void write_stream(std::ostream& out, const Table& table, const WriteOptions& opt
 }
 
 void write_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options) {
-    write_gathered_file(path, table, options, {});
-}
-
-namespace {
-
-class PendingAtomicFile final : public PendingFile {
-public:
-    explicit PendingAtomicFile(common::AtomicFile& file) : file_(file) {}
-    void read_at(int64_t offset, std::span<uint8_t> out) override { file_.read_at(offset, out); }
-    void write_at(int64_t offset, std::span<const uint8_t> bytes) override { file_.write_at(offset, bytes); }
-
-private:
-    common::AtomicFile& file_;
-};
-
-}  // namespace
-
-void write_gathered_file(const std::filesystem::path& path, const Table& table, const WriteOptions& options,
-                         std::span<const Gathered> gathered, CompressionCache* cache,
-                         const std::function<void(PendingFile&, int64_t)>& before_commit) {
     common::AtomicFile file(path, options.durable);  // removes its temporary file unless committed
     AtomicFileSink sink(file);
-    detail::write_ipc(sink, table, options, true, gathered, cache);
+    detail::write_ipc(sink, table, options, true);
     sink.flush();
-    if (before_commit) {
-        PendingAtomicFile pending(file);
-        before_commit(pending, sink.written());
-    }
     file.commit();
 }
 

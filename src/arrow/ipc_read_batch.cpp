@@ -1,13 +1,12 @@
 #include "ipc_read_batch.hpp"
 
-#include <sys/mman.h>
-
 #include <cstring>
 #include <optional>
 
 #include "compression.hpp"
 #include "ipc_metadata.hpp"
 #include "layout.hpp"
+#include "legolasflux/arrow/ipc_body.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::detail {
@@ -16,26 +15,11 @@ namespace {
 
 std::string in_field(const std::string& path) { return path.empty() ? std::string() : " of field " + path; }
 
-// `size` bytes of address space, reserved without access: a deferred buffer's stand-in. Reading it
-// faults (SIGSEGV) instead of giving numbers that were never decoded; it costs no memory.
-Buffer reserved_placeholder(int64_t size) {
-    const auto length = static_cast<size_t>(size);
-    void* memory = ::mmap(nullptr, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (memory == MAP_FAILED) throw std::bad_alloc();
-    std::shared_ptr<const void> owner(memory, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
-    return Buffer(std::move(owner), static_cast<const uint8_t*>(memory), size);
-}
-
 class Loader {
 public:
     Loader(const fbs::RecordBatch& batch, const RawMessage& message, const ReadOptions& options,
-           const DictionaryMap& dictionaries, std::vector<DeferredBuffer>* deferred)
-        : batch_(batch),
-          message_(message),
-          options_(options),
-          limits_(options.limits),
-          dictionaries_(dictionaries),
-          deferred_(options.defer ? deferred : nullptr) {
+           const DictionaryMap& dictionaries)
+        : batch_(batch), message_(message), options_(options), limits_(options.limits), dictionaries_(dictionaries) {
         if (batch.length() < 0) throw FormatError("negative record batch length " + std::to_string(batch.length()));
         num_nodes_ = batch.nodes() ? static_cast<int64_t>(batch.nodes()->size()) : 0;
         num_buffers_ = batch.buffers() ? static_cast<int64_t>(batch.buffers()->size()) : 0;
@@ -61,10 +45,10 @@ public:
         }
     }
 
-    std::vector<ArrayPtr> load(const std::vector<Field>& fields) {
+    std::vector<ArrayPtr> load(const std::vector<Field>& fields, bool values_unread) {
         std::vector<ArrayPtr> out;
         out.reserve(fields.size());
-        for (const Field& f : fields) out.push_back(load_field(f, f.name, 0));
+        for (const Field& f : fields) out.push_back(load_field(f, f.name, 0, values_unread));
         if (node_ != num_nodes_)
             throw FormatError("the schema uses " + std::to_string(node_) + " field nodes, the record batch has " +
                               std::to_string(num_nodes_));
@@ -83,7 +67,6 @@ private:
     const ReadOptions& options_;
     const IpcLimits& limits_;
     const DictionaryMap& dictionaries_;
-    std::vector<DeferredBuffer>* deferred_;
     Compression codec_ = Compression::None;
     int64_t num_nodes_ = 0, num_buffers_ = 0, num_variadic_ = 0;
     int64_t node_ = 0, buffer_ = 0, variadic_ = 0;
@@ -101,7 +84,8 @@ private:
     }
 
     // The next buffer of the body: bounds-checked, decompressed, aligned to `align` bytes.
-    Buffer next_buffer(const std::string& path, const char* name, int align, bool deferrable = false) {
+    // `values_unread`: the buffer holds values no read or validation looks at (CompressedBuffer).
+    Buffer next_buffer(const std::string& path, const char* name, int align, bool values_unread = false) {
         if (buffer_ >= num_buffers_)
             throw FormatError("too few buffers: no " + std::string(name) + " buffer" + in_field(path));
         const fbs::Buffer b = load_element(batch_.buffers(), static_cast<flatbuffers::uoffset_t>(buffer_));
@@ -113,11 +97,7 @@ private:
                               std::to_string(b.length()) + " lies outside the message body of " + std::to_string(body) +
                               " bytes");
         Buffer data = message_.body.slice(b.offset(), b.length());
-        if (codec_ != Compression::None && !data.empty()) {
-            if (deferrable && deferred_ && options_.defer(path))
-                if (auto placeholder = defer_buffer(data, which, path)) return std::move(*placeholder);
-            data = decompress_buffer(data, which);
-        }
+        if (codec_ != Compression::None && !data.empty()) data = decompress_buffer(data, which, path, values_unread);
         if (align > 1 && reinterpret_cast<uintptr_t>(data.data()) % static_cast<uintptr_t>(align) != 0)
             data = Buffer::copy_of(data.data(), data.size());
         return data;
@@ -136,26 +116,19 @@ private:
         return length;
     }
 
-    // A placeholder for a buffer left compressed (ReadOptions::defer), or nullopt when it is
-    // decoded now (small, or stored uncompressed).
-    std::optional<Buffer> defer_buffer(const Buffer& data, const std::string& which, const std::string& path) {
-        const int64_t length = claimed_length(data, which);
-        if (length < options_.defer_from || length <= 0) return std::nullopt;
-        DeferredBuffer d;
-        d.path = path;
-        d.codec = codec_;
-        d.frame = data.slice(8, data.size() - 8);
-        d.placeholder = reserved_placeholder(length);
-        deferred_->push_back(d);
-        return d.placeholder;
-    }
-
-    Buffer decompress_buffer(const Buffer& data, const std::string& which) {
+    Buffer decompress_buffer(const Buffer& data, const std::string& which, const std::string& path,
+                             bool values_unread) {
         const int64_t length = claimed_length(data, which);
         const Buffer rest = data.slice(8, data.size() - 8);
         if (length == -1) return rest;
         try {
-            return detail::decompress(codec_, rest.span(), length);
+            if (!options_.decompressor) return detail::decompress(codec_, rest.span(), length);
+            const CompressedBuffer compressed{path, codec_, rest, length, values_unread};
+            Buffer out = options_.decompressor->decompress(compressed);
+            if (out.size() != length)
+                throw FormatError("the decompressor gave " + std::to_string(out.size()) + " bytes, not the " +
+                                  std::to_string(length) + " the buffer claims");
+            return out;
         } catch (const FormatError& e) {
             throw FormatError(which + ": " + e.what());
         }
@@ -170,12 +143,12 @@ private:
         return v;
     }
 
-    // `may_defer`: whether the field's values may be left compressed (not the run ends of a run-end
-    // encoded array, which validation reads).
-    ArrayPtr load_field(const Field& f, const std::string& path, int depth, bool may_defer = true) {
+    // `values_unread`: whether the read and validation leave the field's values unread (not so for
+    // the run ends of a run-end encoded array, which validation reads).
+    ArrayPtr load_field(const Field& f, const std::string& path, int depth, bool values_unread = true) {
         if (depth > limits_.max_nesting_depth)
             throw FormatError("nesting deeper than " + std::to_string(limits_.max_nesting_depth) + in_field(path));
-        if (!f.dictionary) return load_type(f.type, path, depth, may_defer);
+        if (!f.dictionary) return load_type(f.type, path, depth, values_unread);
 
         const fbs::FieldNode& node = next_node(path);
         auto a = std::make_shared<Array>();
@@ -192,7 +165,7 @@ private:
         return a;
     }
 
-    ArrayPtr load_type(const DataType& type, const std::string& path, int depth, bool may_defer) {
+    ArrayPtr load_type(const DataType& type, const std::string& path, int depth, bool values_unread) {
         const fbs::FieldNode& node = next_node(path);
         auto a = std::make_shared<Array>();
         a->type = type;
@@ -219,11 +192,10 @@ private:
         }
         for (int k = 0; k < layout.n_buffers; ++k) {
             const BufferSpec& b = layout.buffers[k];
-            const bool deferrable = b.kind == BufferKind::Values && may_defer &&
-                                    (type.id == TypeId::Int || type.id == TypeId::FloatingPoint);
-            buffers.push_back(b.kind == BufferKind::Validity
-                                  ? validity(node, path)
-                                  : next_buffer(path, buffer_name(b.kind), b.align, deferrable));
+            const bool unread = b.kind == BufferKind::Values && values_unread &&
+                                (type.id == TypeId::Int || type.id == TypeId::FloatingPoint);
+            buffers.push_back(b.kind == BufferKind::Validity ? validity(node, path)
+                                                             : next_buffer(path, buffer_name(b.kind), b.align, unread));
         }
         if (layout.variadic()) {
             if (variadic_ >= num_variadic_) throw FormatError("no variadicBufferCounts entry for view field " + path);
@@ -246,8 +218,8 @@ private:
 
 std::vector<ArrayPtr> load_record_batch(const std::vector<Field>& fields, const fbs::RecordBatch& batch,
                                         const RawMessage& message, const ReadOptions& options,
-                                        const DictionaryMap& dictionaries, std::vector<DeferredBuffer>* deferred) {
-    return Loader(batch, message, options, dictionaries, deferred).load(fields);
+                                        const DictionaryMap& dictionaries, bool values_unread) {
+    return Loader(batch, message, options, dictionaries).load(fields, values_unread);
 }
 
 }  // namespace legolasflux::arrow::detail

@@ -20,11 +20,11 @@ using DictionaryMap = std::map<int64_t, ArrayPtr>;
 // One array per field of `fields`, from `batch` (the RecordBatch of `message`, or the data of
 // its DictionaryBatch). The arrays are views into the message body where its buffers are
 // uncompressed and aligned, fresh copies otherwise. Checks structure only (counts and bounds);
-// callers validate the arrays. Buffers options.defer asks for are left compressed and added to
-// `deferred` (when given).
+// callers validate the arrays. `values_unread`: the values of integer and floating-point arrays are
+// not looked at after the read (CompressedBuffer::values_unread) — false for dictionaries, which
+// later batches may compare and concatenate.
 std::vector<ArrayPtr> load_record_batch(const std::vector<Field>& fields, const fbs::RecordBatch& batch,
                                         const RawMessage& message, const ReadOptions& options,
-                                        const DictionaryMap& dictionaries,
-                                        std::vector<DeferredBuffer>* deferred = nullptr);
+                                        const DictionaryMap& dictionaries, bool values_unread);
 
 }  // namespace legolasflux::arrow::detail

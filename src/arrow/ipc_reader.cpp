@@ -90,7 +90,6 @@ public:
             info->is_file_format = file_format_;
             info->num_dictionary_batches = num_dictionaries_;
             info->compressed = compressed_;
-            info->deferred = deferred_;
         }
         return std::move(table_);
     }
@@ -106,7 +105,6 @@ private:
     detail::DictionaryMap dictionaries_;
     int64_t num_dictionaries_ = 0;
     bool compressed_ = false;
-    std::vector<DeferredBuffer> deferred_;
     Table table_;
 
     ValidationLevel level() const { return options_.validation; }
@@ -131,7 +129,7 @@ private:
         if (d.data() == nullptr) throw FormatError("dictionary batch without data");
         compressed_ |= d.data()->compression() != nullptr;
         const std::vector<ArrayPtr> columns =
-            detail::load_record_batch({field->second}, *d.data(), m, options_, dictionaries_);
+            detail::load_record_batch({field->second}, *d.data(), m, options_, dictionaries_, false);
         ArrayPtr values = columns[0];
         if (values->length != d.data()->length())
             throw FormatError("dictionary length " + std::to_string(values->length) +
@@ -154,7 +152,7 @@ private:
         batch.schema = schema_;
         batch.length = b.length();
         compressed_ |= b.compression() != nullptr;
-        batch.columns = detail::load_record_batch(schema_->fields, b, m, options_, dictionaries_, &deferred_);
+        batch.columns = detail::load_record_batch(schema_->fields, b, m, options_, dictionaries_, true);
         validate(batch, level());
         table_.batches.push_back(std::move(batch));
     }

@@ -1,7 +1,5 @@
 #include "ipc_writer.hpp"
 
-#include <sys/mman.h>
-
 #include <cstring>
 #include <map>
 #include <set>
@@ -21,44 +19,17 @@ namespace {
 
 int64_t round_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
-// A body ready to write: the Buffer entries of the metadata and, for each, the bytes behind it
-// (one piece, or the parts of a gathered buffer, in order).
+// A body ready to write: the Buffer entries of the metadata and, for each, the pieces of its bytes.
 struct Body {
     std::vector<fbs::Buffer> entries;
-    std::vector<std::vector<Buffer>> pieces;
+    std::vector<BodyPieces> pieces;
     int64_t length = 0;
 };
 
-// The bytes `b` stands for: itself, or the slices of a gathered buffer's parts that it covers.
-std::vector<Buffer> resolve(const Buffer& b, std::span<const Gathered> gathered) {
-    for (const Gathered& g : gathered) {
-        const uint8_t* base = g.stand_in.data();
-        if (b.empty() || !base || b.data() < base || b.data() >= base + g.stand_in.size()) continue;
-        if (b.size() > g.stand_in.size() - (b.data() - base))
-            throw InvalidArgument("a buffer overruns the gathered buffer it starts in");
-        std::vector<Buffer> out;
-        int64_t skip = b.data() - base, want = b.size();
-        for (const Buffer& part : g.parts) {
-            if (want == 0) break;
-            if (skip >= part.size()) {
-                skip -= part.size();
-                continue;
-            }
-            const int64_t take = std::min(want, part.size() - skip);
-            out.push_back(part.slice(skip, take));
-            skip = 0;
-            want -= take;
-        }
-        return out;
-    }
-    return {b};
-}
-
 class Writer {
 public:
-    Writer(Sink& sink, const WriteOptions& options, bool file_format, std::span<const Gathered> gathered,
-           CompressionCache* cache)
-        : sink_(sink), options_(options), file_format_(file_format), gathered_(gathered), cache_(cache) {
+    Writer(OutputStream& sink, const WriteOptions& options, bool file_format, BodyEncoder* encoder)
+        : sink_(sink), options_(options), file_format_(file_format), encoder_(encoder) {
         if (options.alignment != 8 && options.alignment != 16 && options.alignment != 32 && options.alignment != 64)
             throw InvalidArgument("IPC alignment must be 8, 16, 32 or 64, not " + std::to_string(options.alignment));
         if (options.metadata_version != MetadataVersion::V4 && options.metadata_version != MetadataVersion::V5)
@@ -101,11 +72,10 @@ public:
     }
 
 private:
-    Sink& sink_;
+    OutputStream& sink_;
     const WriteOptions& options_;
     bool file_format_;
-    std::span<const Gathered> gathered_;
-    CompressionCache* cache_;
+    BodyEncoder* encoder_;
     int64_t position_ = 0;
     std::vector<fbs::Block> dictionary_blocks_, batch_blocks_;
     std::map<int64_t, Field> dictionary_fields_;  // id → the values' field
@@ -209,38 +179,15 @@ private:
         body.entries.reserve(encoded.buffers.size());
         body.pieces.reserve(encoded.buffers.size());
         for (const Buffer& b : encoded.buffers) {
-            std::vector<Buffer> parts = resolve(b, gathered_);
-            int64_t size = b.size();
-            if (options_.compression != Compression::None && !b.empty()) {
-                parts = compressed(b, std::move(parts));
-                size = 0;
-                for (const Buffer& p : parts) size += p.size();
-            }
+            BodyPieces pieces;
+            if (!b.empty()) pieces = encoder_ ? encoder_->encode(b, options_) : encode_body_buffer({&b, 1}, options_);
+            int64_t size = 0;
+            for (const Buffer& p : pieces) size += p.size();
             body.entries.emplace_back(body.length, size);
             body.length += round_up(size, options_.alignment);
-            body.pieces.push_back(std::move(parts));
+            body.pieces.push_back(std::move(pieces));
         }
         return body;
-    }
-
-    // The 8-byte length prefix and the frame (or the bytes as they are, when that is not smaller),
-    // as pieces to write one after the other.
-    std::vector<Buffer> compressed(const Buffer& b, std::vector<Buffer> parts) const {
-        if (cache_) {
-            const auto it = cache_->entries.find({b.data(), b.size()});
-            if (it != cache_->entries.end()) return it->second.second;
-        }
-        const int64_t size = b.size();
-        std::vector<Buffer> frame =
-            compress(options_.compression, parts, size, options_.compression_level, options_.compression_threads);
-        int64_t frame_size = 0;
-        for (const Buffer& p : frame) frame_size += p.size();
-        const bool worth_it = frame_size < size;
-        const int64_t prefix = worth_it ? size : -1;  // -1: stored as is
-        std::vector<Buffer> pieces{Buffer::copy_of(&prefix, 8)};
-        for (Buffer& p : worth_it ? frame : parts) pieces.push_back(std::move(p));
-        if (cache_) cache_->entries.emplace(std::make_pair(b.data(), b.size()), std::make_pair(b, pieces));
-        return pieces;
     }
 
     struct DictInfo {
@@ -319,33 +266,39 @@ private:
 
 namespace legolasflux::arrow {
 
-Gathered gather(std::vector<Buffer> parts) {
+BodyPieces encode_body_buffer(std::span<const Buffer> pieces, const WriteOptions& options) {
     int64_t size = 0;
-    for (const Buffer& p : parts) size += p.size();
-    Gathered g;
-    g.parts = std::move(parts);
-    if (size == 0) return g;
-    void* addr =
-        ::mmap(nullptr, static_cast<size_t>(size), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (addr == MAP_FAILED) throw std::bad_alloc();
-    const auto length = static_cast<size_t>(size);
-    std::shared_ptr<const void> owner(addr, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
-    g.stand_in = Buffer(std::move(owner), static_cast<const uint8_t*>(addr), size);
-    return g;
+    for (const Buffer& p : pieces) size += p.size();
+    if (options.compression == Compression::None || size == 0) return {pieces.begin(), pieces.end()};
+    std::vector<Buffer> frame =
+        detail::compress(options.compression, pieces, size, options.compression_level, options.compression_threads);
+    int64_t frame_size = 0;
+    for (const Buffer& p : frame) frame_size += p.size();
+    const bool worth_it = frame_size < size;
+    const int64_t prefix = worth_it ? size : -1;  // -1: stored as is
+    BodyPieces out{Buffer::copy_of(&prefix, 8)};
+    if (worth_it)
+        for (Buffer& p : frame) out.push_back(std::move(p));
+    else
+        out.insert(out.end(), pieces.begin(), pieces.end());
+    return out;
 }
 
-void write_gathered(ByteSink& sink, const Table& table, const WriteOptions& options, bool file_format,
-                    std::span<const Gathered> gathered, CompressionCache* cache) {
-    detail::write_ipc(sink, table, options, file_format, gathered, cache);
+void write_file(OutputStream& out, const Table& table, const WriteOptions& options, BodyEncoder* encoder) {
+    detail::write_ipc(out, table, options, true, encoder);
+}
+
+void write_stream(OutputStream& out, const Table& table, const WriteOptions& options, BodyEncoder* encoder) {
+    detail::write_ipc(out, table, options, false, encoder);
 }
 
 }  // namespace legolasflux::arrow
 
 namespace legolasflux::arrow::detail {
 
-void write_ipc(Sink& sink, const Table& table, const WriteOptions& options, bool file_format,
-               std::span<const Gathered> gathered, CompressionCache* cache) {
-    Writer(sink, options, file_format, gathered, cache).write(table);
+void write_ipc(OutputStream& out, const Table& table, const WriteOptions& options, bool file_format,
+               BodyEncoder* encoder) {
+    Writer(out, options, file_format, encoder).write(table);
 }
 
 }  // namespace legolasflux::arrow::detail

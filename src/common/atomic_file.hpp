@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace legolasflux::common {
 
@@ -63,6 +64,37 @@ private:
     [[noreturn]] void fail(const std::string& what, int error);
     void start_write_back() noexcept;
     void discard() noexcept;
+};
+
+// Appends to an AtomicFile the many small pieces a serializer writes (message prefixes, padding)
+// together with the large ones (array buffers, never copied), in few writev calls. flush() before
+// commit().
+class GatheringAppender {
+public:
+    explicit GatheringAppender(AtomicFile& file) : file_(file) { pending_.reserve(kGather); }
+    void write(std::span<const uint8_t> b) {
+        written_ += static_cast<int64_t>(b.size());
+        if (b.size() >= kDirect) {
+            const std::span<const uint8_t> chunks[2] = {pending_, b};
+            file_.write(std::span<const std::span<const uint8_t>>(chunks));
+            pending_.clear();
+            return;
+        }
+        if (pending_.size() + b.size() > kGather) flush();
+        pending_.insert(pending_.end(), b.begin(), b.end());
+    }
+    void flush() {
+        file_.write(std::span<const uint8_t>(pending_));
+        pending_.clear();
+    }
+    int64_t written() const noexcept { return written_; }
+
+private:
+    static constexpr size_t kDirect = size_t{64} << 10;
+    static constexpr size_t kGather = size_t{1} << 20;
+    AtomicFile& file_;
+    std::vector<uint8_t> pending_;
+    int64_t written_ = 0;
 };
 
 // fsync of a directory, so that the names created, renamed or removed in it survive a system

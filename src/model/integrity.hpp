@@ -58,14 +58,14 @@
 #include <string_view>
 #include <vector>
 
+#include "deferred.hpp"
+#include "gathered.hpp"
 #include "legolasflux/arrow/array.hpp"
 #include "legolasflux/arrow/ipc.hpp"
-#include "legolasflux/arrow/ipc_gathered.hpp"
 
 namespace legolasflux::detail {
 
 using Bytes = std::span<const uint8_t>;
-using Gathered = arrow::Gathered;
 
 // ---- writing (integrity_file.cpp) ----------------------------------------------------------------
 
@@ -75,7 +75,7 @@ using Gathered = arrow::Gathered;
 // nothing is copied; a compressed buffer is compressed once, its frame kept for the second pass),
 // then to the file, with the weights' checksums as 0s while other threads compute them; their
 // digits are then written in place, before the file replaces the target. Buffers in a stand-in of
-// `gathered` are read and written from its parts (arrow::write_gathered). The weights are
+// `gathered` are read and written from its parts (GatheringEncoder). The weights are
 // hashed by `threads` threads (0: one per core) less the one that writes, and at least one.
 void write_checksummed_file(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
                             std::span<const Gathered> gathered = {}, int threads = 0);
@@ -180,10 +180,11 @@ void verify_unread_file_checksum(const std::string& source, const arrow::Buffer&
 void verify_weights_checksums(const std::string& source, const arrow::Table& table, const RecordedChecksums& recorded,
                               unsigned threads = 1);
 
-// Whether every buffer a read left compressed (ReadOptions::defer) is the values of the `vec` lists
+// Whether every buffer a read left compressed (`deferred`) is the values of the `vec` lists
 // of a Weights column named `column`, found by structure alone: a hostile file naming another field
 // `vec`, say, has it read again without deferring.
-bool only_weight_values_deferred(const arrow::Table& table, const arrow::IpcFileInfo& info, std::string_view column);
+bool only_weight_values_deferred(const arrow::Table& table, std::span<const DeferredBuffer> deferred,
+                                 std::string_view column);
 
 // ---- the values (integrity_values.cpp) ------------------------------------------------------------
 
@@ -232,9 +233,6 @@ std::vector<ValueSpan> value_spans(const arrow::Field& field, const arrow::Array
 // list's FlatArrays), found from the arrays' structure only, without reading a value; null when
 // the column is not shaped as weights_from_arrow reads it.
 const arrow::Buffer* vec_values_buffer(const arrow::Field& field, const arrow::Array& column);
-// The memory `b` stands for: itself, or, when it lies in the stand-in of one of `gathered`, the
-// slices of its parts it covers.
-std::vector<Bytes> resolved(Bytes b, std::span<const Gathered> gathered);
 
 // Sorted, with overlapping and adjacent ranges joined.
 std::vector<FileRange> merged_ranges(std::vector<FileRange> ranges);

@@ -8,7 +8,6 @@
 
 #include "common/parallel.hpp"
 #include "integrity.hpp"
-#include "legolasflux/arrow/ipc_gathered.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
 #include "legolasflux/weights.hpp"
@@ -23,7 +22,7 @@ uintptr_t end_of(Bytes b) { return reinterpret_cast<uintptr_t>(b.data()) + b.siz
 // Hashes what the IPC writer emits but the weight values, which reach it as spans of the memory
 // they are written from (one buffer of the table, or the parts of a gathered one): those bytes are
 // skipped and their place in the file noted. Nothing is copied.
-class HashingSink final : public arrow::ByteSink {
+class HashingSink final : public arrow::OutputStream {
 public:
     explicit HashingSink(Holes holes) : holes_(std::move(holes)) {}
 
@@ -73,11 +72,10 @@ private:
     }
 };
 
-FileChecksumPass hashing_pass(const arrow::Table& table, const arrow::WriteOptions& options,
-                              std::span<const Gathered> gathered, Holes holes,
-                              arrow::CompressionCache* cache = nullptr) {
+FileChecksumPass hashing_pass(const arrow::Table& table, const arrow::WriteOptions& options, GatheringEncoder& encoder,
+                              Holes holes) {
     HashingSink sink(std::move(holes));
-    arrow::write_gathered(sink, table, options, /*file_format=*/true, gathered, cache);
+    arrow::write_file(sink, table, options, &encoder);
     return sink.finish();
 }
 
@@ -205,7 +203,7 @@ std::vector<FileRange> expected_holes(const std::string& source, const arrow::Bu
 
 // Replaces every occurrence of `from` by `to` (as long) where the file checksum masks the value:
 // the schema message's metadata and the footer of the `size` bytes written to `file`.
-void patch_value(arrow::PendingFile& file, int64_t size, const std::string& from, const std::string& to) {
+void patch_value(common::AtomicFile& file, int64_t size, const std::string& from, const std::string& to) {
     uint8_t head[16], tail[10];
     if (size < 16 + 10) throw Error("internal error: the file written is too short to hold its checksums");
     file.read_at(0, head);
@@ -225,11 +223,10 @@ void patch_value(arrow::PendingFile& file, int64_t size, const std::string& from
 
 // The first pass of a save: the file as it will be written, with the value as '0's of its final
 // length, hashed without the weight values (and without copying anything).
-FileChecksumPass hash_as_written(arrow::Table table, const arrow::WriteOptions& options,
-                                 std::span<const Gathered> gathered, const ChecksumsDraft& draft,
-                                 arrow::CompressionCache& cache) {
+FileChecksumPass hash_as_written(arrow::Table table, const arrow::WriteOptions& options, const ChecksumsDraft& draft,
+                                 GatheringEncoder& encoder) {
     set_checksums(table, std::string(draft.length, '0'));
-    return hashing_pass(table, options, gathered, draft.holes, &cache);
+    return hashing_pass(table, options, encoder, draft.holes);
 }
 
 // The second pass: the file written with the file checksum and the weights' checksums as 0s
@@ -238,14 +235,14 @@ FileChecksumPass hash_as_written(arrow::Table table, const arrow::WriteOptions& 
 // checksum, which masks the value.
 void write_and_fill_in(const std::filesystem::path& path, arrow::Table table, const arrow::WriteOptions& options,
                        std::span<const Gathered> gathered, const ChecksumsDraft& draft, const FileChecksumPass& pass,
-                       int threads, arrow::CompressionCache& cache) {
+                       int threads, GatheringEncoder& encoder) {
     const std::string provisional = checksums_value(draft.columns, pass.checksum, pass.holes);
     if (provisional.size() != draft.length) throw Error("internal error: the checksums value changed length");
     set_checksums(table, provisional);
     const unsigned hashers = std::max(1u, common::thread_count(threads) - 1);  // one core writes
     std::future<std::string> columns =
         std::async(std::launch::async, [&] { return weights_checksums(table, gathered, hashers); });
-    arrow::write_gathered_file(path, table, options, gathered, &cache, [&](arrow::PendingFile& file, int64_t size) {
+    write_file_encoded(path, table, options, encoder, [&](common::AtomicFile& file, int64_t size) {
         const std::string value = checksums_value(columns.get(), pass.checksum, pass.holes);
         if (value.size() != draft.length) throw Error("internal error: the checksums value changed length");
         if (value != provisional) patch_value(file, size, provisional, value);
@@ -259,14 +256,15 @@ void write_checksummed_file(const std::filesystem::path& path, arrow::Table tabl
     // The value is drafted first (what its numbers will cover, and its length, which they do not
     // change), then the file is hashed as it will be written, then written and its numbers filled in.
     const ChecksumsDraft draft = draft_checksums(table, options, gathered);
-    arrow::CompressionCache cache;  // both passes write the same buffers: compressed once, by the first
-    const FileChecksumPass pass = hash_as_written(table, options, gathered, draft, cache);
-    write_and_fill_in(path, std::move(table), options, gathered, draft, pass, threads, cache);
+    GatheringEncoder encoder(gathered);  // both passes write the same buffers: compressed once, by the first
+    const FileChecksumPass pass = hash_as_written(table, options, draft, encoder);
+    write_and_fill_in(path, std::move(table), options, gathered, draft, pass, threads, encoder);
 }
 
 FileChecksumPass file_checksum_pass(const arrow::Table& table, const arrow::WriteOptions& options,
                                     std::span<const Gathered> gathered) {
-    return hashing_pass(table, options, gathered, draft_checksums(table, options, gathered).holes);
+    GatheringEncoder encoder(gathered);
+    return hashing_pass(table, options, encoder, draft_checksums(table, options, gathered).holes);
 }
 
 bool verify_file_checksum(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,

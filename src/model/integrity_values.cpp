@@ -185,30 +185,6 @@ const arrow::Buffer* vec_values_buffer(const arrow::Field& field, const arrow::A
     return &vec.children[0]->buffers[1];
 }
 
-std::vector<Bytes> resolved(Bytes b, std::span<const Gathered> gathered) {
-    const auto at = reinterpret_cast<uintptr_t>(b.data());
-    for (const Gathered& g : gathered) {
-        const auto base = reinterpret_cast<uintptr_t>(g.stand_in.data());
-        if (b.empty() || at < base || at - base >= static_cast<uintptr_t>(g.stand_in.size())) continue;
-        std::vector<Bytes> out;
-        int64_t skip = static_cast<int64_t>(at - base), want = static_cast<int64_t>(b.size());
-        for (const arrow::Buffer& part : g.parts) {
-            if (want == 0) break;
-            if (skip >= part.size()) {
-                skip -= part.size();
-                continue;
-            }
-            const int64_t take = std::min(want, part.size() - skip);
-            out.emplace_back(part.data() + skip, static_cast<size_t>(take));
-            skip = 0;
-            want -= take;
-        }
-        if (want != 0) throw Error("internal error: values overrun the gathered buffer they start in");
-        return out;
-    }
-    return {b};
-}
-
 namespace {
 
 // Sorted, overlapping and adjacent ranges joined.
@@ -396,7 +372,8 @@ void verify_weights_checksums(const std::string& source, const arrow::Table& tab
     }
 }
 
-bool only_weight_values_deferred(const arrow::Table& table, const arrow::IpcFileInfo& info, std::string_view column) {
+bool only_weight_values_deferred(const arrow::Table& table, std::span<const DeferredBuffer> deferred,
+                                 std::string_view column) {
     std::vector<const uint8_t*> values;
     const auto& fields = table.schema->fields;
     for (size_t k = 0; k < fields.size(); ++k) {
@@ -404,7 +381,7 @@ bool only_weight_values_deferred(const arrow::Table& table, const arrow::IpcFile
         for (const arrow::RecordBatch& batch : table.batches)
             if (const arrow::Buffer* b = vec_values_buffer(fields[k], *batch.columns[k])) values.push_back(b->data());
     }
-    return std::all_of(info.deferred.begin(), info.deferred.end(), [&](const arrow::DeferredBuffer& d) {
+    return std::all_of(deferred.begin(), deferred.end(), [&](const DeferredBuffer& d) {
         return std::find(values.begin(), values.end(), d.placeholder.data()) != values.end();
     });
 }

@@ -51,13 +51,12 @@ Integrity check(const std::string& source, const arrow::Buffer& bytes, const Ver
                 std::string& schema) {
     arrow::ReadOptions read;
     read.validation = arrow::ValidationLevel::Full;
+    detail::Deferral deferral;
     if (!options.values)  // the values are not looked at: large compressed ones need not be decoded
-        read.defer = [prefix = std::string(kWeightsColumn) + "."](std::string_view path) {
-            return path.starts_with(prefix);
-        };
+        read = detail::deferring(read, deferral);
     arrow::IpcFileInfo info;
     const arrow::Table table = read_table(source, bytes, read, info);
-    if (!info.deferred.empty() && !detail::only_weight_values_deferred(table, info, kWeightsColumn)) {
+    if (!deferral.buffers.empty() && !detail::only_weight_values_deferred(table, deferral.buffers, kWeightsColumn)) {
         VerifyOptions all = options;
         all.values = true;
         return check(source, bytes, all, schema);

@@ -161,12 +161,12 @@ namespace {
 // Checks what the table's checksums value asks for, as `options` allow. The values of the weights
 // column are left to whoever decodes them when the read deferred them.
 void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::IpcFileInfo& info,
-            const arrow::Table& table, const ModelReadOptions& options) {
+            const arrow::Table& table, const ModelReadOptions& options, bool values_deferred) {
     if (!options.verify_checksums && !options.verify_metadata) return;
     const auto value = arrow::find_metadata(table.schema->metadata, kChecksumsMetadataKey);
     if (!value) return;
     RecordedChecksums recorded = parse_checksums(source, table, *value);
-    if (!info.deferred.empty())
+    if (values_deferred)
         std::erase_if(recorded.columns, [&](const RecordedChecksums::Column& c) {
             return table.schema->fields[c.field].name == kWeightsColumn;
         });
@@ -181,9 +181,11 @@ void verify(const std::string& source, const arrow::Buffer& bytes, const arrow::
 
 ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, bool prefix,
                          const std::optional<legolas::SchemaVersion>& wanted, const ModelReadOptions& options,
-                         arrow::IpcFileInfo* info_out) {
+                         arrow::IpcFileInfo* info_out, Deferral* deferral) {
     arrow::IpcFileInfo info;
-    const auto read = [&] { return arrow::read_any(bytes, options.ipc, &info); };
+    if (deferral) deferral->buffers.clear();
+    const arrow::ReadOptions ipc = deferral ? deferring(options.ipc, *deferral) : options.ipc;
+    const auto read = [&] { return arrow::read_any(bytes, ipc, &info); };
     ModelRow row;
     try {
         row.table = prefix ? common::with_context(source, read) : read();
@@ -196,14 +198,14 @@ ModelRow read_model_from(const arrow::Buffer& bytes, const std::string& source, 
         if (options.verify_metadata) verify_unread_file_checksum(source, bytes);
         throw;
     }
-    if (!info.deferred.empty() && !only_weight_values_deferred(row.table, info, kWeightsColumn)) {
-        ModelReadOptions plain = options;
-        plain.ipc.defer = nullptr;
-        return read_model_from(bytes, source, prefix, wanted, plain, info_out);
+    const bool deferred = deferral && !deferral->buffers.empty();
+    if (deferred && !only_weight_values_deferred(row.table, deferral->buffers, kWeightsColumn)) {
+        deferral->buffers.clear();
+        return read_model_from(bytes, source, prefix, wanted, options, info_out);
     }
     if (info_out) *info_out = info;
     // Integrity before meaning: what the checksums cover is then as it was written.
-    verify(source, bytes, info, row.table, options);
+    verify(source, bytes, info, row.table, options, deferred);
     const auto& metadata = row.table.schema->metadata;
     const auto qualified = arrow::find_metadata(metadata, legolas::kSchemaQualifiedKey);
     const legolas::SchemaVersion named = legolas::schema_version_from_metadata(*row.table.schema);

@@ -31,7 +31,7 @@ struct OpenState {
     // Whether the read left the weights' values compressed, and what it left when that is one
     // buffer (decode_into's case).
     bool values_deferred = false;
-    std::optional<arrow::DeferredBuffer> deferred;
+    std::optional<detail::DeferredBuffer> deferred;
     // What the file records for the weights (checked when options.verify_checksums).
     std::optional<std::string> checksum;
     // The file checksum covers every byte of the file (no holes) and was verified on opening.
@@ -86,7 +86,7 @@ struct Layout {
 // in it or its parts are not whole chunks (chunk boundaries, start + k MiB, must be part
 // boundaries, so that each part hashes whole chunks).
 std::optional<Layout> layout_of(const OpenState& s) {
-    const arrow::DeferredBuffer& d = *s.deferred;
+    const detail::DeferredBuffer& d = *s.deferred;
     const uint8_t* base = d.placeholder.data();
     const int64_t whole = d.placeholder.size();
     Layout l;
@@ -118,7 +118,7 @@ std::optional<Layout> layout_of(const OpenState& s) {
 bool decode_part_into(const OpenState& s, const Layout& l, const arrow::FramePart& p, bool place,
                       std::span<const std::span<uint8_t>> destinations, std::vector<uint8_t>& scratch,
                       std::span<uint64_t> digests) {
-    const arrow::DeferredBuffer& d = *s.deferred;
+    const detail::DeferredBuffer& d = *s.deferred;
     if (!arrow::decode_part(d.codec, d.frame.span(), p, scratch.data())) return false;
     const int64_t lo = std::max(l.start, p.out_offset) - l.start;  // the row's bytes in the part
     const int64_t hi = std::min(l.end, p.out_offset + p.out_size) - l.start;
@@ -198,15 +198,11 @@ OpenModelRow open_from(arrow::Buffer bytes, std::string source, bool prefix, con
     state->source = std::move(source);
     state->prefix = prefix;
     state->options = options;
-    state->options.ipc.defer = nullptr;
-    ModelReadOptions deferring = options;
-    deferring.ipc.defer = [prefix = std::string(kWeightsColumn) + "."](std::string_view p) {
-        return p.starts_with(prefix);
-    };
-    deferring.ipc.defer_from = static_cast<int64_t>(common::kParallelMinimum);
+    detail::Deferral deferral;
+    deferral.from = static_cast<int64_t>(common::kParallelMinimum);
     arrow::IpcFileInfo info;
     OpenModelRow open;
-    open.row = detail::read_model_from(state->bytes, state->source, prefix, std::nullopt, deferring, &info);
+    open.row = detail::read_model_from(state->bytes, state->source, prefix, std::nullopt, options, &info, &deferral);
     state->weights = std::move(open.row.weights);
     open.row.weights.reset();
     if (state->weights) {
@@ -214,10 +210,10 @@ OpenModelRow open_from(arrow::Buffer bytes, std::string source, bool prefix, con
         for (const FlatArray& a : state->weights->arrays) arrays.push_back({a.element_type, a.size, a.byte_count()});
         open.arrays = std::move(arrays);
     }
-    state->values_deferred = !info.deferred.empty();
-    if (!info.deferred.empty()) {
+    state->values_deferred = !deferral.buffers.empty();
+    if (!deferral.buffers.empty()) {
         // A model row is one row: its values are one buffer. Anything else is read whole.
-        if (info.deferred.size() == 1) state->deferred = info.deferred.front();
+        if (deferral.buffers.size() == 1) state->deferred = deferral.buffers.front();
         const auto& table = open.row.table;
         if (const auto value = arrow::find_metadata(table.schema->metadata, kChecksumsMetadataKey)) {
             const detail::RecordedChecksums recorded = detail::parse_checksums(state->source, table, *value);

@@ -107,10 +107,10 @@ bool is_weights_field(const Field& field) {
 namespace {
 
 arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, BFloat16Storage bfloat16,
-                         std::vector<arrow::Gathered>* gathered);
+                         std::vector<detail::Gathered>* gathered);
 
 // The rows with BFloat16 ones widened to Float32, which holds every bfloat16 exactly.
-arrow::ArrayPtr widened_to_arrow(std::span<const Weights* const> rows, std::vector<arrow::Gathered>* gathered) {
+arrow::ArrayPtr widened_to_arrow(std::span<const Weights* const> rows, std::vector<detail::Gathered>* gathered) {
     std::vector<Weights> widened;
     widened.reserve(rows.size());
     std::vector<const Weights*> pointers;
@@ -130,7 +130,7 @@ arrow::ArrayPtr widened_to_arrow(std::span<const Weights* const> rows, std::vect
 }
 
 arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, BFloat16Storage bfloat16,
-                         std::vector<arrow::Gathered>* gathered) {
+                         std::vector<detail::Gathered>* gathered) {
     if (bfloat16 == BFloat16Storage::Float32)
         for (const Weights* w : rows)
             if (w && w->element_type == ElementType::BFloat16) return widened_to_arrow(rows, gathered);
@@ -174,7 +174,7 @@ arrow::ArrayPtr to_arrow(std::span<const Weights* const> rows, BFloat16Storage b
         for (const Weights* row : rows)
             if (row)
                 for (const auto& a : row->arrays) parts.push_back(a.values);
-        gathered->push_back(arrow::gather(std::move(parts)));
+        gathered->push_back(detail::gather(std::move(parts)));
         value_buffer = gathered->back().stand_in;
     } else {
         value_buffer = arrow::Buffer::allocate(values * w);
@@ -222,7 +222,7 @@ arrow::ArrayPtr weights_to_arrow(std::span<const Weights* const> rows, BFloat16S
 }
 
 arrow::ArrayPtr detail::weights_to_arrow_gathered(std::span<const Weights* const> rows, BFloat16Storage bfloat16,
-                                                  std::vector<arrow::Gathered>& gathered) {
+                                                  std::vector<detail::Gathered>& gathered) {
     return to_arrow(rows, bfloat16, &gathered);
 }
 

@@ -92,7 +92,7 @@ TEST(FileChecksum, GatheredValuesGiveTheSameFile) {
     // The weights column again, its values the stand-in for copies of the two arrays' values.
     const std::vector<la::Buffer> parts{la::Buffer::copy_of(w.arrays[0].values.data(), w.arrays[0].byte_count()),
                                         la::Buffer::copy_of(w.arrays[1].values.data(), w.arrays[1].byte_count())};
-    const std::vector<la::Gathered> gathered{la::gather(parts)};
+    const std::vector<detail::Gathered> gathered{detail::gather(parts)};
     la::Array column = *t.batches[0].columns[0], list = *column.children[0], flat = *list.children[0];
     la::Array vec = *flat.children[0], values = *vec.children[0];
     ASSERT_EQ(values.offset, 0);

@@ -1,6 +1,5 @@
-// Decoding the compressed buffers of IPC bodies (LZ4_FRAME, ZSTD) outside a read: the buffers a
-// read left compressed (ReadOptions::defer), decoded whole or part by part into memory the caller
-// holds.
+// Decoding the compressed buffers of IPC bodies (LZ4_FRAME, ZSTD) outside a read — e.g. the ones a
+// Decompressor (ipc_body.hpp) left for later — whole, or part by part into memory the caller holds.
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,9 @@
 #include "legolasflux/arrow/validate.hpp"
 
 namespace legolasflux::arrow {
+
+class Decompressor;  // ipc_body.hpp
+class BodyEncoder;   // ipc_body.hpp
 
 // Limits applied to untrusted input. Everything a file could use to make us allocate or recurse is
 // bounded here, and checked before any allocation it sizes.
@@ -45,29 +50,12 @@ struct ReadOptions {
     // How far every array is validated before it is returned (validate.hpp). Framing, metadata and
     // the bounds of every buffer inside the message body are always checked.
     ValidationLevel validation = ValidationLevel::Full;
-    // Deferred decompression, for a reader that decodes large values straight into memory of its
-    // own (a model's tensors) instead of into fresh buffers. When `defer` is set, the compressed
-    // values buffer of a fixed-width numeric array (integers and floats; not Boolean, not
-    // dictionary indices, not run ends) whose field path `defer` accepts and which claims at least
-    // `defer_from` bytes is not decoded: the frame is checked against the limits and reported in
-    // IpcFileInfo::deferred, and the array's buffer is a placeholder of the claimed size — address
-    // space reserved without access, so that reading a value before it is decoded faults at once
-    // instead of giving wrong numbers. Validation never reads such values. Paths are as error
-    // messages give them: the column's name, then each child's, joined by '.'.
-    std::function<bool(std::string_view path)> defer;
-    int64_t defer_from = int64_t{8} << 20;
+    // How compressed body buffers are decoded (ipc_body.hpp); null: each into memory of its own.
+    std::shared_ptr<Decompressor> decompressor;
 };
 
 enum class Compression : uint8_t { None, Lz4Frame, Zstd };
 
-// A compressed buffer a read left undecoded (ReadOptions::defer): decode `frame` with `codec` into
-// `placeholder.size()` bytes (arrow/decompress.hpp) and use them where the array has `placeholder`.
-struct DeferredBuffer {
-    std::string path;  // the field's path
-    Compression codec = Compression::None;
-    Buffer frame;        // the compressed bytes, after the 8-byte length prefix (a view into the input)
-    Buffer placeholder;  // what the array holds instead of the values: not readable
-};
 enum class MetadataVersion : int16_t { V1 = 0, V2 = 1, V3 = 2, V4 = 3, V5 = 4 };
 
 struct WriteOptions {
@@ -100,8 +88,6 @@ struct IpcFileInfo {
     int64_t num_dictionary_batches = 0;
     // Some record or dictionary batch declares body compression (its buffers are compressed).
     bool compressed = false;
-    // The buffers ReadOptions::defer left compressed, in the order they were read.
-    std::vector<DeferredBuffer> deferred;
 };
 
 // --- reading ---------------------------------------------------------------------------------
@@ -130,5 +116,18 @@ void write_file(std::ostream& out, const Table& table, const WriteOptions& optio
 // The stream format, ending with the end-of-stream marker.
 std::vector<uint8_t> write_stream(const Table& table, const WriteOptions& options = {});
 void write_stream(std::ostream& out, const Table& table, const WriteOptions& options = {});
+
+// Where a writer's bytes go, in order: the writers above are these with an output of their own.
+class OutputStream {
+public:
+    virtual ~OutputStream() = default;
+    virtual void write(std::span<const uint8_t> bytes) = 0;
+};
+// The file or stream format to `out`, each body buffer written as `encoder` says (ipc_body.hpp;
+// null: the buffer's own bytes, compressed as `options` say).
+void write_file(OutputStream& out, const Table& table, const WriteOptions& options = {},
+                BodyEncoder* encoder = nullptr);
+void write_stream(OutputStream& out, const Table& table, const WriteOptions& options = {},
+                  BodyEncoder* encoder = nullptr);
 
 }  // namespace legolasflux::arrow
