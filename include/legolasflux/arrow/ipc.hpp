@@ -37,7 +37,7 @@ struct IpcLimits {
 
 // How a file path is brought into memory. Map (the default) maps the file read-only: arrays of an
 // uncompressed file with aligned buffers are views into the mapping (kept alive by shared
-// ownership), so opening costs the metadata and untouched weights cost no memory. The mapping sees
+// ownership), so opening costs the metadata and untouched columns cost no memory. The mapping sees
 // the file as it is: replacing it by rename (as every writer of this library does) is safe, but a
 // program that truncates or rewrites the same file in place while it is mapped makes later reads
 // of the vanished part fault (SIGBUS). Read copies the file into memory instead. Files that cannot

@@ -17,8 +17,8 @@ Table read_json(std::string_view json, ValidationLevel validation = ValidationLe
 std::string write_json(const Table& table);
 
 // One field in the form a document's "fields" hold it ({"name", "nullable", "type", "children",
-// "metadata", "dictionary"}), compact, keys sorted: how other formats that describe Arrow types in
-// JSON (the legolas layer's schema declarations) spell them.
+// "metadata", "dictionary"}), compact, keys sorted: a way for other formats that describe Arrow
+// fields in JSON to spell them as the integration format does.
 std::string write_field_json(const Field& field);
 // The inverse; malformed JSON or a malformed field is a FormatError that says where, as read_json.
 Field read_field_json(std::string_view json);

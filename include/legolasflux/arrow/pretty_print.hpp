@@ -23,7 +23,7 @@ namespace legolasflux::arrow {
 // A batch whose aligned table would be wider than 160 characters is printed one value per line:
 //   row 0
 //     id: 1
-//     weights: {weights: [{vec: [0.5, ...
+//     points: [{x: 0.5, y: 1.5}, {x: 2.5, ...
 std::string pretty_print(const Table& table, int64_t max_rows_per_batch = 20);
 
 // Slot i of a (validated) array as text: null, true/false, numbers (floats shortest round-trip,

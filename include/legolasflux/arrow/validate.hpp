@@ -1,8 +1,8 @@
-// Validation of arrays against their type. Every reader of this library (IPC files and streams,
-// Legolas tables, model rows, safetensors, the integration JSON, the C data interface) takes one
+// Validation of arrays against their type. Every reader of this library (IPC files and streams, the
+// integration JSON, the C data interface, and the readers of the layers above) takes one
 // ValidationLevel, named as nanoarrow names its levels, by what it promises.
 // Errors are FormatError naming the field path and the index, e.g.
-//   "vec offsets not increasing at index 7 in field weights.weights.vec".
+//   "items offsets not increasing at index 7 in field orders.items".
 #pragma once
 
 #include <string>
@@ -22,7 +22,7 @@ enum class ValidationLevel : uint8_t {
     Full,
 };
 
-// `path` names the array in messages ("weights.weights.vec").
+// `path` names the array in messages ("orders.items").
 void validate(const Array& array, const std::string& path, ValidationLevel level = ValidationLevel::Full);
 // Checks the columns against the schema's fields (types, count, lengths) and validates each.
 void validate(const RecordBatch& batch, ValidationLevel level = ValidationLevel::Full);
