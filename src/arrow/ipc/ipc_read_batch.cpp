@@ -6,8 +6,8 @@
 #include <optional>
 
 #include "compression.hpp"
+#include "core/layout.hpp"
 #include "ipc_metadata.hpp"
-#include "layout.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::detail {
