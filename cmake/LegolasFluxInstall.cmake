@@ -6,9 +6,9 @@ include(CMakePackageConfigHelpers)
 
 set(LEGOLASFLUX_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/LegolasFlux)
 
-# Public headers. The FlatBuffers code flatc generates is private to src/arrow (no public header
-# includes it), so it is not installed. The torch adapter's headers need LibTorch: installed only
-# with the adapter.
+# Public headers. The FlatBuffers code flatc generates is private to src/arrow/ipc (no public
+# header includes it), so it is not installed. The torch adapter's headers need LibTorch: installed
+# only with the adapter.
 set(_legolasflux_header_excludes)
 if(NOT TARGET legolasflux_torch)
   set(_legolasflux_header_excludes PATTERN torch EXCLUDE)

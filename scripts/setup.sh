@@ -13,7 +13,7 @@ packages=(
   # libtorch_cpu, its headers include Gloo's).
   libtorch-dev libgloo-dev
   # Test peers: Python's torch makes the PyTorch files the converters are tested on; GDAL 3.6
-  # produces Arrow C streams for tests/arrow/gdal_c_stream_test.cpp (loaded with dlopen: the
+  # produces Arrow C streams for tests/arrow/c_data/gdal_c_stream_test.cpp (loaded with dlopen: the
   # library only, 24 MB, already pulled in by libtorch-dev through OpenCV; no libgdal-dev).
   python3-torch python3-numpy libgdal32
 )

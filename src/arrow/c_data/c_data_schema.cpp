@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "c_data_private.hpp"
-#include "layout.hpp"
+#include "core/layout.hpp"
 #include "legolasflux/arrow/c_data.hpp"
 #include "legolasflux/errors.hpp"
 

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "core/layout.hpp"
 #include "ipc_metadata.hpp"
-#include "layout.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::detail {

@@ -9,7 +9,7 @@
 #include <tuple>
 
 #include "arrow/core_test_arrays.hpp"
-#include "arrow/ipc_test_support.hpp"
+#include "arrow/ipc/ipc_test_support.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core_test_arrays.hpp"
+#include "arrow/core_test_arrays.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/c_data.hpp"
 #include "legolasflux/arrow/compare.hpp"

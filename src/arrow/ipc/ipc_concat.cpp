@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "layout.hpp"
+#include "core/layout.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux::arrow::detail {

@@ -7,11 +7,11 @@
 #include <map>
 #include <set>
 
+#include "core/value_check_failure.hpp"
 #include "json_internal.hpp"
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/arrow/validate.hpp"
 #include "legolasflux/errors.hpp"
-#include "value_check_failure.hpp"
 
 namespace legolasflux::arrow {
 

@@ -9,7 +9,7 @@
 #include <lz4.h>
 #include <vector>
 
-#include "arrow/compression.hpp"  // white-box: frames without a file around them
+#include "arrow/ipc/compression.hpp"  // white-box: frames without a file around them
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"

@@ -4,8 +4,8 @@
 #include <optional>
 
 #include "compression.hpp"
+#include "core/layout.hpp"
 #include "ipc_metadata.hpp"
-#include "layout.hpp"
 #include "legolasflux/arrow/ipc_body.hpp"
 #include "legolasflux/errors.hpp"
 

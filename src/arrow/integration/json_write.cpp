@@ -8,8 +8,8 @@
 #include <cstring>
 #include <map>
 
+#include "core/layout.hpp"
 #include "json_internal.hpp"
-#include "layout.hpp"
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/errors.hpp"
 

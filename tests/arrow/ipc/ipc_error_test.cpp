@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "arrow/ipc_test_support.hpp"
+#include "arrow/ipc/ipc_test_support.hpp"
 #include "legolasflux/arrow/builder.hpp"
 #include "legolasflux/arrow/compare.hpp"
 #include "legolasflux/arrow/ipc.hpp"
