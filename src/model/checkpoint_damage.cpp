@@ -97,16 +97,8 @@ void verify_checkpoint(const std::filesystem::path& path, int threads) {
 }
 
 std::vector<std::string> set_aside_checkpoints(const std::filesystem::path& dir) {
-    std::error_code ec;
-    std::filesystem::directory_iterator it(dir, ec);
-    if (ec) throw IoError(dir, "cannot list the run directory: " + ec.message());
-    std::vector<std::string> out;
-    for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-        if (ec) throw IoError(dir, "cannot list the run directory: " + ec.message());
-        std::string name = it->path().filename().string();
-        if (is_set_aside_name(name)) out.push_back(std::move(name));
-    }
-    std::sort(out.begin(), out.end());
+    std::vector<std::string> out = run_directory_names(dir);
+    std::erase_if(out, [](const std::string& name) { return !is_set_aside_name(name); });
     return out;
 }
 

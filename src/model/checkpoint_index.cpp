@@ -217,9 +217,7 @@ uint64_t step_bytes(const std::filesystem::path& path) {
     return total;
 }
 
-std::map<int64_t, std::string> list_step_files(const std::filesystem::path& dir,
-                                               std::vector<DamagedCheckpoint>& damaged) {
-    std::map<int64_t, std::string> out;
+std::vector<std::string> run_directory_names(const std::filesystem::path& dir) {
     std::error_code ec;
     std::filesystem::directory_iterator it(dir, ec);
     if (ec) throw IoError(dir, "cannot list the run directory: " + ec.message());
@@ -229,7 +227,13 @@ std::map<int64_t, std::string> list_step_files(const std::filesystem::path& dir,
         names.push_back(it->path().filename().string());
     }
     std::sort(names.begin(), names.end());
-    for (const std::string& name : names) {
+    return names;
+}
+
+std::map<int64_t, std::string> list_step_files(const std::filesystem::path& dir,
+                                               std::vector<DamagedCheckpoint>& damaged) {
+    std::map<int64_t, std::string> out;
+    for (const std::string& name : run_directory_names(dir)) {
         auto parsed = parse_checkpoint_file_name(name);
         if (!parsed) parsed = parse_sharded_step_name(name);
         if (!parsed) continue;

@@ -45,6 +45,9 @@ void check_sharded_step(const std::filesystem::path& step_dir, bool verify_value
 // new name. IoError naming the file and the step when it cannot.
 std::string set_aside_step(const std::filesystem::path& dir, const std::string& file, int64_t step);
 
+// The names of the entries of the run directory `dir`, sorted (IoError when it cannot be listed).
+std::vector<std::string> run_directory_names(const std::filesystem::path& dir);
+
 // The step files directly in `dir`, by step (a second file of one step is an error in `damaged`).
 std::map<int64_t, std::string> list_step_files(const std::filesystem::path& dir,
                                                std::vector<DamagedCheckpoint>& damaged);
