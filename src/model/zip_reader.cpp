@@ -56,24 +56,19 @@ Directory find_directory(const Fields& f) {
         if (f.u32(at) == kEnd && at + kEndSize + f.u16(at + 20) == f.size()) break;
         if (at == lowest) fail("no end of central directory record (a truncated file?)");
     }
-    Directory d;
-    if (f.u16(at + 4) != 0 || f.u16(at + 6) != 0)
-        throw UnsupportedError("a zip archive split over several disks is not supported");
-    d.entries = f.u16(at + 10);
-    d.size = f.u32(at + 12);
-    d.offset = f.u32(at + 16);
-    d.end = at;
+    // Disk numbers other than 0: an archive split over several files.
+    const auto single_disk = [](bool yes) {
+        if (!yes) throw UnsupportedError("a zip archive split over several disks is not supported");
+    };
+    single_disk(f.u16(at + 4) == 0 && f.u16(at + 6) == 0);
+    Directory d{.entries = f.u16(at + 10), .offset = f.u32(at + 16), .size = f.u32(at + 12), .end = at};
     if (at >= kLocatorSize && f.u32(at - kLocatorSize) == kZip64Locator) {
         const uint64_t locator = at - kLocatorSize;
         const uint64_t end64 = f.u64(locator + 8);
         if (end64 > locator || locator - end64 < kZip64EndSize || f.u32(end64) != kZip64End)
             fail("the zip64 end record is not where its locator says");
-        if (f.u32(end64 + 16) != 0 || f.u32(end64 + 20) != 0)
-            throw UnsupportedError("a zip archive split over several disks is not supported");
-        d.entries = f.u64(end64 + 32);
-        d.size = f.u64(end64 + 40);
-        d.offset = f.u64(end64 + 48);
-        d.end = end64;
+        single_disk(f.u32(end64 + 16) == 0 && f.u32(end64 + 20) == 0);
+        d = {.entries = f.u64(end64 + 32), .offset = f.u64(end64 + 48), .size = f.u64(end64 + 40), .end = end64};
     } else if (d.entries == kMax16 || d.size == kMax32 || d.offset == kMax32) {
         fail("the end record asks for zip64 records that are missing");
     }
