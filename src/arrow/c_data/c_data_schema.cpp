@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "c_data_private.hpp"
@@ -17,6 +19,12 @@ namespace {
 constexpr int kMaxDepth = 256;  // as validate.hpp: deeper schemas are refused, not recursed into
 
 // The format strings' letter for each TimeUnit, in the enum's order (s, ms, us, ns).
+// The nested types whose format string has no parameters, both ways.
+constexpr std::pair<std::string_view, TypeId> kNestedFormats[] = {
+    {"+l", TypeId::List},   {"+L", TypeId::LargeList}, {"+vl", TypeId::ListView},     {"+vL", TypeId::LargeListView},
+    {"+s", TypeId::Struct}, {"+m", TypeId::Map},       {"+r", TypeId::RunEndEncoded},
+};
+
 char unit_letter(TimeUnit u) { return "smun"[static_cast<int>(u) & 3]; }
 
 std::string format_of(const DataType& t) {
@@ -61,13 +69,7 @@ std::string format_of(const DataType& t) {
             return t.interval_unit == IntervalUnit::YearMonth ? "tiM"
                    : t.interval_unit == IntervalUnit::DayTime ? "tiD"
                                                               : "tin";
-        case TypeId::List: return "+l";
-        case TypeId::LargeList: return "+L";
-        case TypeId::ListView: return "+vl";
-        case TypeId::LargeListView: return "+vL";
         case TypeId::FixedSizeList: return "+w:" + std::to_string(t.list_size);
-        case TypeId::Struct: return "+s";
-        case TypeId::Map: return "+m";
         case TypeId::Union: {
             std::string f = t.union_mode == UnionMode::Dense ? "+ud:" : "+us:";
             for (size_t k = 0; k < t.children.size(); ++k) {
@@ -76,7 +78,9 @@ std::string format_of(const DataType& t) {
             }
             return f;
         }
-        case TypeId::RunEndEncoded: return "+r";
+        default:
+            for (const auto& [format, id] : kNestedFormats)
+                if (id == t.id) return std::string(format);
     }
     throw UnsupportedError("cannot export type " + to_string(t) + " through the Arrow C data interface");
 }
@@ -272,21 +276,12 @@ DataType parse_format(const std::string& f) {
     if (f == "tiD") return interval(IntervalUnit::DayTime);
     if (f == "tin") return interval(IntervalUnit::MonthDayNano);
     DataType t;
-    if (f == "+l")
-        t.id = TypeId::List;
-    else if (f == "+L")
-        t.id = TypeId::LargeList;
-    else if (f == "+vl")
-        t.id = TypeId::ListView;
-    else if (f == "+vL")
-        t.id = TypeId::LargeListView;
-    else if (f == "+s")
-        t.id = TypeId::Struct;
-    else if (f == "+m")
-        t.id = TypeId::Map;
-    else if (f == "+r")
-        t.id = TypeId::RunEndEncoded;
-    else if (starts("+w:")) {
+    for (const auto& [format, id] : kNestedFormats)
+        if (f == format) {
+            t.id = id;
+            return t;
+        }
+    if (starts("+w:")) {
         t.id = TypeId::FixedSizeList;
         t.list_size = parse_int(std::string_view(f).substr(3), f);
         if (t.list_size < 0) throw FormatError("negative list size in format string '" + f + "'");

@@ -51,10 +51,17 @@ int enum_value(Enum e) {
     return static_cast<int>(e);
 }
 
+// The schema's enum value `v` as ours, which numbers the same values 0..max; FormatError naming
+// `what` otherwise.
+template <class To>
+To checked_enum(int v, int max, const char* what, const std::string& path) {
+    if (v < 0 || v > max)
+        throw FormatError("unknown " + std::string(what) + " " + std::to_string(v) + " in " + where(path));
+    return static_cast<To>(v);
+}
+
 TimeUnit time_unit(fbs::TimeUnit unit, const std::string& path) {
-    const int u = enum_value(unit);
-    if (u < 0 || u > 3) throw FormatError("unknown time unit " + std::to_string(u) + " in " + where(path));
-    return static_cast<TimeUnit>(u);
+    return checked_enum<TimeUnit>(enum_value(unit), 3, "time unit", path);
 }
 
 // Checks that a field has the number of children its type needs.
@@ -138,10 +145,8 @@ struct SchemaReader {
             case fbs::Type::FloatingPoint: {
                 leaf(TypeId::FloatingPoint);
                 const auto* p = f.type_as_FloatingPoint();
-                const int v = p ? enum_value(p->precision()) : 0;
-                if (v < 0 || v > 2)
-                    throw FormatError("unknown floating point precision " + std::to_string(v) + " in " + where(path));
-                t.precision = static_cast<Precision>(v);
+                t.precision =
+                    checked_enum<Precision>(p ? enum_value(p->precision()) : 0, 2, "floating point precision", path);
                 break;
             }
             case fbs::Type::Decimal: {
@@ -162,9 +167,7 @@ struct SchemaReader {
             case fbs::Type::Date: {
                 leaf(TypeId::Date);
                 const auto* p = f.type_as_Date();
-                const int u = p ? enum_value(p->unit()) : 1;
-                if (u < 0 || u > 1) throw FormatError("unknown date unit " + std::to_string(u) + " in " + where(path));
-                t.date_unit = static_cast<DateUnit>(u);
+                t.date_unit = checked_enum<DateUnit>(p ? enum_value(p->unit()) : 1, 1, "date unit", path);
                 break;
             }
             case fbs::Type::Time: {
@@ -194,10 +197,7 @@ struct SchemaReader {
             case fbs::Type::Interval: {
                 leaf(TypeId::Interval);
                 const auto* p = f.type_as_Interval();
-                const int u = p ? enum_value(p->unit()) : 0;
-                if (u < 0 || u > 2)
-                    throw FormatError("unknown interval unit " + std::to_string(u) + " in " + where(path));
-                t.interval_unit = static_cast<IntervalUnit>(u);
+                t.interval_unit = checked_enum<IntervalUnit>(p ? enum_value(p->unit()) : 0, 2, "interval unit", path);
                 break;
             }
             case fbs::Type::FixedSizeBinary: {
