@@ -64,6 +64,22 @@ std::vector<int64_t> kernel_of(const at::Tensor& weight, const char* layer) {
     return reversed(weight.sizes().slice(2).vec());
 }
 
+// Checks the channel counts of `layer` (its name as Flux prints it) against `groups`.
+void check_channels(const std::string& layer, int64_t in, int64_t out, int64_t groups) {
+    if (in <= 0 || out <= 0) throw InvalidArgument(layer + ": channel counts must be positive");
+    if (in % groups != 0 || out % groups != 0)
+        throw InvalidArgument(layer + ": both channel counts must be divisible by groups=" + std::to_string(groups));
+}
+
+// A convolution's weight in LibTorch's shape [a, b ÷ groups, kernel reversed...] — Flux's
+// (kernel..., b ÷ groups, a) — initialised as Flux does.
+at::Tensor conv_weight(const std::vector<int64_t>& kernel, int64_t a, int64_t b, int64_t groups) {
+    std::vector<int64_t> shape = {a, b / groups};
+    const std::vector<int64_t> k = reversed(kernel);
+    shape.insert(shape.end(), k.begin(), k.end());
+    return glorot_uniform(shape, product(kernel) * (b / groups), product(kernel) * a);
+}
+
 }  // namespace
 
 void ConvLayerImpl::set_arrays(const at::Tensor& julia_weight, const at::Tensor& julia_bias) {
@@ -185,14 +201,8 @@ ConvImpl::ConvImpl(std::string name, std::vector<int64_t> kernel, int64_t in, in
     transform_ = transform;
     const std::string layer =
         this->name() + julia_tuple(kernel_) + ", " + std::to_string(in) + " => " + std::to_string(out);
-    if (in <= 0 || out <= 0) throw InvalidArgument(layer + ": channel counts must be positive");
-    if (in % groups_ != 0 || out % groups_ != 0)
-        throw InvalidArgument(layer + ": both channel counts must be divisible by groups=" + std::to_string(groups_));
-    std::vector<int64_t> shape = {out, in / groups_};
-    const std::vector<int64_t> k = reversed(kernel_);
-    shape.insert(shape.end(), k.begin(), k.end());
-    weight =
-        register_parameter("weight", glorot_uniform(shape, product(kernel_) * (in / groups_), product(kernel_) * out));
+    check_channels(layer, in, out, groups_);
+    weight = register_parameter("weight", conv_weight(kernel_, out, in, groups_));
     if (options.bias) bias = register_parameter("bias", ::torch::zeros({out}));
 }
 
@@ -287,9 +297,7 @@ ConvTransposeImpl::ConvTransposeImpl(std::vector<int64_t> kernel, int64_t in, in
                     options.dilation, options.groups, true) {
     const std::string layer =
         "flux::ConvTranspose" + julia_tuple(kernel_) + ", " + std::to_string(in) + " => " + std::to_string(out);
-    if (in <= 0 || out <= 0) throw InvalidArgument(layer + ": channel counts must be positive");
-    if (in % groups_ != 0 || out % groups_ != 0)
-        throw InvalidArgument(layer + ": both channel counts must be divisible by groups=" + std::to_string(groups_));
+    check_channels(layer, in, out, groups_);
     const size_t n = kernel_.size();
     outpad_ = expand(options.outpad, n, "outpad", layer);
     if (std::any_of(outpad_.begin(), outpad_.end(), [](int64_t p) { return p < 0; }))
@@ -314,11 +322,7 @@ ConvTransposeImpl::ConvTransposeImpl(std::vector<int64_t> kernel, int64_t in, in
     }
 
     // Flux's weight (k..., out ÷ groups, in) is LibTorch's [in, out ÷ groups, k reversed...].
-    std::vector<int64_t> shape = {in, out / groups_};
-    const std::vector<int64_t> k = reversed(kernel_);
-    shape.insert(shape.end(), k.begin(), k.end());
-    weight =
-        register_parameter("weight", glorot_uniform(shape, product(kernel_) * (out / groups_), product(kernel_) * in));
+    weight = register_parameter("weight", conv_weight(kernel_, in, out, groups_));
     if (options.bias) bias = register_parameter("bias", ::torch::zeros({out}));
 }
 
