@@ -97,7 +97,7 @@ void verify_checkpoint(const std::filesystem::path& path, int threads) {
 }
 
 std::vector<std::string> set_aside_checkpoints(const std::filesystem::path& dir) {
-    std::vector<std::string> out = run_directory_names(dir);
+    std::vector<std::string> out = detail::run_directory_names(dir);
     std::erase_if(out, [](const std::string& name) { return !is_set_aside_name(name); });
     return out;
 }
