@@ -385,8 +385,14 @@ SaveHandle CheckpointManager::save_async(int64_t step, const ModelRow& row) {
     if (!legolas::default_registry().descends_from(row.schema_version, sv))
         throw InvalidArgument("cannot label a " + legolas::to_string(row.schema_version) + " row as " +
                               legolas::to_string(sv));
-    return enqueue(step, sv, row.table, nullptr, [row, options](const std::filesystem::path& path, const Weights*) {
-        write_model_row(path, row, options.ipc, options.bfloat16);
+    // options.schema_version names the file only: the label inside, and the names, are the table's
+    // own, which write_model_row refuses to be given for a ModelRow.
+    ModelWriteOptions write = options;
+    write.schema_version.reset();
+    write.weight_names.clear();
+    write.weight_dtypes.clear();
+    return enqueue(step, sv, row.table, nullptr, [row, write](const std::filesystem::path& path, const Weights*) {
+        write_model_row(path, row, write);
     });
 }
 
