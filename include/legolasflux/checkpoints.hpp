@@ -184,13 +184,16 @@ public:
     bool ready() const;  // committed or failed
     void get() const;    // waits, then rethrows the save's error
 
-    struct Shared;  // (checkpoints.cpp)
-
 private:
     friend class CheckpointManager;
+    struct Shared;  // (checkpoints.cpp)
     explicit SaveHandle(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
     std::shared_ptr<Shared> shared_;
 };
+
+namespace detail {
+struct ShardedSteps;
+}  // namespace detail
 
 class CheckpointManager {
 public:
@@ -252,14 +255,8 @@ public:
     // Sharded steps (legolasflux/sharded.hpp): a step may be a directory of shard files written by
     // several processes, "step-<10 digits>.sharded". Such a step is listed, indexed (schema
     // legolas-flux.shard-index@1, no metrics), kept, deleted and set aside like a step file; read()
-    // and restore_latest refuse it. sharded_step_path is where a sharded save of `step` commits;
-    // once it has, record_sharded_step adds it (retention, then the index). The torch adapter's
-    // save_sharded does both on rank 0, after check_new_step: InvalidArgument when `step` is already
-    // committed, queued or being written, so that a save that cannot be recorded commits nothing;
-    // a damaged file of that step is set aside (IoError when it cannot be).
-    std::filesystem::path sharded_step_path(int64_t step) const;
-    void check_new_step(int64_t step);
-    void record_sharded_step(int64_t step);
+    // and restore_latest refuse it. The torch adapter's save_sharded (legolasflux/torch/sharded.hpp)
+    // writes one into a run and records it here, through detail::ShardedSteps.
 
     // Reads a committed step back (read_model_row: checksums verified by default).
     ModelRow read(int64_t step, const ModelReadOptions& options = {}) const;
@@ -286,6 +283,7 @@ public:
     }
 
 private:
+    friend struct detail::ShardedSteps;
     struct State;
     std::unique_ptr<State> state_;
 
@@ -295,5 +293,23 @@ private:
     SaveHandle enqueue(int64_t step, const legolas::SchemaVersion& sv, const arrow::Table& table,
                        const Weights* weights, std::function<void(const std::filesystem::path&, const Weights*)> write);
 };
+
+namespace detail {
+// How a sharded save enters a run directory: the manager's internals that the torch adapter's
+// save_sharded (and the tests of it) reach. Declared here, not in a private header, only because the
+// torch layer reads the model layer through its installed headers; not part of the API. Programs
+// save sharded steps into a run with save_sharded (legolasflux/torch/sharded.hpp).
+struct ShardedSteps {
+    // Where a sharded save of `step` commits: the run directory's "step-<10 digits>.sharded".
+    static std::filesystem::path path(const CheckpointManager& run, int64_t step);
+    // InvalidArgument when `step` is already committed, queued or being written, so that a save
+    // that could not be recorded commits nothing; a damaged file of that step is set aside (IoError
+    // when it cannot be). Called before the save.
+    static void check_new(CheckpointManager& run, int64_t step);
+    // Adds the committed sharded step at path(run, step) (retention, then the index).
+    // InvalidArgument when there is none, or when `step` is already taken.
+    static void record(CheckpointManager& run, int64_t step);
+};
+}  // namespace detail
 
 }  // namespace legolasflux

@@ -176,9 +176,10 @@ R read_model_row(const std::filesystem::path& path, std::vector<std::string>* we
 // Writes a row as returned by read_model_row or from_safetensors (safetensors_model.hpp): its table
 // as it is (schema metadata included, except that the checksums under kChecksumsMetadataKey are
 // recorded afresh), after checking that it complies with row.schema_version — but for Weights
-// columns stored as native bfloat16, which are widened to Float32 unless `bfloat16` is Native
-// (as ModelWriteOptions::bfloat16).
-void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc = {},
-                     BFloat16Storage bfloat16 = BFloat16Storage::Float32);
+// columns stored as native bfloat16, which are widened to Float32 unless options.bfloat16 is Native.
+// Of `options`, ipc, threads and bfloat16 apply; the label and the weight_names and weight_dtypes
+// columns are the table's own: InvalidArgument when options.schema_version, weight_names or
+// weight_dtypes is set.
+void write_model_row(const std::filesystem::path& path, const ModelRow& row, const ModelWriteOptions& options = {});
 
 }  // namespace legolasflux

@@ -12,7 +12,7 @@
 //     storage's bytes.
 // TorchScript archives (torch.jit.save: they have constants.pkl and code/ records) are refused
 // with an UnsupportedError saying so: their modules are read by the torch adapter
-// (torch/checkpoint.hpp), which `legolasflux convert` runs.
+// (torch/pytorch_file.hpp), which `legolasflux convert` runs.
 //
 // The pickle is run by a machine that knows a few globals only — collections.OrderedDict (a dict),
 // torch._utils._rebuild_tensor_v2 / _rebuild_parameter (a tensor), torch.<Type>Storage (a

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "common/json_nesting.hpp"
+#include "common/json_check.hpp"
 #include "legolasflux/arrow/json.hpp"
 
 namespace legolasflux::legolas {
@@ -16,7 +16,7 @@ using Kind = FieldConstraint::Kind;
 
 // Deeper constraints are refused rather than recursed into: the JSON comes from files.
 constexpr int kMaxDepth = 64;
-// Deeper JSON is refused before parsing (common/json_nesting.hpp); declarations within kMaxDepth
+// Deeper JSON is refused before parsing (common/json_check.hpp); declarations within kMaxDepth
 // nest far less deeply than this.
 constexpr int kMaxJsonNesting = 512;
 

@@ -385,8 +385,14 @@ SaveHandle CheckpointManager::save_async(int64_t step, const ModelRow& row) {
     if (!legolas::default_registry().descends_from(row.schema_version, sv))
         throw InvalidArgument("cannot label a " + legolas::to_string(row.schema_version) + " row as " +
                               legolas::to_string(sv));
-    return enqueue(step, sv, row.table, nullptr, [row, options](const std::filesystem::path& path, const Weights*) {
-        write_model_row(path, row, options.ipc, options.bfloat16);
+    // options.schema_version names the file only: the label inside, and the names, are the table's
+    // own, which write_model_row refuses to be given for a ModelRow.
+    ModelWriteOptions write = options;
+    write.schema_version.reset();
+    write.weight_names.clear();
+    write.weight_dtypes.clear();
+    return enqueue(step, sv, row.table, nullptr, [row, write](const std::filesystem::path& path, const Weights*) {
+        write_model_row(path, row, write);
     });
 }
 
@@ -477,11 +483,6 @@ ModelRow CheckpointManager::read(int64_t step, const ModelReadOptions& options) 
     return read_model_row(p, options);
 }
 
-void CheckpointManager::check_new_step(int64_t step) {
-    const std::lock_guard lock(state_->mutex);
-    state_->check_new_step(step);
-}
-
 std::optional<RestoredCheckpoint<ModelRow>> CheckpointManager::restore_latest(const ModelReadOptions& options) {
     return restore_row(std::nullopt, options);
 }
@@ -525,18 +526,23 @@ std::optional<RestoredCheckpoint<ModelRow>> CheckpointManager::restore_row(
     }
 }
 
-std::filesystem::path CheckpointManager::sharded_step_path(int64_t step) const {
-    return state_->dir / sharded_step_name(step);
+std::filesystem::path detail::ShardedSteps::path(const CheckpointManager& run, int64_t step) {
+    return run.state_->dir / sharded_step_name(step);
 }
 
-void CheckpointManager::record_sharded_step(int64_t step) {
-    State& s = *state_;
+void detail::ShardedSteps::check_new(CheckpointManager& run, int64_t step) {
+    const std::lock_guard lock(run.state_->mutex);
+    run.state_->check_new_step(step);
+}
+
+void detail::ShardedSteps::record(CheckpointManager& run, int64_t step) {
+    CheckpointManager::State& s = *run.state_;
     {
         const std::lock_guard lock(s.mutex);
         s.check_new_step(step);
     }
-    if (!is_sharded_step(sharded_step_path(step)))
-        throw InvalidArgument(sharded_step_path(step).string() + " is not a committed sharded step");
+    const std::filesystem::path dir = path(run, step);
+    if (!is_sharded_step(dir)) throw InvalidArgument(dir.string() + " is not a committed sharded step");
     s.record(sharded_step_name(step), step);
 }
 

@@ -304,16 +304,23 @@ arrow::Table widen_bfloat16(const arrow::Table& table) {
 
 }  // namespace
 
-void write_model_row(const std::filesystem::path& path, const ModelRow& row, const arrow::WriteOptions& ipc,
-                     BFloat16Storage bfloat16) {
+void write_model_row(const std::filesystem::path& path, const ModelRow& row, const ModelWriteOptions& options) {
     if (!row.table.schema || row.table.num_rows() != 1)
         throw InvalidArgument("write_model_row: a model row is a table of exactly one row");
+    // Silently writing the table's own instead would give a file other than the one asked for.
+    const char* own = options.schema_version           ? "schema_version"
+                      : !options.weight_names.empty()  ? "weight_names"
+                      : !options.weight_dtypes.empty() ? "weight_dtypes"
+                                                       : nullptr;
+    if (own)
+        throw InvalidArgument(std::string("write_model_row: options.") + own +
+                              " is for typed rows; a ModelRow is written with its table's own label and columns");
     legolas::validate(*row.table.schema, row.schema_version);
     // Fresh checksums, as for typed rows.
-    if (bfloat16 == BFloat16Storage::Float32)
-        detail::write_checksummed_file(path, widen_bfloat16(row.table), ipc);
+    if (options.bfloat16 == BFloat16Storage::Float32)
+        detail::write_checksummed_file(path, widen_bfloat16(row.table), options.ipc, {}, options.threads);
     else
-        detail::write_checksummed_file(path, row.table, ipc);
+        detail::write_checksummed_file(path, row.table, options.ipc, {}, options.threads);
 }
 
 }  // namespace legolasflux

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/atomic_file.hpp"
-#include "json_check.hpp"
+#include "common/json_check.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux {
@@ -138,8 +138,7 @@ SafetensorsFile parse(const arrow::Buffer& bytes, const SafetensorsReadOptions& 
     json header;
     try {
         // It nests at most three deep ({name: {"shape": [..]}}).
-        detail::JsonCheck check("safetensors header", "safetensors: the header is not valid JSON: ", 3);
-        json::sax_parse(text.begin(), text.end(), &check);
+        common::check_json(text, "safetensors header", "safetensors: the header is not valid JSON: ", 3);
         header = json::parse(text.begin(), text.end());
     } catch (const json::exception& e) {
         throw FormatError(std::string("safetensors: the header is not valid JSON: ") + e.what());

@@ -12,7 +12,7 @@
 #include <system_error>
 
 #include "common/atomic_file.hpp"
-#include "json_check.hpp"
+#include "common/json_check.hpp"
 #include "legolasflux/errors.hpp"
 
 namespace legolasflux {
@@ -69,8 +69,7 @@ Index parse_index(const fs::path& path, const SafetensorsReadOptions& options) {
                           std::to_string(text.find('\0')));
     json doc;
     try {
-        detail::JsonCheck check(where, where + " is not valid JSON: ", 16);
-        json::sax_parse(text.begin(), text.end(), &check);
+        common::check_json(text, where, where + " is not valid JSON: ", 16);
         doc = json::parse(text.begin(), text.end());
     } catch (const json::exception& e) {
         throw FormatError(where + " is not valid JSON: " + e.what());

@@ -197,13 +197,13 @@ void save_sharded(CheckpointManager* run, const std::filesystem::path& run_dir, 
         refusal = "the CheckpointManager manages " + run->directory().string() + ", not " + run_dir.string();
     else if (run)
         try {
-            run->check_new_step(step);
+            legolasflux::detail::ShardedSteps::check_new(*run, step);
         } catch (const Error& e) {
             refusal = e.what();
         }
     save_step(
-        run_dir / sharded_step_name(step), tensors, step, group, options, [&] { run->record_sharded_step(step); },
-        refusal);
+        run_dir / sharded_step_name(step), tensors, step, group, options,
+        [&] { legolasflux::detail::ShardedSteps::record(*run, step); }, refusal);
 }
 
 void load_sharded(const std::filesystem::path& step_dir, std::span<const ShardedTensor> tensors,

@@ -1,7 +1,7 @@
 // `legolasflux convert` from files Python's torch writes: a state dict (torch.save, read in
 // process) and a scripted module (torch.jit.save, read by legolasflux-torch), into model rows with
 // the tensors' names. (That such rows load into the
-// same C++ model with equal outputs is tests/torch/checkpoint_test.cpp.)
+// same C++ model with equal outputs is tests/torch/pytorch_file_test.cpp.)
 #include <gtest/gtest.h>
 
 #include <cstdlib>

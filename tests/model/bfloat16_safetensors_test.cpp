@@ -79,7 +79,7 @@ TEST(BFloat16Safetensors, ConvertsToANativeModelFileAtTwoBytesAValue) {
     const auto native = temp_path("native.arrow");
     const auto widened = temp_path("widened.arrow");
     const ModelRow row = from_safetensors(through_bytes(bf16_file()), BFloat16Storage::Native);
-    write_model_row(native, row, {}, BFloat16Storage::Native);
+    write_model_row(native, row, {.bfloat16 = BFloat16Storage::Native});
     write_model_row(widened, row);
     const ModelRow n = read_model_row(native);
     ASSERT_TRUE(n.weights);

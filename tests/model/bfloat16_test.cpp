@@ -313,7 +313,7 @@ TEST(BFloat16Model, UntypedRowsAreWidenedUnlessAskedNotTo) {
     write_model_row(path, ModelV1{w, 2}, native);
     const ModelRow row = read_model_row(path);
 
-    write_model_row(again, row, {}, BFloat16Storage::Native);
+    write_model_row(again, row, {.bfloat16 = BFloat16Storage::Native});
     const ModelRow kept = read_model_row(again);
     EXPECT_EQ(*kept.weights, w);
     EXPECT_EQ(kept.weight_names, row.weight_names);

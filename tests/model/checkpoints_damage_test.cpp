@@ -349,9 +349,9 @@ TEST(CheckpointsDamage, ADamagedShardOrShardIndexDamagesItsStep) {
         CheckpointManager run(pristine, last_two());
         run.save(1, row_of(1));
         for (const int64_t step : {2, 3}) {
-            run.check_new_step(step);
-            save_two_ranks(run.sharded_step_path(step), step, static_cast<float>(step));
-            run.record_sharded_step(step);
+            legolasflux::detail::ShardedSteps::check_new(run, step);
+            save_two_ranks(legolasflux::detail::ShardedSteps::path(run, step), step, static_cast<float>(step));
+            legolasflux::detail::ShardedSteps::record(run, step);
         }
         ASSERT_EQ(run.steps(), (std::vector<int64_t>{2, 3}));
     }
@@ -385,9 +385,9 @@ TEST(CheckpointsDamage, ADamagedShardOrShardIndexDamagesItsStep) {
             // The sharded save of the damaged step's number sets the directory aside and commits.
             CheckpointManager run(dir, last_two());
             EXPECT_EQ(run.latest(), 2);
-            run.check_new_step(3);
-            save_two_ranks(run.sharded_step_path(3), 3, 30.0f);
-            run.record_sharded_step(3);
+            legolasflux::detail::ShardedSteps::check_new(run, 3);
+            save_two_ranks(legolasflux::detail::ShardedSteps::path(run, 3), 3, 30.0f);
+            legolasflux::detail::ShardedSteps::record(run, 3);
             EXPECT_EQ(run.steps(), (std::vector<int64_t>{2, 3}));
             EXPECT_TRUE(run.damaged().empty());
             EXPECT_EQ(set_aside_checkpoints(dir), std::vector<std::string>{step3 + ".damaged"});

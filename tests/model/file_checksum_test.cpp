@@ -164,8 +164,8 @@ TEST(FileChecksum, ModelRowsAreWrittenWithFreshChecksums) {
     const fs::path out = checksum_temp_path("row_zstd.arrow");
     write_model_row(path, ModelV1{small_weights(), 3}, {.weight_names = {"a", "b"}});
     const ModelRow row = read_model_row(path);
-    la::WriteOptions zstd;
-    zstd.compression = la::Compression::Zstd;
+    ModelWriteOptions zstd;
+    zstd.ipc.compression = la::Compression::Zstd;
     write_model_row(out, row, zstd);
     const ModelRow again = read_model_row(out);
     EXPECT_EQ(*again.weights, small_weights());

@@ -141,6 +141,41 @@ TEST(ModelRow, WeightNamesAreAnExtraColumn) {
     std::filesystem::remove(path);
 }
 
+// A row read without its type is written with the same options as a typed one: those of the file
+// apply, the label and the extra columns are its table's own and may not be asked for.
+TEST(ModelRow, UntypedRowsTakeTheOptionsOfTheFile) {
+    const auto path = temp_path("untyped.arrow"), again = temp_path("untyped_again.arrow");
+    write_model_row(path, ModelV1{test_weights(), 4}, {.weight_names = {"a", "b", "c", "d", "e", "f"}});
+    const ModelRow row = read_model_row(path);
+
+    ModelWriteOptions options;
+    options.ipc.compression = la::Compression::Zstd;
+    options.ipc.durable = false;
+    options.threads = 2;
+    write_model_row(again, row, options);
+    la::IpcFileInfo info;
+    la::read_file(again, {}, &info);
+    EXPECT_TRUE(info.compressed);
+    const ModelRow back = read_model_row(again);
+    EXPECT_EQ(*back.weights, test_weights());
+    EXPECT_EQ(back.weight_names, row.weight_names);
+
+    const auto refused = [&](ModelWriteOptions o, const std::string& field) {
+        std::filesystem::remove(again);
+        try {
+            write_model_row(again, row, o);
+            ADD_FAILURE() << field << " was accepted";
+        } catch (const InvalidArgument& e) {
+            EXPECT_NE(std::string(e.what()).find("options." + field), std::string::npos) << e.what();
+        }
+        EXPECT_FALSE(std::filesystem::exists(again)) << field;
+    };
+    refused({.schema_version = legolas::schema_version_of<ModelV1>()}, "schema_version");
+    refused({.weight_names = {"x"}}, "weight_names");
+    refused({.weight_dtypes = {ElementType::Float32}}, "weight_dtypes");
+    std::filesystem::remove(path);
+}
+
 TEST(ModelRow, TheJuliaFileReadsAsAModelRow) {
     const ModelRow row = read_model_row(LEGOLASFLUX_JULIA_FIXTURES "/test.digits-model.arrow");
     EXPECT_EQ(row.qualified_identifier, "digits.model@1>legolas-flux.model@1");

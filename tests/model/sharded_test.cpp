@@ -413,17 +413,17 @@ TEST(Sharded, StepsOfACheckpointManagerRunDirectory) {
         lf::ModelV1 row;
         row.weights = lf::Weights({lf::FlatArray::from_values<float>({2}, {1, 2})});
         run.save(1, row);
-        lf::save_sharded(run.sharded_step_path(2), all_shards(2), 2, {.durable = false});
-        run.record_sharded_step(2);
+        lf::save_sharded(lf::detail::ShardedSteps::path(run, 2), all_shards(2), 2, {.durable = false});
+        lf::detail::ShardedSteps::record(run, 2);
         EXPECT_EQ(run.steps(), (std::vector<int64_t>{1, 2}));
         EXPECT_EQ(run.info(2).schema, "legolas-flux.shard-index@1");
         EXPECT_GT(run.info(2).bytes, 0u);
         EXPECT_THROW(run.read(2), lf::InvalidArgument);
-        EXPECT_THROW(run.record_sharded_step(2), lf::InvalidArgument);
-        EXPECT_THROW(run.record_sharded_step(7), lf::InvalidArgument);  // nothing there
+        EXPECT_THROW(lf::detail::ShardedSteps::record(run, 2), lf::InvalidArgument);
+        EXPECT_THROW(lf::detail::ShardedSteps::record(run, 7), lf::InvalidArgument);  // nothing there
         // Retention deletes sharded steps like files: the last 2 are 2 and 3, then 3 and 4.
-        lf::save_sharded(run.sharded_step_path(3), all_shards(3), 3, {.durable = false});
-        run.record_sharded_step(3);
+        lf::save_sharded(lf::detail::ShardedSteps::path(run, 3), all_shards(3), 3, {.durable = false});
+        lf::detail::ShardedSteps::record(run, 3);
         EXPECT_EQ(run.steps(), (std::vector<int64_t>{2, 3}));
         run.save(4, row);
         EXPECT_EQ(run.steps(), (std::vector<int64_t>{3, 4}));
@@ -509,8 +509,8 @@ TEST(Sharded, StepsOfElevenDigitsAreSteps) {
     EXPECT_FALSE(lf::detail::sharded_step_of("step-012345678901.sharded"));  // not the canonical spelling
     EXPECT_FALSE(lf::detail::sharded_step_of("step-99999999999999999999.sharded"));
     lf::CheckpointManager manager(run);
-    lf::save_sharded(manager.sharded_step_path(step), all_shards(2), step, {.durable = false});
-    manager.record_sharded_step(step);
+    lf::save_sharded(lf::detail::ShardedSteps::path(manager, step), all_shards(2), step, {.durable = false});
+    lf::detail::ShardedSteps::record(manager, step);
     EXPECT_EQ(manager.steps(), std::vector<int64_t>{step});
     EXPECT_EQ(lf::sharded_steps(run), std::vector<int64_t>{step});
 }
@@ -525,11 +525,11 @@ TEST(Sharded, AManagerRefusesTakenStepsAndClearsWhatDeadSavesLeft) {
         row.weights = lf::Weights({lf::FlatArray::from_values<float>({2}, {1, 2})});
         manager.save(1, row);
         manager.wait();
-        EXPECT_THROW(manager.check_new_step(1), lf::InvalidArgument);
-        EXPECT_NO_THROW(manager.check_new_step(2));
+        EXPECT_THROW(lf::detail::ShardedSteps::check_new(manager, 1), lf::InvalidArgument);
+        EXPECT_NO_THROW(lf::detail::ShardedSteps::check_new(manager, 2));
         // Retention deletes a sharded step by renaming it first: nothing is left of it.
-        lf::save_sharded(manager.sharded_step_path(2), all_shards(2), 2, {.durable = false});
-        manager.record_sharded_step(2);
+        lf::save_sharded(lf::detail::ShardedSteps::path(manager, 2), all_shards(2), 2, {.durable = false});
+        lf::detail::ShardedSteps::record(manager, 2);
         manager.save(3, row);
         manager.wait();
         EXPECT_EQ(manager.steps(), std::vector<int64_t>{3});

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "legolasflux/model.hpp"
-#include "legolasflux/torch/checkpoint.hpp"
+#include "legolasflux/torch/pytorch_file.hpp"
 #include "legolasflux/torch/weights.hpp"
 
 using legolasflux::BFloat16Storage;

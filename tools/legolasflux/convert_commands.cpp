@@ -221,7 +221,7 @@ void add_convert_commands(CLI::App& app, int& exit_code) {
             const BFloat16Storage storage = bfloat16_storage(bfloat16);
             ModelRow row = read_row(in, source, storage, key);
             if (to == Format::Arrow) {
-                write_model_row(out, row, ipc, storage);
+                write_model_row(out, row, {.ipc = ipc, .bfloat16 = storage});
                 print_conversion(label, out, row, storage);
             } else {
                 if (storage == BFloat16Storage::Float32) row = widened(std::move(row));

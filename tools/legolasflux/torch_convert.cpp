@@ -10,7 +10,7 @@
 #include "commands.hpp"
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
-#include "legolasflux/torch/checkpoint.hpp"
+#include "legolasflux/torch/pytorch_file.hpp"
 
 namespace legolasflux::cli {
 

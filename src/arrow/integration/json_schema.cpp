@@ -1,7 +1,7 @@
 // The "schema" part of integration JSON: fields, types, dictionary encodings and metadata.
 #include <set>
 
-#include "common/json_nesting.hpp"
+#include "common/json_check.hpp"
 #include "json_internal.hpp"
 #include "legolasflux/arrow/json.hpp"
 #include "legolasflux/errors.hpp"

@@ -1,5 +1,5 @@
 // TorchScript archives and PyTorch state dicts as named tensors.
-#include "legolasflux/torch/checkpoint.hpp"
+#include "legolasflux/torch/pytorch_file.hpp"
 
 #include <torch/script.h>
 

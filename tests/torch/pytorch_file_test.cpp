@@ -10,7 +10,7 @@
 
 #include "legolasflux/errors.hpp"
 #include "legolasflux/model.hpp"
-#include "legolasflux/torch/checkpoint.hpp"
+#include "legolasflux/torch/pytorch_file.hpp"
 
 namespace lt = legolasflux::torch;
 namespace nn = ::torch::nn;
@@ -66,7 +66,7 @@ nn::Sequential trained_model() {
 
 }  // namespace
 
-TEST(Checkpoint, TorchScriptArchiveWrittenByLibTorchLoadsIntoTheSameModel) {
+TEST(PytorchFile, TorchScriptArchiveWrittenByLibTorchLoadsIntoTheSameModel) {
     const auto dir = scratch("libtorch_archive");
     nn::Sequential original = trained_model();
 
@@ -93,7 +93,7 @@ TEST(Checkpoint, TorchScriptArchiveWrittenByLibTorchLoadsIntoTheSameModel) {
     EXPECT_EQ(loaded[1]->as<nn::BatchNorm1d>()->num_batches_tracked.item<int64_t>(), 10);
 }
 
-TEST(Checkpoint, PythonStateDictAndScriptedModuleLoadIntoTheSameModel) {
+TEST(PytorchFile, PythonStateDictAndScriptedModuleLoadIntoTheSameModel) {
     const auto dir = scratch("python");
     const auto script = dir / "make.py";
     std::ofstream(script) << R"(import sys, torch, torch.nn as nn
@@ -153,7 +153,7 @@ m(x).detach().numpy().tofile(out + "/y.f32")
     }
 }
 
-TEST(Checkpoint, TiedTensorsAreKeptOnce) {
+TEST(PytorchFile, TiedTensorsAreKeptOnce) {
     const auto dir = scratch("tied");
     ::torch::jit::Module archive("Tied");
     const auto shared = ::torch::ones({2, 2});
@@ -168,7 +168,7 @@ TEST(Checkpoint, TiedTensorsAreKeptOnce) {
     EXPECT_EQ(tensors[0].name, "encoder.weight");
 }
 
-TEST(Checkpoint, BadFilesAreClearErrors) {
+TEST(PytorchFile, BadFilesAreClearErrors) {
     const auto dir = scratch("bad");
     EXPECT_THROW(lt::read_torchscript(dir / "missing.pt"), legolasflux::IoError);
     EXPECT_THROW(lt::read_state_dict(dir / "missing.pt"), legolasflux::IoError);
